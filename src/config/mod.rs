@@ -1,0 +1,505 @@
+//! Reading a scimops repository: `scimops.yaml` and the user files.
+//!
+//! Everything here is about files: problems are collected as located diagnostics and
+//! reported together. Turning declared users into typed, comparable users needs the
+//! target's dialect and schema, and happens in [`crate::desired`].
+
+mod settings;
+mod users;
+mod yaml;
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use url::Url;
+
+pub use self::settings::{Auth, DialectName, Settings};
+pub use self::users::{Scalar, UserFile};
+use crate::diag::{self, Diagnostic, Diagnostics};
+use crate::model::{Attr, Origin};
+use crate::secret::SecretRef;
+
+/// The settings file's name, at the root of a repository.
+pub const SETTINGS_FILE: &str = "scimops.yaml";
+
+/// A repository as read from disk, before any server is involved.
+#[derive(Debug)]
+pub struct Repository {
+    pub root: PathBuf,
+    pub settings: Settings,
+    pub users: Vec<DeclaredUser>,
+    /// Warnings found while reading (errors make [`Repository::load`] fail).
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// A value as a file declares it: `None` is an explicit `null`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Declared {
+    pub value: Option<Scalar>,
+    pub origin: Origin,
+}
+
+/// A user as the files declare it, with the settings' default properties merged in.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DeclaredUser {
+    /// The userName as written (without the default domain yet).
+    pub user_name: String,
+    /// Where the userName was written: the user's place in the files.
+    pub origin: Origin,
+    /// The core attributes the entry mentions (name parts, email, phone, active).
+    pub attrs: BTreeMap<Attr, Declared>,
+    /// User properties, by the name written in the file.
+    pub properties: BTreeMap<String, Declared>,
+}
+
+/// A target, checked and resolved: what a command needs to reach the server.
+#[derive(Clone, Debug)]
+pub struct TargetConfig {
+    pub name: String,
+    pub dialect: DialectName,
+    pub endpoint: Endpoint,
+}
+
+#[derive(Clone, Debug)]
+pub enum Endpoint {
+    /// A real server.
+    Remote { url: Url, auth: AuthConfig },
+    /// A sandbox to start in-process (paths are absolute).
+    Sandbox { config: PathBuf, state: PathBuf },
+}
+
+#[derive(Clone, Debug)]
+pub enum AuthConfig {
+    ClientCredentials {
+        token_url: Url,
+        client_id: String,
+        client_secret: SecretRef,
+        scope: String,
+    },
+}
+
+impl Repository {
+    /// Reads the repository at `root`. Fails with every problem found in every file.
+    pub fn load(root: &Path) -> Result<Self, Diagnostics> {
+        let settings_path = root.join(SETTINGS_FILE);
+        let settings_file = PathBuf::from(SETTINGS_FILE);
+        let text = match std::fs::read(&settings_path) {
+            Ok(bytes) => bytes,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                return Err(Diagnostics(vec![
+                    Diagnostic::error(
+                        None,
+                        format!("no `{SETTINGS_FILE}` in `{}`", root.display()),
+                    )
+                    .hint("run scimops in a scimops repository, or point at one with `-C DIR`"),
+                ]));
+            }
+            Err(err) => {
+                return Err(Diagnostics(vec![Diagnostic::error(
+                    yaml::whole_file(&settings_file),
+                    format!("cannot read the file: {err}"),
+                )]));
+            }
+        };
+        let mut problems = Vec::new();
+        let settings: Settings = match decode(&settings_file, &text)
+            .and_then(|text| yaml::parse(&settings_file, &text))
+        {
+            Ok(settings) => settings,
+            Err(d) => return Err(Diagnostics(vec![d])),
+        };
+
+        let mut users = Vec::new();
+        for file in user_files(root, &settings, &mut problems) {
+            let rel = file.strip_prefix(root).unwrap_or(&file).to_path_buf();
+            let parsed = std::fs::read(&file)
+                .map_err(|err| {
+                    Diagnostic::error(
+                        yaml::whole_file(&rel),
+                        format!("cannot read the file: {err}"),
+                    )
+                })
+                .and_then(|bytes| decode(&rel, &bytes))
+                .and_then(|text| yaml::parse::<UserFile>(&rel, &text));
+            match parsed {
+                Ok(parsed) => users.extend(
+                    parsed
+                        .users
+                        .into_iter()
+                        .map(|entry| declared(&rel, entry, &settings, &settings_file)),
+                ),
+                Err(d) => problems.push(d),
+            }
+        }
+
+        let warnings = diag::check(problems)?;
+        Ok(Self {
+            root: root.to_path_buf(),
+            settings,
+            users,
+            warnings,
+        })
+    }
+
+    /// Picks and checks a target: `name`, else the default target, else the only one.
+    pub fn target(&self, name: Option<&str>) -> Result<TargetConfig, Diagnostics> {
+        let settings_file = Path::new(SETTINGS_FILE);
+        let targets = &self.settings.targets;
+        let chosen = match (name, &self.settings.default_target) {
+            (Some(name), _) => name.to_string(),
+            (None, Some(default)) => default.value.clone(),
+            (None, None) if targets.len() == 1 => {
+                targets.keys().next().cloned().unwrap_or_default()
+            }
+            (None, None) => {
+                let message = if targets.is_empty() {
+                    "the settings declare no target".to_string()
+                } else {
+                    format!(
+                        "the settings declare {} targets and no `defaultTarget`",
+                        targets.len()
+                    )
+                };
+                return Err(Diagnostics(vec![
+                    Diagnostic::error(yaml::whole_file(settings_file), message).hint(
+                        "add a target under `targets:`, set `defaultTarget`, or pass `--target NAME`",
+                    ),
+                ]));
+            }
+        };
+        let Some(target) = targets.get(&chosen) else {
+            let origin = match (&self.settings.default_target, name) {
+                (Some(default), None) => yaml::origin(settings_file, default),
+                _ => yaml::whole_file(settings_file),
+            };
+            return Err(Diagnostics(vec![
+                Diagnostic::error(origin, format!("no target named `{chosen}`")).hint(format!(
+                    "the settings declare: {}",
+                    list_or_none(targets.keys())
+                )),
+            ]));
+        };
+        check_target(&self.root, &chosen, target).map_err(|d| Diagnostics::sorted(d))
+    }
+}
+
+fn list_or_none<'a>(names: impl Iterator<Item = &'a String>) -> String {
+    let names: Vec<_> = names.map(|n| format!("`{n}`")).collect();
+    if names.is_empty() {
+        "none".to_string()
+    } else {
+        names.join(", ")
+    }
+}
+
+/// UTF-8 text, without a byte-order mark.
+fn decode(file: &Path, bytes: &[u8]) -> Result<String, Diagnostic> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    String::from_utf8(bytes.to_vec()).map_err(|err| {
+        Diagnostic::error(
+            yaml::whole_file(file),
+            format!(
+                "the file is not UTF-8 text (invalid byte at offset {})",
+                err.utf8_error().valid_up_to()
+            ),
+        )
+        .hint("save the file as UTF-8")
+    })
+}
+
+/// The user files named by the settings, in a stable order.
+fn user_files(root: &Path, settings: &Settings, problems: &mut Vec<Diagnostic>) -> Vec<PathBuf> {
+    let settings_file = Path::new(SETTINGS_FILE);
+    let (paths, origin) = match &settings.users {
+        Some(list) => (list.value.clone(), yaml::origin(settings_file, list)),
+        None => (vec!["users".to_string()], yaml::whole_file(settings_file)),
+    };
+    let mut files = Vec::new();
+    for path in paths {
+        let full = root.join(&path);
+        if full.is_dir() {
+            collect_yaml(&full, &mut files);
+        } else if full.is_file() {
+            files.push(full);
+        } else {
+            problems.push(
+                Diagnostic::error(origin.clone(), format!("`{path}` does not exist")).hint(
+                    "create it, or list the files and folders that hold users under `users:`",
+                ),
+            );
+        }
+    }
+    files.sort();
+    files.dedup();
+    files
+}
+
+fn collect_yaml(dir: &Path, files: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            collect_yaml(&path, files);
+        } else if matches!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("yaml" | "yml")
+        ) {
+            files.push(path);
+        }
+    }
+}
+
+fn declared(
+    file: &Path,
+    entry: users::UserEntry,
+    settings: &Settings,
+    settings_file: &Path,
+) -> DeclaredUser {
+    let string = |v: yaml::Located<Option<String>>| Declared {
+        origin: yaml::origin(file, &v),
+        value: v.value.map(Scalar::String),
+    };
+    let mut attrs = BTreeMap::new();
+    if let Some(name) = entry.name {
+        for (attr, part) in [
+            (Attr::GivenName, name.given_name),
+            (Attr::MiddleName, name.middle_name),
+            (Attr::FamilyName, name.family_name),
+        ] {
+            if let Some(part) = part {
+                attrs.insert(attr, string(part));
+            }
+        }
+    }
+    if let Some(email) = entry.email {
+        attrs.insert(Attr::Email, string(email));
+    }
+    if let Some(phone) = entry.phone {
+        attrs.insert(Attr::Phone, string(phone));
+    }
+    if let Some(active) = entry.active {
+        attrs.insert(
+            Attr::Active,
+            Declared {
+                origin: yaml::origin(file, &active),
+                value: Some(Scalar::Boolean(active.value)),
+            },
+        );
+    }
+    let mut properties: BTreeMap<String, Declared> = settings
+        .defaults
+        .properties
+        .iter()
+        .map(|(name, v)| {
+            let declared = Declared {
+                origin: yaml::origin(settings_file, v),
+                value: v.value.clone(),
+            };
+            (name.clone(), declared)
+        })
+        .collect();
+    for (name, v) in entry.properties {
+        properties.insert(
+            name,
+            Declared {
+                origin: yaml::origin(file, &v),
+                value: v.value,
+            },
+        );
+    }
+    DeclaredUser {
+        origin: yaml::origin(file, &entry.user_name),
+        user_name: entry.user_name.value,
+        attrs,
+        properties,
+    }
+}
+
+fn check_target(
+    root: &Path,
+    name: &str,
+    target: &settings::Target,
+) -> Result<TargetConfig, Vec<Diagnostic>> {
+    let file = Path::new(SETTINGS_FILE);
+    let whole = || yaml::whole_file(file);
+    let endpoint = match (&target.url, &target.auth, &target.sandbox) {
+        (None, None, Some(sandbox)) => Endpoint::Sandbox {
+            config: root.join(&sandbox.config.value),
+            state: root.join(&sandbox.state.value),
+        },
+        (Some(url), Some(auth), None) => {
+            let mut problems = Vec::new();
+            let base = checked_url(&url.value).map_err(|m| {
+                problems.push(Diagnostic::error(yaml::origin(file, url), m));
+            });
+            let auth = checked_auth(auth, base.as_ref().ok(), target.dialect).map_err(|d| {
+                problems.extend(d);
+            });
+            match (base, auth) {
+                (Ok(url), Ok(auth)) => Endpoint::Remote { url, auth },
+                _ => return Err(problems),
+            }
+        }
+        (_, _, Some(_)) => {
+            return Err(vec![
+                Diagnostic::error(
+                    whole(),
+                    format!("target `{name}` has both `sandbox` and `url`/`auth`"),
+                )
+                .hint("a target is either an embedded sandbox or a server reached by `url` with `auth`"),
+            ]);
+        }
+        (None, _, None) => {
+            return Err(vec![
+                Diagnostic::error(whole(), format!("target `{name}` has no `url`"))
+                    .hint("set `url` to the server's SCIM base URL, e.g. `https://my-company.bizagi.com/scim/v2`"),
+            ]);
+        }
+        (Some(_), None, None) => {
+            return Err(vec![
+                Diagnostic::error(whole(), format!("target `{name}` has no `auth`")).hint(
+                    "add `auth: {clientCredentials: {clientId: ..., clientSecret: ${ENV_VAR}}}`",
+                ),
+            ]);
+        }
+    };
+    Ok(TargetConfig {
+        name: name.to_string(),
+        dialect: target.dialect,
+        endpoint,
+    })
+}
+
+/// A base URL with a trailing slash (so that joining keeps its last segment); TLS
+/// unless the host is loopback.
+pub fn checked_url(text: &str) -> Result<Url, String> {
+    let mut url = Url::parse(text.trim()).map_err(|e| format!("`{text}` is not a URL: {e}"))?;
+    match url.scheme() {
+        "https" => {}
+        "http" if is_loopback(&url) => {}
+        "http" => {
+            return Err(format!(
+                "`{text}` is plain http to a host that is not loopback; credentials and \
+                 user data would cross the network unencrypted: use https"
+            ));
+        }
+        other => return Err(format!("`{text}` has the scheme `{other}`; use https")),
+    }
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
+    }
+    Ok(url)
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    }
+}
+
+fn checked_auth(
+    auth: &Auth,
+    base: Option<&Url>,
+    dialect: DialectName,
+) -> Result<AuthConfig, Vec<Diagnostic>> {
+    let file = Path::new(SETTINGS_FILE);
+    let Auth::ClientCredentials(cc) = auth;
+    let mut problems = Vec::new();
+    let secret = SecretRef::parse(&cc.client_secret.value)
+        .map_err(|m| problems.push(Diagnostic::error(yaml::origin(file, &cc.client_secret), m)));
+    let token_url = match (&cc.token_url, base) {
+        (Some(url), _) => checked_url(&url.value)
+            .map(|mut u| {
+                // a token endpoint is a resource, not a base: no trailing slash
+                let path = u.path().trim_end_matches('/').to_string();
+                u.set_path(&path);
+                u
+            })
+            .map_err(|m| problems.push(Diagnostic::error(yaml::origin(file, url), m))),
+        (None, Some(base)) => match dialect {
+            DialectName::Bizagi => bizagi_token_url(base).ok_or_else(|| {
+                problems.push(
+                    Diagnostic::error(
+                        yaml::origin(file, &cc.client_id),
+                        "cannot derive the token URL: `url` does not end in `/scim/v2`",
+                    )
+                    .hint(
+                        "set `tokenUrl`, e.g. `https://my-company.bizagi.com/oauth2/server/token`",
+                    ),
+                );
+            }),
+        },
+        (None, None) => Err(()),
+    };
+    match (secret, token_url) {
+        (Ok(client_secret), Ok(token_url)) => Ok(AuthConfig::ClientCredentials {
+            token_url,
+            client_id: cc.client_id.value.clone(),
+            client_secret,
+            scope: cc.scope.clone().unwrap_or_else(|| "api".to_string()),
+        }),
+        _ => Err(problems),
+    }
+}
+
+/// Bizagi's token endpoint: `{project}/oauth2/server/token` next to `{project}/scim/v2`.
+fn bizagi_token_url(base: &Url) -> Option<Url> {
+    let project = base.path().trim_end_matches('/').strip_suffix("/scim/v2")?;
+    let mut url = base.clone();
+    url.set_path(&format!("{project}/oauth2/server/token"));
+    Some(url)
+}
+
+/// The JSON Schemas of the repository's files, generated from the types that parse them.
+pub fn json_schemas() -> Vec<(&'static str, serde_json::Value)> {
+    vec![
+        (
+            "scimops.schema.json",
+            serde_json::to_value(schemars::schema_for!(Settings)).unwrap_or_default(),
+        ),
+        (
+            "users.schema.json",
+            serde_json::to_value(schemars::schema_for!(UserFile)).unwrap_or_default(),
+        ),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_get_a_trailing_slash_and_plain_http_only_on_loopback() {
+        assert_eq!(
+            checked_url("https://x.bizagi.com/scim/v2")
+                .unwrap()
+                .as_str(),
+            "https://x.bizagi.com/scim/v2/"
+        );
+        assert!(checked_url("http://127.0.0.1:8080/scim/v2").is_ok());
+        assert!(checked_url("http://localhost/scim/v2").is_ok());
+        assert!(checked_url("http://[::1]/scim/v2").is_ok());
+        let err = checked_url("http://x.bizagi.com/scim/v2").unwrap_err();
+        assert!(err.contains("not loopback"), "{err}");
+        assert!(checked_url("ftp://x/").is_err());
+        assert!(checked_url("not a url").is_err());
+    }
+
+    #[test]
+    fn bizagi_token_url_sits_beside_the_scim_base() {
+        let base = checked_url("https://x.bizagi.com/scim/v2/").unwrap();
+        assert_eq!(
+            bizagi_token_url(&base).unwrap().as_str(),
+            "https://x.bizagi.com/oauth2/server/token"
+        );
+        let base = checked_url("https://x.bizagi.com/other/").unwrap();
+        assert_eq!(bizagi_token_url(&base), None);
+    }
+}

@@ -1,0 +1,95 @@
+//! User files (`users/*.yaml`): the users a repository declares.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use super::yaml::{Located, nullable};
+
+/// A file of users. A repository may split its users over any number of files (for
+/// example one per department, each with its own CODEOWNERS).
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserFile {
+    /// The users this file declares.
+    #[serde(default)]
+    pub users: Vec<UserEntry>,
+}
+
+/// One user. Only the attributes written here are managed: an attribute left out is
+/// left as the server has it; an attribute set to `null` is cleared on the server.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct UserEntry {
+    /// The user's unique name, `user@domain` (`domain\user` is also accepted). Without a
+    /// domain, `defaults.domain` of the settings is added. Compared without regard to case.
+    #[schemars(with = "String")]
+    pub user_name: Located<String>,
+    /// The parts of the user's name. Bizagi stores them as one full name and needs at least one.
+    pub name: Option<Name>,
+    /// The user's work e-mail address (the one contact e-mail Bizagi keeps).
+    #[serde(default, deserialize_with = "nullable")]
+    #[schemars(with = "Option<String>")]
+    pub email: Option<Located<Option<String>>>,
+    /// The user's phone number (Bizagi keeps one, written `+CountryCode Number`, e.g. `+57 3001234567`).
+    #[serde(default, deserialize_with = "nullable")]
+    #[schemars(with = "Option<String>")]
+    pub phone: Option<Located<Option<String>>>,
+    /// Whether the user may sign in. Default: `true`. Set `false` to deactivate the user
+    /// (Bizagi never deletes users).
+    #[schemars(with = "Option<bool>")]
+    pub active: Option<Located<bool>>,
+    /// Values of the server's user-properties extension (for Bizagi: `enabledForAssignation`,
+    /// `DelegateEnabled`, `createdCasesSkipAssigRules` and the project's custom properties),
+    /// each of the type the server declares. `null` clears a value.
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, Option<Scalar>>")]
+    pub properties: BTreeMap<String, Located<Option<Scalar>>>,
+}
+
+/// The parts of a name; each one left out is left as the server has it.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Name {
+    #[serde(default, deserialize_with = "nullable")]
+    #[schemars(with = "Option<String>")]
+    pub given_name: Option<Located<Option<String>>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schemars(with = "Option<String>")]
+    pub middle_name: Option<Located<Option<String>>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schemars(with = "Option<String>")]
+    pub family_name: Option<Located<Option<String>>>,
+}
+
+/// A YAML scalar as written, before it is typed against the server's schema.
+#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Scalar {
+    Boolean(bool),
+    Integer(i64),
+    Decimal(f64),
+    String(String),
+}
+
+impl Scalar {
+    /// How the value reads in a message: `true`, `3`, `"text"`.
+    pub fn describe(&self) -> String {
+        match self {
+            Scalar::Boolean(b) => b.to_string(),
+            Scalar::Integer(i) => i.to_string(),
+            Scalar::Decimal(d) => d.to_string(),
+            Scalar::String(s) => format!("{s:?}"),
+        }
+    }
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Scalar::Boolean(_) => "a boolean",
+            Scalar::Integer(_) => "an integer",
+            Scalar::Decimal(_) => "a decimal number",
+            Scalar::String(_) => "a string",
+        }
+    }
+}

@@ -1,0 +1,84 @@
+//! The only module that knows which YAML crate parses the files (serde-saphyr), so a
+//! swap is a one-file change. It turns parse errors into located [`Diagnostic`]s and
+//! keeps where each value was written ([`Located`]).
+
+use std::path::Path;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer};
+use serde_saphyr::MessageFormatter;
+
+use crate::diag::Diagnostic;
+use crate::model::Origin;
+
+/// A value and the line and column it was written at.
+pub type Located<T> = serde_saphyr::Spanned<T>;
+
+/// Bounds on what a file may make the parser do. serde-saphyr's defaults already stop
+/// alias bombs and deep nesting; the node and event caps are raised so that one file
+/// can declare a directory of 100,000 users.
+fn options() -> serde_saphyr::Options {
+    serde_saphyr::options! {
+        strict_booleans: true,
+        budget: serde_saphyr::budget! {
+            max_nodes: 10_000_000,
+            max_events: 20_000_000,
+        },
+    }
+}
+
+/// Parses `text`, read from `file` (a path relative to the repository, for messages).
+/// An empty document parses as `T::default()`.
+pub fn parse<T: DeserializeOwned + Default>(file: &Path, text: &str) -> Result<T, Diagnostic> {
+    if is_blank(text) {
+        return Ok(T::default());
+    }
+    serde_saphyr::from_str_with_options(text, options()).map_err(|err| {
+        let origin = err
+            .location()
+            .filter(|l| l.line() > 0)
+            .map(|l| origin_at(file, &l));
+        let message = serde_saphyr::UserMessageFormatter
+            .format_message(err.without_snippet())
+            .into_owned();
+        Diagnostic::error(origin.or_else(|| Some(whole_file(file))), message)
+    })
+}
+
+/// Only comments and white space.
+fn is_blank(text: &str) -> bool {
+    text.lines()
+        .map(str::trim)
+        .all(|l| l.is_empty() || l.starts_with('#') || l == "---")
+}
+
+pub fn origin_at(file: &Path, location: &serde_saphyr::Location) -> Origin {
+    Origin {
+        file: file.to_path_buf(),
+        line: location.line(),
+        column: location.column(),
+    }
+}
+
+/// Where a located value was written.
+pub fn origin<T>(file: &Path, value: &Located<T>) -> Origin {
+    origin_at(file, &value.referenced)
+}
+
+pub fn whole_file(file: &Path) -> Origin {
+    Origin {
+        file: file.to_path_buf(),
+        line: 0,
+        column: 0,
+    }
+}
+
+/// For fields where an explicit `null` means something else than leaving the key out:
+/// absent is `None`, `null` is `Some(None)` (with `#[serde(default)]`).
+pub fn nullable<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
+}

@@ -1,0 +1,387 @@
+//! From declared users (files) to desired users (typed for a target), pure.
+//!
+//! This is where the files meet the target: userNames get their default domain and
+//! their matching key from the dialect, properties get the types the server declares
+//! (or, offline, the documented ones), duplicates are found, and the dialect checks the
+//! server's documented limits. Every problem is reported, with the place it was written.
+
+use std::collections::BTreeMap;
+
+use crate::config::{Declared, DeclaredUser, Scalar};
+use crate::diag::{self, Diagnostic, Diagnostics};
+use crate::dialect::Dialect;
+use crate::model::{Attr, DesiredUser, Origin, UserKey, Value, ValueType};
+use crate::schema::UserSchema;
+
+/// Users typed for a target, and the warnings found on the way.
+#[derive(Debug)]
+pub struct Resolved {
+    pub users: Vec<DesiredUser>,
+    pub warnings: Vec<Diagnostic>,
+}
+
+pub fn resolve(
+    declared: &[DeclaredUser],
+    default_domain: Option<&str>,
+    schema: &UserSchema,
+    dialect: &dyn Dialect,
+) -> Result<Resolved, Diagnostics> {
+    let mut problems = Vec::new();
+    let mut seen: BTreeMap<UserKey, &Origin> = BTreeMap::new();
+    let mut users = Vec::with_capacity(declared.len());
+    for d in declared {
+        if d.user_name.trim().is_empty() {
+            problems.push(Diagnostic::error(d.origin.clone(), "userName is empty"));
+            continue;
+        }
+        let user_name = dialect.qualify(&d.user_name, default_domain);
+        let key = dialect.key(&user_name);
+        if let Some(first) = seen.get(&key) {
+            problems.push(
+                Diagnostic::error(
+                    d.origin.clone(),
+                    format!("user `{user_name}` is declared twice; the first is at {first}"),
+                )
+                .hint("userNames are compared without regard to case; keep one entry"),
+            );
+            continue;
+        }
+        seen.insert(key.clone(), &d.origin);
+
+        let mut attrs = BTreeMap::new();
+        let mut origins = BTreeMap::new();
+        for (attr, value) in &d.attrs {
+            match value
+                .value
+                .as_ref()
+                .map(|s| core_value(attr, s))
+                .transpose()
+            {
+                Ok(v) => {
+                    attrs.insert(attr.clone(), v);
+                    origins.insert(attr.clone(), value.origin.clone());
+                }
+                Err(message) => problems.push(Diagnostic::error(value.origin.clone(), message)),
+            }
+        }
+        for (name, value) in &d.properties {
+            match property(name, value, schema, dialect) {
+                Ok((attr, v)) => {
+                    if let Some(first) = origins.get(&attr).filter(|_| attrs.contains_key(&attr)) {
+                        problems.push(Diagnostic::error(
+                            value.origin.clone(),
+                            format!("property `{name}` is set twice for this user; the first is at {first}"),
+                        ));
+                        continue;
+                    }
+                    attrs.insert(attr.clone(), v);
+                    origins.insert(attr, value.origin.clone());
+                }
+                Err(problem) => problems.push(problem),
+            }
+        }
+        let user = DesiredUser {
+            user_name,
+            key,
+            attrs,
+            origin: d.origin.clone(),
+            origins,
+        };
+        dialect.check_user(&user, &mut problems);
+        users.push(user);
+    }
+    let warnings = diag::check(problems)?;
+    Ok(Resolved { users, warnings })
+}
+
+fn core_value(attr: &Attr, scalar: &Scalar) -> Result<Value, String> {
+    match (attr, scalar) {
+        (Attr::Active, Scalar::Boolean(b)) => Ok(Value::Boolean(*b)),
+        (Attr::Active, other) => Err(format!(
+            "`active` must be true or false, not {}",
+            other.describe()
+        )),
+        (_, Scalar::String(s)) => Ok(Value::String(s.clone())),
+        (_, other) => Err(format!("`{attr}` must be a string, not {}", other.kind())),
+    }
+}
+
+fn property(
+    name: &str,
+    declared: &Declared,
+    schema: &UserSchema,
+    dialect: &dyn Dialect,
+) -> Result<(Attr, Option<Value>), Diagnostic> {
+    let at = || declared.origin.clone();
+    let Some(def) = schema.get(name) else {
+        if let Some(ty) = schema.unsupported_type(name) {
+            return Err(Diagnostic::error(
+                at(),
+                format!(
+                    "property `{name}` is of type {ty} on the server; scimops manages only simple values"
+                ),
+            ));
+        }
+        if schema.complete {
+            let known: Vec<_> = schema
+                .properties()
+                .map(|p| format!("`{}`", p.name))
+                .collect();
+            let mut d = Diagnostic::error(
+                at(),
+                format!(
+                    "the server has no user property `{name}` (in `{}`)",
+                    dialect.properties_urn()
+                ),
+            );
+            d = match suggest(name, schema.properties().map(|p| p.name.as_str())) {
+                Some(close) => d.hint(format!("did you mean `{close}`?")),
+                None if known.is_empty() => d.hint("the server declares no user properties"),
+                None => d.hint(format!("the server has: {}", known.join(", "))),
+            };
+            return Err(d);
+        }
+        // Offline: a custom property's type is whatever the file wrote.
+        let value = declared.value.as_ref().map(|s| match s {
+            Scalar::Boolean(b) => Value::Boolean(*b),
+            Scalar::Integer(i) => Value::Integer(*i),
+            Scalar::Decimal(d) => Value::Decimal(*d),
+            Scalar::String(s) => Value::String(s.clone()),
+        });
+        return Ok((Attr::Property(name.to_string()), value));
+    };
+    if def.read_only {
+        return Err(Diagnostic::error(
+            at(),
+            format!(
+                "property `{}` is read-only on the server; it cannot be set",
+                def.name
+            ),
+        ));
+    }
+    let value = match &declared.value {
+        None => None,
+        Some(scalar) => Some(typed(scalar, def.ty).map_err(|hint| {
+            Diagnostic::error(
+                at(),
+                format!(
+                    "property `{}` is of type {} on the server, and {} is {}",
+                    def.name,
+                    def.ty,
+                    scalar.describe(),
+                    scalar.kind()
+                ),
+            )
+            .hint(hint)
+        })?),
+    };
+    Ok((Attr::Property(def.name.clone()), value))
+}
+
+/// A YAML scalar as a value of `ty`, or a hint saying how to write one.
+fn typed(scalar: &Scalar, ty: ValueType) -> Result<Value, String> {
+    match (ty, scalar) {
+        (ValueType::Boolean, Scalar::Boolean(b)) => Ok(Value::Boolean(*b)),
+        (ValueType::Boolean, _) => Err("write `true` or `false`".into()),
+        (ValueType::Integer, Scalar::Integer(i)) => Ok(Value::Integer(*i)),
+        (ValueType::Integer, _) => Err("write a whole number without quotes, like `3`".into()),
+        (ValueType::Decimal, Scalar::Integer(i)) => Ok(Value::Decimal(*i as f64)),
+        (ValueType::Decimal, Scalar::Decimal(d)) => Ok(Value::Decimal(*d)),
+        (ValueType::Decimal, _) => Err("write a number without quotes, like `12.5`".into()),
+        (ValueType::String, Scalar::String(s)) => Ok(Value::String(s.clone())),
+        (ValueType::String, other) => Err(format!(
+            "quote it to make it a string: \"{}\"",
+            other.describe()
+        )),
+        (ValueType::DateTime, Scalar::String(s)) if is_date_time(s) => {
+            Ok(Value::DateTime(s.clone()))
+        }
+        (ValueType::DateTime, _) => {
+            Err("write an ISO 8601 date and time, like \"2026-01-31T09:00:00Z\"".into())
+        }
+    }
+}
+
+/// `YYYY-MM-DD`, optionally followed by `T` and a time.
+fn is_date_time(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() >= 10
+        && b[..4].iter().all(u8::is_ascii_digit)
+        && b[4] == b'-'
+        && b[5..7].iter().all(u8::is_ascii_digit)
+        && b[7] == b'-'
+        && b[8..10].iter().all(u8::is_ascii_digit)
+        && (b.len() == 10 || matches!(b[10], b'T' | b't' | b' '))
+}
+
+/// The known name closest to `name`, if it is close enough to be a typo.
+pub fn suggest<'a>(name: &str, known: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    let name = name.to_lowercase();
+    known
+        .map(|k| (edit_distance(&name, &k.to_lowercase()), k))
+        .filter(|(d, k)| *d <= 2.max(k.len() / 4))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut row = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            row.push((prev[j] + cost).min(prev[j + 1] + 1).min(row[j] + 1));
+        }
+        prev = row;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dialect::Bizagi;
+    use crate::schema::PropertyDef;
+    use std::path::PathBuf;
+
+    fn origin(line: u64) -> Origin {
+        Origin {
+            file: PathBuf::from("users/a.yaml"),
+            line,
+            column: 3,
+        }
+    }
+
+    fn user(name: &str, line: u64, properties: &[(&str, Scalar)]) -> DeclaredUser {
+        DeclaredUser {
+            user_name: name.to_string(),
+            origin: origin(line),
+            attrs: BTreeMap::from([(
+                Attr::GivenName,
+                Declared {
+                    value: Some(Scalar::String("Ann".into())),
+                    origin: origin(line + 1),
+                },
+            )]),
+            properties: properties
+                .iter()
+                .map(|(n, v)| {
+                    let d = Declared {
+                        value: Some(v.clone()),
+                        origin: origin(line + 2),
+                    };
+                    (n.to_string(), d)
+                })
+                .collect(),
+        }
+    }
+
+    fn server_schema() -> UserSchema {
+        let mut s = UserSchema::new(true);
+        for (name, ty) in [
+            ("Level", ValueType::Integer),
+            ("Salary", ValueType::Decimal),
+        ] {
+            s.insert(PropertyDef {
+                name: name.into(),
+                ty,
+                read_only: false,
+            });
+        }
+        s
+    }
+
+    fn messages(err: Diagnostics) -> Vec<String> {
+        err.0.iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn duplicates_differing_only_in_case_name_both_places() {
+        let users = [user("ann@x", 1, &[]), user("ANN@X", 7, &[])];
+        let err = resolve(&users, None, &UserSchema::new(false), &Bizagi::default()).unwrap_err();
+        assert_eq!(
+            messages(err),
+            [
+                "users/a.yaml:7:3: error: user `ANN@X` is declared twice; the first is at users/a.yaml:1:3\n  hint: userNames are compared without regard to case; keep one entry"
+            ]
+        );
+    }
+
+    #[test]
+    fn properties_are_typed_by_the_servers_schema() {
+        let users = [user(
+            "ann",
+            1,
+            &[
+                ("level", Scalar::Integer(3)),
+                ("Salary", Scalar::Integer(10)),
+            ],
+        )];
+        let ok = resolve(&users, Some("x"), &server_schema(), &Bizagi::default()).unwrap();
+        let u = &ok.users[0];
+        assert_eq!(u.user_name, "ann@x");
+        assert_eq!(
+            u.attrs.get(&Attr::Property("Level".into())),
+            Some(&Some(Value::Integer(3)))
+        );
+        assert_eq!(
+            u.attrs.get(&Attr::Property("Salary".into())),
+            Some(&Some(Value::Decimal(10.0)))
+        );
+    }
+
+    #[test]
+    fn unknown_and_mistyped_properties_are_errors_with_hints() {
+        let users = [user(
+            "ann@x",
+            1,
+            &[
+                ("Levle", Scalar::Integer(3)),
+                ("Salary", Scalar::String("a lot".into())),
+            ],
+        )];
+        let err = resolve(&users, None, &server_schema(), &Bizagi::default()).unwrap_err();
+        let m = messages(err);
+        assert_eq!(m.len(), 2, "{m:?}");
+        assert!(
+            m.iter()
+                .any(|m| m.contains("no user property `Levle`")
+                    && m.contains("did you mean `Level`?")),
+            "{m:?}"
+        );
+        assert!(
+            m.iter().any(|m| m
+                .contains("`Salary` is of type decimal on the server, and \"a lot\" is a string")),
+            "{m:?}"
+        );
+    }
+
+    #[test]
+    fn offline_custom_properties_take_the_files_type() {
+        let users = [user("ann@x", 1, &[("Custom", Scalar::String("v".into()))])];
+        let ok = resolve(
+            &users,
+            None,
+            &Bizagi::default().offline_schema(),
+            &Bizagi::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            ok.users[0].attrs.get(&Attr::Property("Custom".into())),
+            Some(&Some(Value::String("v".into())))
+        );
+    }
+
+    #[test]
+    fn date_times_and_suggestions() {
+        assert!(is_date_time("2026-01-31"));
+        assert!(is_date_time("2026-01-31T09:00:00Z"));
+        assert!(!is_date_time("31/01/2026"));
+        assert_eq!(
+            suggest("emial", ["email", "phone"].into_iter()),
+            Some("email")
+        );
+        assert_eq!(suggest("zzzzzz", ["email", "phone"].into_iter()), None);
+    }
+}

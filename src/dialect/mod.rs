@@ -1,0 +1,67 @@
+//! How a kind of server behaves: the mapping between scimops' model and its wire
+//! format, its limits, and the requests that change a user.
+//!
+//! Invariants every dialect keeps, because the planner relies on them:
+//! - `read_user(resource)` of what `create_request(user)` stored compares equal
+//!   (through `equivalent`) to `user` on every declared attribute: a plan made right
+//!   after an apply is empty. Server-side rewriting (case, whitespace, stored forms)
+//!   is undone here, in one place per rule.
+//! - `update_requests` touch only the attributes in `changes`.
+//! - Everything here is pure: no I/O, no clock.
+
+mod bizagi;
+
+pub use bizagi::Bizagi;
+
+use crate::config::DialectName;
+use crate::diag::Diagnostic;
+use crate::model::{Attr, AttrChange, DesiredUser, ObservedUser, UserKey, Value};
+use crate::schema::UserSchema;
+use crate::scim::wire::Request;
+
+pub trait Dialect: Send + Sync {
+    /// The dialect's name, as the settings write it.
+    fn name(&self) -> &'static str;
+
+    /// The URN of the extension schema that holds user properties.
+    fn properties_urn(&self) -> &'static str;
+
+    /// The userName a declared name stands for, with `default_domain` added where the
+    /// dialect needs a domain and the name has none.
+    fn qualify(&self, user_name: &str, default_domain: Option<&str>) -> String;
+
+    /// The key users are matched by: equal keys are the same user.
+    fn key(&self, user_name: &str) -> UserKey;
+
+    /// The properties known without asking the server (for `validate`).
+    fn offline_schema(&self) -> UserSchema;
+
+    /// The server's documented limits, checked on a declared user before any request.
+    fn check_user(&self, user: &DesiredUser, out: &mut Vec<Diagnostic>);
+
+    /// What creating `user` needs beyond [`Dialect::check_user`].
+    fn check_create(&self, user: &DesiredUser, out: &mut Vec<Diagnostic>);
+
+    /// Reads a User resource from the server.
+    fn read_user(
+        &self,
+        resource: &serde_json::Value,
+        schema: &UserSchema,
+    ) -> Result<ObservedUser, String>;
+
+    /// Whether the server's `have` already is the files' `want`.
+    fn equivalent(&self, attr: &Attr, want: &Value, have: &Value) -> bool;
+
+    /// The one request that creates `user`.
+    fn create_request(&self, user: &DesiredUser) -> Request;
+
+    /// The requests that turn `observed` into the desired user, given what differs.
+    fn update_requests(&self, observed: &ObservedUser, changes: &[AttrChange]) -> Vec<Request>;
+}
+
+/// The dialect a target's settings name.
+pub fn for_target(name: DialectName) -> Box<dyn Dialect> {
+    match name {
+        DialectName::Bizagi => Box::new(Bizagi::default()),
+    }
+}

@@ -1,0 +1,320 @@
+//! The domain: users as scimops compares them, independent of YAML and of the wire.
+//!
+//! Both sides of a comparison end up here: a [`DesiredUser`] (what the files declare,
+//! with each property typed against the server's schema) and an [`ObservedUser`] (what
+//! the server returned, read through the target's dialect). The planner only ever sees
+//! these two types.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::PathBuf;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// The identity scimops matches users by: the userName in the dialect's canonical form
+/// (for Bizagi: lower-case `user@domain`). Two userNames with the same key are the same
+/// user, whatever their case.
+#[derive(
+    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(transparent)]
+pub struct UserKey(String);
+
+impl UserKey {
+    /// Wraps an already canonical key. Dialects own the canonicalisation.
+    pub fn from_canonical(key: String) -> Self {
+        Self(key)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for UserKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Where something was declared: a file of the repository (relative to its root),
+/// a line and a column (both 1-based; 0 when unknown).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+pub struct Origin {
+    pub file: PathBuf,
+    pub line: u64,
+    pub column: u64,
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if self.line > 0 {
+            write!(f, ":{}:{}", self.line, self.column)?;
+        }
+        Ok(())
+    }
+}
+
+/// An attribute scimops manages, named as the user files name it.
+///
+/// The order of the variants is the order in which a plan lists them.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Attr {
+    GivenName,
+    MiddleName,
+    FamilyName,
+    Email,
+    Phone,
+    Active,
+    /// A member of the dialect's user-properties extension, spelled as the server spells it.
+    Property(String),
+}
+
+impl fmt::Display for Attr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Attr::GivenName => f.write_str("name.givenName"),
+            Attr::MiddleName => f.write_str("name.middleName"),
+            Attr::FamilyName => f.write_str("name.familyName"),
+            Attr::Email => f.write_str("email"),
+            Attr::Phone => f.write_str("phone"),
+            Attr::Active => f.write_str("active"),
+            Attr::Property(name) => write!(f, "properties.{name}"),
+        }
+    }
+}
+
+impl Serialize for Attr {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+/// The type of a property, as SCIM's `/Schemas` names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum ValueType {
+    String,
+    Boolean,
+    Integer,
+    Decimal,
+    DateTime,
+}
+
+impl ValueType {
+    /// Parses a SCIM schema `type`; `None` for types scimops cannot manage (complex,
+    /// reference, binary).
+    pub fn from_scim(name: &str) -> Option<Self> {
+        match name.to_ascii_lowercase().as_str() {
+            "string" => Some(Self::String),
+            "boolean" => Some(Self::Boolean),
+            "integer" => Some(Self::Integer),
+            "decimal" => Some(Self::Decimal),
+            "datetime" => Some(Self::DateTime),
+            _ => None,
+        }
+    }
+
+    pub fn scim_name(self) -> &'static str {
+        match self {
+            Self::String => "string",
+            Self::Boolean => "boolean",
+            Self::Integer => "integer",
+            Self::Decimal => "decimal",
+            Self::DateTime => "dateTime",
+        }
+    }
+}
+
+impl fmt::Display for ValueType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.scim_name())
+    }
+}
+
+/// A typed attribute value.
+#[derive(Clone, Debug)]
+pub enum Value {
+    String(String),
+    Boolean(bool),
+    Integer(i64),
+    Decimal(f64),
+    /// An ISO 8601 / RFC 3339 date and time, kept as written.
+    DateTime(String),
+}
+
+impl PartialEq for Value {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Value::String(a), Value::String(b)) | (Value::DateTime(a), Value::DateTime(b)) => {
+                a == b
+            }
+            (Value::Boolean(a), Value::Boolean(b)) => a == b,
+            (Value::Integer(a), Value::Integer(b)) => a == b,
+            (Value::Decimal(a), Value::Decimal(b)) => a == b,
+            (Value::Integer(a), Value::Decimal(b)) | (Value::Decimal(b), Value::Integer(a)) => {
+                *a as f64 == *b
+            }
+            _ => false,
+        }
+    }
+}
+
+impl Value {
+    /// The value as JSON, as it is sent to a SCIM server.
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            Value::String(s) | Value::DateTime(s) => serde_json::Value::String(s.clone()),
+            Value::Boolean(b) => serde_json::Value::Bool(*b),
+            Value::Integer(i) => serde_json::Value::from(*i),
+            Value::Decimal(d) => serde_json::Number::from_f64(*d)
+                .map_or(serde_json::Value::Null, serde_json::Value::Number),
+        }
+    }
+
+    /// Reads a JSON value as a value of type `ty`, leniently: servers send booleans
+    /// as `"true"`, numbers as strings, and integers where decimals are declared.
+    pub fn from_json(ty: ValueType, json: &serde_json::Value) -> Option<Value> {
+        use serde_json::Value as J;
+        match (ty, json) {
+            (ValueType::String, J::String(s)) => Some(Value::String(s.clone())),
+            (ValueType::String, J::Number(n)) => Some(Value::String(n.to_string())),
+            (ValueType::String, J::Bool(b)) => Some(Value::String(b.to_string())),
+            (ValueType::Boolean, J::Bool(b)) => Some(Value::Boolean(*b)),
+            (ValueType::Boolean, J::String(s)) => parse_bool(s).map(Value::Boolean),
+            (ValueType::Integer, J::Number(n)) => n.as_i64().map(Value::Integer),
+            (ValueType::Integer, J::String(s)) => s.trim().parse().ok().map(Value::Integer),
+            (ValueType::Decimal, J::Number(n)) => n.as_f64().map(Value::Decimal),
+            (ValueType::Decimal, J::String(s)) => s.trim().parse().ok().map(Value::Decimal),
+            (ValueType::DateTime, J::String(s)) => Some(Value::DateTime(s.clone())),
+            _ => None,
+        }
+    }
+}
+
+/// `true`/`false` in any case, as some servers (and Bizagi's documentation) quote them.
+pub fn parse_bool(s: &str) -> Option<bool> {
+    if s.eq_ignore_ascii_case("true") {
+        Some(true)
+    } else if s.eq_ignore_ascii_case("false") {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+impl fmt::Display for Value {
+    /// Shown in plans: strings quoted (JSON escaping), everything else bare.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::String(s) | Value::DateTime(s) => {
+                write!(f, "{}", serde_json::Value::String(s.clone()))
+            }
+            Value::Boolean(b) => write!(f, "{b}"),
+            Value::Integer(i) => write!(f, "{i}"),
+            Value::Decimal(d) => write!(f, "{d}"),
+        }
+    }
+}
+
+impl Serialize for Value {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.to_json().serialize(serializer)
+    }
+}
+
+/// A user as the files declare it, after defaults, typed for the target.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DesiredUser {
+    /// The userName as declared (with the default domain added where it had none).
+    pub user_name: String,
+    pub key: UserKey,
+    /// Declared attributes; `None` is an explicit `null`: clear it on the server.
+    /// Attributes the files do not mention are absent, and left as the server has them.
+    pub attrs: BTreeMap<Attr, Option<Value>>,
+    /// Where the user's entry is (its userName).
+    pub origin: Origin,
+    /// Where each declared attribute was written (a default: in the settings file).
+    pub origins: BTreeMap<Attr, Origin>,
+}
+
+impl DesiredUser {
+    /// Where `attr` was declared, or else where the user was.
+    pub fn origin_of(&self, attr: &Attr) -> &Origin {
+        self.origins.get(attr).unwrap_or(&self.origin)
+    }
+
+    /// Whether the files want this user active (the default for a declared user).
+    pub fn active(&self) -> bool {
+        !matches!(
+            self.attrs.get(&Attr::Active),
+            Some(Some(Value::Boolean(false)))
+        )
+    }
+}
+
+/// A user as the server returned it, read through the target's dialect.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ObservedUser {
+    /// The server's id for the user (Bizagi: `guidUser`).
+    pub id: String,
+    pub user_name: String,
+    pub key: UserKey,
+    /// Every attribute scimops can manage that the server has a value for.
+    pub attrs: BTreeMap<Attr, Value>,
+}
+
+impl ObservedUser {
+    pub fn active(&self) -> bool {
+        !matches!(self.attrs.get(&Attr::Active), Some(Value::Boolean(false)))
+    }
+}
+
+/// One attribute that differs: what the server has (`None`: no value) and what the
+/// files want (`None`: cleared).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AttrChange {
+    pub attr: Attr,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn values_read_leniently_from_json() {
+        assert_eq!(
+            Value::from_json(ValueType::Boolean, &json!("True")),
+            Some(Value::Boolean(true))
+        );
+        assert_eq!(
+            Value::from_json(ValueType::Integer, &json!("3")),
+            Some(Value::Integer(3))
+        );
+        assert_eq!(
+            Value::from_json(ValueType::Decimal, &json!(3)),
+            Some(Value::Decimal(3.0))
+        );
+        assert_eq!(Value::from_json(ValueType::Boolean, &json!("yes")), None);
+        assert_eq!(Value::from_json(ValueType::Integer, &json!(1.5)), None);
+    }
+
+    #[test]
+    fn integers_equal_decimals_of_the_same_amount() {
+        assert_eq!(Value::Integer(3), Value::Decimal(3.0));
+        assert_ne!(Value::Integer(3), Value::Decimal(3.5));
+        assert_ne!(Value::String("3".into()), Value::Integer(3));
+    }
+
+    #[test]
+    fn values_display_as_in_a_plan() {
+        assert_eq!(Value::String("a \"b\"".into()).to_string(), r#""a \"b\"""#);
+        assert_eq!(Value::Decimal(12.5).to_string(), "12.5");
+        assert_eq!(Value::Boolean(false).to_string(), "false");
+    }
+}

@@ -1,0 +1,228 @@
+//! The planner: desired users + observed users -> a plan. Pure and deterministic.
+//!
+//! Invariants:
+//! - No I/O, no clock, no environment: the same inputs give the same plan, byte for byte.
+//! - Users are listed by key, attributes in [`Attr`] order.
+//! - Only declared attributes are compared; an attribute the files leave out is never
+//!   part of a plan. `active` is always declared: a declared user is active unless its
+//!   entry says `active: false`.
+//! - The plan carries the exact requests apply will send (built by the dialect), so
+//!   what a reviewer approves is what is sent.
+//! - Users on the server that no file declares are counted, never changed.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::diag::{self, Diagnostic, Diagnostics};
+use crate::dialect::Dialect;
+use crate::model::{Attr, AttrChange, DesiredUser, ObservedUser, Origin, UserKey, Value};
+use crate::scim::wire::{Method, Request};
+
+/// What happens to one user.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    Create,
+    Update,
+    Deactivate,
+    Reactivate,
+}
+
+/// The change to one user: which attributes, and the requests that make it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct UserChange {
+    pub user_name: String,
+    pub key: UserKey,
+    /// The server's id, for users that exist.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    pub action: Action,
+    pub changes: Vec<AttrChange>,
+    /// Declared attributes that already have their value.
+    pub unchanged_attributes: usize,
+    pub requests: Vec<Request>,
+    /// Where the user is declared.
+    pub origin: Origin,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Plan {
+    /// Users with something to do, ordered by key.
+    pub users: Vec<UserChange>,
+    /// Declared users that are already as declared.
+    pub unchanged: usize,
+    /// Users on the server that no file declares; left alone.
+    pub unmanaged: usize,
+}
+
+/// How many users each action touches, and how many requests apply sends by method.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub create: usize,
+    pub update: usize,
+    pub deactivate: usize,
+    pub reactivate: usize,
+    pub requests: BTreeMap<Method, usize>,
+}
+
+impl Plan {
+    pub fn is_empty(&self) -> bool {
+        self.users.is_empty()
+    }
+
+    pub fn summary(&self) -> Summary {
+        let mut s = Summary::default();
+        for u in &self.users {
+            *match u.action {
+                Action::Create => &mut s.create,
+                Action::Update => &mut s.update,
+                Action::Deactivate => &mut s.deactivate,
+                Action::Reactivate => &mut s.reactivate,
+            } += 1;
+            for r in &u.requests {
+                *s.requests.entry(r.method).or_default() += 1;
+            }
+        }
+        s
+    }
+}
+
+/// Plans the changes that make `observed` what `desired` declares.
+///
+/// Fails when the plan cannot be carried out as declared (a user the dialect cannot
+/// create, a user the server holds twice); warnings come back with the plan.
+pub fn plan(
+    desired: &[DesiredUser],
+    observed: &[ObservedUser],
+    dialect: &dyn Dialect,
+) -> Result<(Plan, Vec<Diagnostic>), Diagnostics> {
+    let mut by_key: BTreeMap<&UserKey, Vec<&ObservedUser>> = BTreeMap::new();
+    for o in observed {
+        by_key.entry(&o.key).or_default().push(o);
+    }
+    let mut desired: Vec<&DesiredUser> = desired.iter().collect();
+    desired.sort_by(|a, b| a.key.cmp(&b.key));
+
+    let mut problems = Vec::new();
+    let mut plan = Plan::default();
+    let mut managed = 0;
+    for user in desired {
+        match by_key.get(&user.key).map(Vec::as_slice) {
+            None | Some([]) => {
+                dialect.check_create(user, &mut problems);
+                plan.users.push(create(user, dialect));
+            }
+            Some([o]) => {
+                managed += 1;
+                match update(user, o, dialect) {
+                    Some(change) => plan.users.push(change),
+                    None => plan.unchanged += 1,
+                }
+            }
+            Some(many) => {
+                managed += 1;
+                let ids: Vec<_> = many
+                    .iter()
+                    .map(|o| format!("`{}` ({})", o.user_name, o.id))
+                    .collect();
+                problems.push(
+                    Diagnostic::error(
+                        user.origin.clone(),
+                        format!(
+                            "the server has {} users that match `{}`: {}",
+                            many.len(),
+                            user.user_name,
+                            ids.join(", ")
+                        ),
+                    )
+                    .hint("userNames are compared without regard to case; remove the duplicates on the server"),
+                );
+            }
+        }
+    }
+    plan.unmanaged = by_key.values().map(Vec::len).sum::<usize>() - managed;
+    let warnings = diag::check(problems)?;
+    Ok((plan, warnings))
+}
+
+/// The attributes to compare: the declared ones, with `active` always included.
+fn wanted(user: &DesiredUser) -> impl Iterator<Item = (Attr, Option<Value>)> + '_ {
+    let active = (!user.attrs.contains_key(&Attr::Active))
+        .then(|| (Attr::Active, Some(Value::Boolean(true))));
+    user.attrs
+        .iter()
+        .map(|(a, v)| (a.clone(), v.clone()))
+        .chain(active)
+}
+
+fn create(user: &DesiredUser, dialect: &dyn Dialect) -> UserChange {
+    let mut changes: Vec<AttrChange> = wanted(user)
+        .filter_map(|(attr, after)| {
+            after.map(|after| AttrChange {
+                attr,
+                before: None,
+                after: Some(after),
+            })
+        })
+        .collect();
+    changes.sort_by(|a, b| a.attr.cmp(&b.attr));
+    UserChange {
+        user_name: user.user_name.clone(),
+        key: user.key.clone(),
+        id: None,
+        action: Action::Create,
+        changes,
+        unchanged_attributes: 0,
+        requests: vec![dialect.create_request(user)],
+        origin: user.origin.clone(),
+    }
+}
+
+fn update(
+    user: &DesiredUser,
+    observed: &ObservedUser,
+    dialect: &dyn Dialect,
+) -> Option<UserChange> {
+    let mut changes = Vec::new();
+    let mut unchanged = 0;
+    for (attr, want) in wanted(user) {
+        let have = observed.attrs.get(&attr);
+        let same = match (&want, have) {
+            (None, None) => true,
+            (Some(w), Some(h)) => dialect.equivalent(&attr, w, h),
+            _ => false,
+        };
+        if same {
+            unchanged += 1;
+        } else {
+            changes.push(AttrChange {
+                attr,
+                before: have.cloned(),
+                after: want,
+            });
+        }
+    }
+    if changes.is_empty() {
+        return None;
+    }
+    changes.sort_by(|a, b| a.attr.cmp(&b.attr));
+    let action = match (observed.active(), user.active()) {
+        (true, false) => Action::Deactivate,
+        (false, true) => Action::Reactivate,
+        _ => Action::Update,
+    };
+    Some(UserChange {
+        user_name: user.user_name.clone(),
+        key: user.key.clone(),
+        id: Some(observed.id.clone()),
+        action,
+        requests: dialect.update_requests(observed, &changes),
+        changes,
+        unchanged_attributes: unchanged,
+        origin: user.origin.clone(),
+    })
+}
+
+#[cfg(test)]
+mod tests;

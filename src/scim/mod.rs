@@ -1,0 +1,3 @@
+//! SCIM 2.0 as spoken on the wire, and the HTTP client that speaks it.
+
+pub mod wire;
