@@ -6,7 +6,7 @@
 
 mod settings;
 mod users;
-mod yaml;
+pub(crate) mod yaml;
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -180,7 +180,7 @@ impl Repository {
                 )),
             ]));
         };
-        check_target(&self.root, &chosen, target).map_err(|d| Diagnostics::sorted(d))
+        check_target(&self.root, &chosen, target).map_err(Diagnostics::sorted)
     }
 }
 

@@ -277,29 +277,29 @@ impl Dialect for Bizagi {
             );
         }
 
-        if let Some(Some(email)) = user.attrs.get(&Attr::Email) {
-            if !is_email(text(email)) {
-                out.push(
-                    Diagnostic::error(
-                        user.origin_of(&Attr::Email).clone(),
-                        format!("{email} is not an e-mail address"),
-                    )
-                    .hint("write it as `name@example.com`"),
-                );
-            }
+        if let Some(Some(email)) = user.attrs.get(&Attr::Email)
+            && !is_email(text(email))
+        {
+            out.push(
+                Diagnostic::error(
+                    user.origin_of(&Attr::Email).clone(),
+                    format!("{email} is not an e-mail address"),
+                )
+                .hint("write it as `name@example.com`"),
+            );
         }
-        if let Some(Some(phone)) = user.attrs.get(&Attr::Phone) {
-            if !is_bizagi_phone(text(phone)) {
-                out.push(
-                    Diagnostic::warning(
-                        user.origin_of(&Attr::Phone).clone(),
-                        format!(
-                            "phone {phone} is not in Bizagi's format `+CountryCode Number` (at most {MAX_PHONE} characters); Bizagi may refuse it"
-                        ),
-                    )
-                    .hint("write it like \"+57 3001234567\""),
-                );
-            }
+        if let Some(Some(phone)) = user.attrs.get(&Attr::Phone)
+            && !is_bizagi_phone(text(phone))
+        {
+            out.push(
+                Diagnostic::warning(
+                    user.origin_of(&Attr::Phone).clone(),
+                    format!(
+                        "phone {phone} is not in Bizagi's format `+CountryCode Number` (at most {MAX_PHONE} characters); Bizagi may refuse it"
+                    ),
+                )
+                .hint("write it like \"+57 3001234567\""),
+            );
         }
     }
 
@@ -359,10 +359,10 @@ impl Dialect for Bizagi {
 
         if let Some(name) = obj.get("name").and_then(|n| n.as_object()) {
             for (attr, member) in NAME_PARTS {
-                if let Some(part) = name.get(member).and_then(|v| v.as_str()) {
-                    if !part.trim().is_empty() {
-                        attrs.insert(attr, Value::String(part.to_string()));
-                    }
+                if let Some(part) = name.get(member).and_then(|v| v.as_str())
+                    && !part.trim().is_empty()
+                {
+                    attrs.insert(attr, Value::String(part.to_string()));
                 }
             }
         }
@@ -457,14 +457,15 @@ impl Dialect for Bizagi {
             return Vec::new();
         }
         let path = user_path(&observed.id);
-        if let [only] = changes {
-            if only.attr == Attr::Active && only.after == Some(Value::Boolean(false)) {
-                return vec![Request {
-                    method: Method::Delete,
-                    path,
-                    body: None,
-                }];
-            }
+        if let [only] = changes
+            && only.attr == Attr::Active
+            && only.after == Some(Value::Boolean(false))
+        {
+            return vec![Request {
+                method: Method::Delete,
+                path,
+                body: None,
+            }];
         }
         let operations = changes.iter().map(|c| self.patch_operation(c)).collect();
         vec![Request {

@@ -149,7 +149,7 @@ pub fn plan(
 /// The attributes to compare: the declared ones, with `active` always included.
 fn wanted(user: &DesiredUser) -> impl Iterator<Item = (Attr, Option<Value>)> + '_ {
     let active = (!user.attrs.contains_key(&Attr::Active))
-        .then(|| (Attr::Active, Some(Value::Boolean(true))));
+        .then_some((Attr::Active, Some(Value::Boolean(true))));
     user.attrs
         .iter()
         .map(|(a, v)| (a.clone(), v.clone()))

@@ -1,0 +1,117 @@
+//! The command line. Doc comments here are the `--help` text.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{ArgAction, Args, Parser, Subcommand};
+
+/// Keep the users of a SCIM 2.0 service provider (Bizagi first) in Git.
+///
+/// Users are declared in YAML files; `plan` reads the server and shows what differs;
+/// `apply` sends the smallest set of requests that makes the server match the files.
+#[derive(Debug, Parser)]
+#[command(name = "scimops", version, max_term_width = 100)]
+pub struct Cli {
+    /// Run in DIR, the repository (the folder holding scimops.yaml).
+    #[arg(short = 'C', value_name = "DIR", global = true, default_value = ".")]
+    pub dir: PathBuf,
+
+    /// The target to use, by name (default: the settings' `defaultTarget`).
+    #[arg(long, value_name = "NAME", global = true)]
+    pub target: Option<String>,
+
+    /// Say more (-v: progress details, -vv: every request).
+    #[arg(short, long, action = ArgAction::Count, global = true)]
+    pub verbose: u8,
+
+    /// Say only what matters: the plan, results and errors.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Never colour the output (also: the NO_COLOR environment variable).
+    #[arg(long, global = true)]
+    pub no_color: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check the repository's files, offline: syntax, types, duplicates, Bizagi's limits.
+    Validate,
+    /// Read the server and show what `apply` would change. Sends only GET requests.
+    Plan(PlanArgs),
+    /// Make the server match the files: plan, confirm, and send the changes.
+    Apply(ApplyArgs),
+    /// Run a local Bizagi-compatible SCIM server, for trying scimops and for tests.
+    Sandbox(SandboxArgs),
+    /// Write the JSON Schemas of scimops' files (for editors), generated from its types.
+    Schema(SchemaArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Exit with 0 when there is nothing to change, 2 when there are changes, 1 on error.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// Apply without asking for confirmation (for CI, after the plan was reviewed).
+    #[arg(long)]
+    pub auto_approve: bool,
+
+    /// How many users to write at once.
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub parallelism: u16,
+}
+
+#[derive(Debug, Args)]
+pub struct SandboxArgs {
+    /// The address to listen on (port 0: any free port, printed at start).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+
+    /// The state file (SQLite), created and seeded when missing.
+    #[arg(long, value_name = "FILE")]
+    pub state: PathBuf,
+
+    /// The sandbox's settings: custom properties, seed users, token lifetime, clients.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// An OAuth2 client id the sandbox accepts (with --client-secret).
+    #[arg(long, value_name = "ID", default_value = "scimops")]
+    pub client_id: String,
+
+    /// The secret of --client-id.
+    #[arg(
+        long,
+        value_name = "SECRET",
+        env = "SCIMOPS_SANDBOX_CLIENT_SECRET",
+        hide_env_values = true
+    )]
+    pub client_secret: Option<String>,
+
+    /// Override the token lifetime of the settings, in seconds (0: never expires).
+    #[arg(long, value_name = "SECONDS")]
+    pub token_lifetime: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// The folder to write the schemas into.
+    #[arg(long, value_name = "DIR", default_value = "schemas")]
+    pub out: PathBuf,
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_command_line_is_well_formed() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
+    }
+}

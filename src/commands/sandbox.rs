@@ -1,0 +1,77 @@
+//! `scimops sandbox`: a Bizagi-compatible server until Ctrl-C.
+
+use std::io::Write;
+
+use anyhow::Context as _;
+
+use super::Context;
+use crate::cli::SandboxArgs;
+use crate::exit::ExitStatus;
+use crate::sandbox::{self, SandboxConfig};
+use crate::secret::{Secret, SecretRef};
+
+pub async fn run(ctx: &Context<'_>, args: SandboxArgs) -> anyhow::Result<ExitStatus> {
+    let mut config = match &args.config {
+        Some(path) => SandboxConfig::load(path, path)?,
+        None => SandboxConfig::default(),
+    };
+    if let Some(lifetime) = args.token_lifetime {
+        config.token_lifetime_seconds = lifetime;
+    }
+    let mut clients = Vec::new();
+    if let Some(secret) = args.client_secret {
+        clients.push((args.client_id.clone(), Secret::new(secret)));
+    }
+    for client in &config.clients {
+        let secret = SecretRef::parse(&client.client_secret)
+            .and_then(|r| r.resolve(ctx.env))
+            .map_err(anyhow::Error::msg)
+            .with_context(|| format!("the secret of sandbox client `{}`", client.client_id))?;
+        clients.push((client.client_id.clone(), secret));
+    }
+    if clients.is_empty() {
+        anyhow::bail!(
+            "the sandbox needs a client: set SCIMOPS_SANDBOX_CLIENT_SECRET (client id `{}`), or list `clients` in its settings",
+            args.client_id
+        );
+    }
+    let running = sandbox::start(
+        sandbox::Options {
+            config,
+            state: args.state.clone(),
+            clients,
+        },
+        args.listen,
+    )
+    .await?;
+    {
+        let mut out = ctx.term.out();
+        writeln!(out, "scimops sandbox listening on http://{}", running.addr)?;
+        writeln!(out, "  SCIM base URL:  {}", running.scim_url())?;
+        writeln!(out, "  token endpoint: {}", running.token_url())?;
+        writeln!(out, "  state:          {}", args.state.display())?;
+        writeln!(
+            out,
+            "  request log:    http://{}/_sandbox/requests",
+            running.addr
+        )?;
+        out.flush()?;
+    }
+    shutdown_signal().await;
+    running.stop().await?;
+    Ok(ExitStatus::Success)
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate()).expect("a SIGTERM handler");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+}

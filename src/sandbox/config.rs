@@ -1,0 +1,113 @@
+//! The sandbox's settings file: credentials, custom properties, seed users.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use crate::config::yaml;
+use crate::diag::{Diagnostic, Diagnostics};
+
+/// Settings of a Bizagi-compatible sandbox (`scimops sandbox --config FILE`, or a
+/// target's `sandbox.config`).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SandboxConfig {
+    /// Lifetime of the access tokens it issues, in seconds; 0: tokens never expire.
+    /// Default: 1200, as in Bizagi's example.
+    #[serde(default = "default_lifetime")]
+    pub token_lifetime_seconds: u64,
+    /// OAuth2 clients allowed to ask for tokens. The secret is a reference to an
+    /// environment variable (`${NAME}`). An embedded sandbox adds its own client.
+    #[serde(default)]
+    pub clients: Vec<Client>,
+    /// The domain of a userName written without one. Default: `domain`.
+    #[serde(default = "default_domain")]
+    pub default_domain: String,
+    /// Custom user properties, by name, with their type (besides Bizagi's built-in
+    /// DelegateEnabled, enabledForAssignation, createdCasesSkipAssigRules, offlineForms,
+    /// normalCost and overtimeCost).
+    #[serde(default)]
+    pub properties: BTreeMap<String, PropertyType>,
+    /// `strict`: phone numbers must be `+CountryCode Number`, at most 20 characters
+    /// (Bizagi's newest documentation); `loose`: any text (older editions). Default: strict.
+    #[serde(default)]
+    pub phone_format: PhoneFormat,
+    /// Users the state starts with, as SCIM User resources (the body of a POST).
+    #[serde(default)]
+    #[schemars(with = "Vec<serde_json::Map<String, serde_json::Value>>")]
+    pub seed: Vec<serde_json::Value>,
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        Self {
+            token_lifetime_seconds: default_lifetime(),
+            clients: Vec::new(),
+            default_domain: default_domain(),
+            properties: BTreeMap::new(),
+            phone_format: PhoneFormat::default(),
+            seed: Vec::new(),
+        }
+    }
+}
+
+fn default_lifetime() -> u64 {
+    1200
+}
+
+fn default_domain() -> String {
+    "domain".to_string()
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Client {
+    pub client_id: String,
+    /// `${ENV_VAR}`: the variable holding the client secret.
+    pub client_secret: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum PropertyType {
+    String,
+    Integer,
+    Boolean,
+    Decimal,
+    DateTime,
+}
+
+impl PropertyType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::String => "string",
+            Self::Integer => "integer",
+            Self::Boolean => "boolean",
+            Self::Decimal => "decimal",
+            Self::DateTime => "dateTime",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum PhoneFormat {
+    #[default]
+    Strict,
+    Loose,
+}
+
+impl SandboxConfig {
+    /// Reads a sandbox settings file; `shown` is the path used in messages.
+    pub fn load(path: &Path, shown: &Path) -> Result<Self, Diagnostics> {
+        let text = std::fs::read_to_string(path).map_err(|err| {
+            Diagnostics(vec![Diagnostic::error(
+                yaml::whole_file(shown),
+                format!("cannot read the sandbox settings: {err}"),
+            )])
+        })?;
+        yaml::parse(shown, &text).map_err(|d| Diagnostics(vec![d]))
+    }
+}

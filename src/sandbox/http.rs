@@ -1,0 +1,664 @@
+//! The sandbox's HTTP API: Bizagi's token endpoint, SCIM discovery and Users, and
+//! `/_sandbox/requests`, the log of what it served (for tests and benchmarks).
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use base64::Engine;
+use serde::Serialize;
+use serde_json::{Value as Json, json};
+
+use super::random;
+use super::store::{SortKey, Store, StoreError};
+use super::user::{
+    EXT_URN, Refusal, Rules, UserRecord, name_key, parse_eq_filter, parse_user_name,
+};
+use crate::scim::wire::{LIST_RESPONSE_URN, SCIM_JSON, ScimError, USER_URN};
+use crate::secret::Secret;
+
+const DEFAULT_COUNT: u64 = 100;
+const MAX_COUNT: u64 = 500;
+
+pub struct AppState {
+    pub store: Store,
+    pub rules: Rules,
+    pub clients: Vec<(String, Secret)>,
+    /// `None`: tokens never expire.
+    pub token_lifetime: Option<Duration>,
+    tokens: Mutex<BTreeMap<String, Option<Instant>>>,
+    /// Writes are serialised so that a read-modify-write (PATCH) is atomic.
+    writes: Mutex<()>,
+    log: Mutex<Vec<Served>>,
+}
+
+impl AppState {
+    pub fn new(
+        store: Store,
+        rules: Rules,
+        clients: Vec<(String, Secret)>,
+        token_lifetime: Option<Duration>,
+    ) -> Self {
+        Self {
+            store,
+            rules,
+            clients,
+            token_lifetime,
+            tokens: Mutex::default(),
+            writes: Mutex::default(),
+            log: Mutex::default(),
+        }
+    }
+
+    pub fn request_log(&self) -> RequestLog {
+        RequestLog::new(lock(&self.log).clone())
+    }
+
+    pub fn clear_request_log(&self) {
+        lock(&self.log).clear();
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// One request the sandbox served.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Served {
+    pub method: String,
+    /// Path and query, as received.
+    pub path: String,
+    pub status: u16,
+}
+
+/// What the sandbox served: every request, and counts of the SCIM ones by method.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestLog {
+    /// SCIM requests (under `/scim/v2`) by method.
+    pub scim: BTreeMap<String, usize>,
+    /// Requests to the token endpoint.
+    pub token: usize,
+    pub requests: Vec<Served>,
+}
+
+impl RequestLog {
+    pub fn new(requests: Vec<Served>) -> Self {
+        let mut log = Self::default();
+        for r in &requests {
+            if r.path.starts_with("/scim/v2") {
+                *log.scim.entry(r.method.clone()).or_default() += 1;
+            } else if r.path.starts_with("/oauth2/") {
+                log.token += 1;
+            }
+        }
+        log.requests = requests;
+        log
+    }
+
+    /// SCIM requests of `method`.
+    pub fn count(&self, method: &str) -> usize {
+        self.scim.get(method).copied().unwrap_or(0)
+    }
+
+    /// SCIM requests that write (POST, PUT, PATCH, DELETE).
+    pub fn writes(&self) -> usize {
+        ["POST", "PUT", "PATCH", "DELETE"]
+            .iter()
+            .map(|m| self.count(m))
+            .sum()
+    }
+}
+
+pub fn router(state: Arc<AppState>) -> Router {
+    let scim = Router::new()
+        .route("/ServiceProviderConfig", get(service_provider_config))
+        .route("/ResourceTypes", get(resource_types))
+        .route("/scim/v2/ResourceTypes", get(resource_types))
+        .route("/Schemas", get(schemas))
+        .route("/Users", get(list_users).post(create_user))
+        .route(
+            "/Users/{key}",
+            get(get_user)
+                .patch(patch_user)
+                .put(put_user)
+                .delete(delete_user),
+        )
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            require_bearer,
+        ));
+    Router::new()
+        .route("/oauth2/server/token", axum::routing::post(token))
+        .nest("/scim/v2", scim)
+        .route("/_sandbox/requests", get(requests).delete(clear_requests))
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), track))
+        .with_state(state)
+}
+
+/// Logs and counts every request but the sandbox's own endpoints.
+async fn track(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    let method = req.method().to_string();
+    let path = req
+        .uri()
+        .path_and_query()
+        .map_or_else(|| req.uri().path().to_string(), ToString::to_string);
+    let started = Instant::now();
+    let response = next.run(req).await;
+    if !path.starts_with("/_sandbox/") {
+        let status = response.status().as_u16();
+        tracing::info!(
+            target: "scimops::sandbox",
+            "{method} {path} {status} {:.1}ms",
+            started.elapsed().as_secs_f64() * 1000.0
+        );
+        lock(&state.log).push(Served {
+            method,
+            path,
+            status,
+        });
+    }
+    response
+}
+
+fn scim_response(status: StatusCode, body: &Json) -> Response {
+    let mut response = (status, body.to_string()).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(SCIM_JSON));
+    response
+}
+
+fn refusal(r: Refusal) -> Response {
+    let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::BAD_REQUEST);
+    scim_response(status, &ScimError::body(r.status, r.scim_type, &r.detail))
+}
+
+fn not_found_user(key: &str) -> Refusal {
+    Refusal {
+        status: 404,
+        scim_type: None,
+        detail: format!("user {key:?} not found"),
+    }
+}
+
+fn internal(err: StoreError) -> Refusal {
+    match err {
+        StoreError::Conflict => Refusal {
+            status: 409,
+            scim_type: Some("uniqueness"),
+            detail: "userName is already taken".into(),
+        },
+        StoreError::Sql(e) => {
+            tracing::error!(target: "scimops::sandbox", "state database: {e}");
+            Refusal {
+                status: 500,
+                scim_type: None,
+                detail: "the state database failed".into(),
+            }
+        }
+    }
+}
+
+async fn not_found() -> Response {
+    refusal(Refusal {
+        status: 404,
+        scim_type: None,
+        detail: "no such endpoint".into(),
+    })
+}
+
+async fn requests(State(state): State<Arc<AppState>>) -> Response {
+    axum::Json(state.request_log()).into_response()
+}
+
+async fn clear_requests(State(state): State<Arc<AppState>>) -> StatusCode {
+    state.clear_request_log();
+    StatusCode::NO_CONTENT
+}
+
+// ---- OAuth2 --------------------------------------------------------------------------
+
+fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
+    (
+        status,
+        axum::Json(json!({"error": error, "error_description": description})),
+    )
+        .into_response()
+}
+
+/// `POST /oauth2/server/token`: client credentials, Basic-authenticated (or in the form).
+async fn token(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
+    let form: BTreeMap<String, String> = url::form_urlencoded::parse(&body).into_owned().collect();
+    if form.get("grant_type").map(String::as_str) != Some("client_credentials") {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            "grant_type must be client_credentials",
+        );
+    }
+    let basic = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Basic ")
+                .or_else(|| v.strip_prefix("basic "))
+        })
+        .and_then(|b| {
+            base64::engine::general_purpose::STANDARD
+                .decode(b.trim())
+                .ok()
+        })
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|s| {
+            s.split_once(':')
+                .map(|(i, s)| (i.to_string(), s.to_string()))
+        });
+    let credentials = basic.or_else(|| {
+        Some((
+            form.get("client_id")?.clone(),
+            form.get("client_secret")?.clone(),
+        ))
+    });
+    let known = credentials.is_some_and(|(id, secret)| {
+        state
+            .clients
+            .iter()
+            .any(|(cid, csecret)| *cid == id && csecret.expose() == secret)
+    });
+    if !known {
+        return oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "unknown client or wrong secret",
+        );
+    }
+    let access_token = random::hex(40);
+    let expires = state.token_lifetime.map(|d| Instant::now() + d);
+    lock(&state.tokens).insert(access_token.clone(), expires);
+    axum::Json(json!({
+        "access_token": access_token,
+        "token_type": "bearer",
+        "expires_in": state.token_lifetime.map_or(0, |d| d.as_secs()),
+        "scope": "api usersync openid",
+        "http_status_code": 200,
+    }))
+    .into_response()
+}
+
+/// SCIM calls need a live token from the token endpoint, or a client secret used as a
+/// static bearer token (Bizagi's mode for Entra ID, facts §2.3).
+async fn require_bearer(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    let bearer = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim);
+    let valid = bearer.is_some_and(|token| {
+        let issued = lock(&state.tokens)
+            .get(token)
+            .is_some_and(|expires| expires.is_none_or(|e| Instant::now() < e));
+        issued
+            || state
+                .clients
+                .iter()
+                .any(|(_, secret)| secret.expose() == token)
+    });
+    if !valid {
+        let detail = if bearer.is_some() {
+            "the access token is unknown or expired"
+        } else {
+            "an access token is required"
+        };
+        let mut response = refusal(Refusal {
+            status: 401,
+            scim_type: None,
+            detail: detail.into(),
+        });
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        return response;
+    }
+    next.run(req).await
+}
+
+// ---- discovery -----------------------------------------------------------------------
+
+async fn service_provider_config() -> Response {
+    scim_response(
+        StatusCode::OK,
+        &json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"],
+            "patch": {"supported": true},
+            "bulk": {"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
+            "filter": {"supported": true, "maxResults": MAX_COUNT},
+            "changePassword": {"supported": false},
+            "sort": {"supported": true},
+            "etag": {"supported": false},
+            "authenticationSchemes": [{
+                "type": "oauthbearertoken",
+                "name": "OAuth Bearer Token",
+                "description": "OAuth 2.0 client credentials at /oauth2/server/token",
+            }],
+            "meta": {"resourceType": "ServiceProviderConfig"},
+        }),
+    )
+}
+
+fn list_response(resources: Vec<Json>, total: u64, start: u64) -> Json {
+    json!({
+        "schemas": [LIST_RESPONSE_URN],
+        "totalResults": total,
+        "itemsPerPage": resources.len(),
+        "startIndex": start,
+        "Resources": resources,
+    })
+}
+
+async fn resource_types() -> Response {
+    let user = json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ResourceType"],
+        "id": "User",
+        "name": "User",
+        "endpoint": "/Users",
+        "description": "User Account",
+        "schema": USER_URN,
+        "schemaExtensions": [{"schema": EXT_URN, "required": false}],
+        "meta": {"resourceType": "ResourceType"},
+    });
+    scim_response(StatusCode::OK, &list_response(vec![user], 1, 1))
+}
+
+fn attribute(name: &str, ty: &str, description: &str) -> Json {
+    json!({
+        "name": name, "type": ty, "multiValued": false, "description": description,
+        "required": false, "caseExact": false, "mutability": "readWrite",
+        "returned": "default", "uniqueness": "none",
+    })
+}
+
+async fn schemas(State(state): State<Arc<AppState>>) -> Response {
+    let mut user_name = attribute("userName", "string", "user@domain; unique");
+    user_name["required"] = json!(true);
+    user_name["uniqueness"] = json!("server");
+    let mut name = attribute("name", "complex", "Full name, built from its parts");
+    name["subAttributes"] = json!([
+        attribute("formatted", "string", "Full name"),
+        attribute("givenName", "string", "Given name"),
+        attribute("middleName", "string", "Middle name"),
+        attribute("familyName", "string", "Family name"),
+    ]);
+    let multi = |n: &str, d: &str| {
+        let mut a = attribute(n, "complex", d);
+        a["multiValued"] = json!(true);
+        a["subAttributes"] = json!([
+            attribute("value", "string", "Value"),
+            attribute("type", "string", "Type"),
+            attribute("primary", "boolean", "Primary"),
+        ]);
+        a
+    };
+    let core = json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Schema"],
+        "id": USER_URN,
+        "name": "User",
+        "description": "User Account",
+        "attributes": [
+            user_name,
+            name,
+            attribute("active", "boolean", "Whether the user can sign in"),
+            multi("emails", "Contact e-mail (one, primary, work)"),
+            multi("phoneNumbers", "Contact cellphone (one, primary)"),
+        ],
+        "meta": {"resourceType": "Schema"},
+    });
+    let ext_attributes: Vec<Json> = state
+        .rules
+        .properties
+        .values()
+        .map(|(name, ty)| attribute(name, ty.as_str(), name))
+        .collect();
+    let ext = json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Schema"],
+        "id": EXT_URN,
+        "name": "BizagiUserProperties",
+        "description": "Bizagi user properties",
+        "attributes": ext_attributes,
+        "meta": {"resourceType": "Schema"},
+    });
+    scim_response(StatusCode::OK, &list_response(vec![core, ext], 2, 1))
+}
+
+// ---- users ---------------------------------------------------------------------------
+
+/// The SCIM base URL as the client reached it, for `meta.location` and `Location`.
+fn base_url(headers: &HeaderMap) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    format!("http://{host}/scim/v2")
+}
+
+fn parse_body(body: &Bytes) -> Result<Json, Refusal> {
+    serde_json::from_slice(body)
+        .map_err(|e| Refusal::invalid_syntax(format!("the body is not JSON: {e}")))
+}
+
+/// A user by guidUser, else by userName (`user@domain`, `domain\user`, or bare).
+fn find(state: &AppState, key: &str) -> Result<UserRecord, Refusal> {
+    if let Some(user) = state.store.by_guid(key).map_err(internal)? {
+        return Ok(user);
+    }
+    let by_name = match parse_user_name(key, &state.rules.default_domain) {
+        Ok((user, domain)) => state
+            .store
+            .by_name_key(&name_key(&user, &domain))
+            .map_err(internal)?,
+        Err(_) => None,
+    };
+    by_name.ok_or_else(|| not_found_user(key))
+}
+
+async fn list_users(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Query(query): Query<BTreeMap<String, String>>,
+) -> Response {
+    let number = |name: &str, default: u64| -> Result<u64, Refusal> {
+        match query.get(name) {
+            None => Ok(default),
+            Some(v) => v
+                .trim()
+                .parse::<i64>()
+                .map(|n| n.max(0).unsigned_abs())
+                .map_err(|_| Refusal::invalid_value(format!("{name} must be a number, not {v:?}"))),
+        }
+    };
+    let (start, count) = match (number("startIndex", 1), number("count", DEFAULT_COUNT)) {
+        (Ok(s), Ok(c)) => (s.max(1), c.min(MAX_COUNT)),
+        (Err(r), _) | (_, Err(r)) => return refusal(r),
+    };
+    let base = base_url(&headers);
+    if let Some(filter) = query.get("filter") {
+        let Some((_, value)) =
+            parse_eq_filter(filter).filter(|(a, _)| a.eq_ignore_ascii_case("userName"))
+        else {
+            return refusal(Refusal {
+                status: 400,
+                scim_type: Some("invalidFilter"),
+                detail: format!("only `userName eq \"...\"` filters are supported, not {filter:?}"),
+            });
+        };
+        let found = match parse_user_name(&value, &state.rules.default_domain) {
+            Ok((u, d)) => match state.store.by_name_key(&name_key(&u, &d)) {
+                Ok(found) => found,
+                Err(e) => return refusal(internal(e)),
+            },
+            Err(_) => None,
+        };
+        let resources: Vec<Json> = found.iter().map(|u| u.to_scim(&base)).collect();
+        let total = resources.len() as u64;
+        return scim_response(StatusCode::OK, &list_response(resources, total, 1));
+    }
+    let sort = match query
+        .get("sortBy")
+        .or_else(|| query.get("orderBy"))
+        .map(|s| s.to_ascii_lowercase())
+        .as_deref()
+    {
+        None => SortKey::Created,
+        Some("username") => SortKey::UserName,
+        Some(s) if s == "name" || s.starts_with("name.") => SortKey::FullName,
+        Some(_) => SortKey::Created,
+    };
+    let descending = query
+        .get("sortOrder")
+        .is_some_and(|o| o.eq_ignore_ascii_case("descending"));
+    match state.store.list(start - 1, count, sort, descending) {
+        Ok((total, users)) => {
+            let resources = users.iter().map(|u| u.to_scim(&base)).collect();
+            scim_response(StatusCode::OK, &list_response(resources, total, start))
+        }
+        Err(e) => refusal(internal(e)),
+    }
+}
+
+async fn get_user(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(key): Path<String>,
+) -> Response {
+    match find(&state, &key) {
+        Ok(user) => scim_response(StatusCode::OK, &user.to_scim(&base_url(&headers))),
+        Err(r) => refusal(r),
+    }
+}
+
+async fn create_user(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let body = match parse_body(&body) {
+        Ok(b) => b,
+        Err(r) => return refusal(r),
+    };
+    let now = super::now();
+    let blank = UserRecord {
+        id_user: 0,
+        guid: random::guid(),
+        user_name: String::new(),
+        domain: String::new(),
+        given_name: None,
+        middle_name: None,
+        family_name: None,
+        email: None,
+        phone: None,
+        enabled: true,
+        properties: BTreeMap::new(),
+        version: 1,
+        created: now.clone(),
+        last_modified: now,
+    };
+    let record = match state.rules.record_from_scim(&body, blank) {
+        Ok(r) => r,
+        Err(r) => return refusal(r),
+    };
+    let stored = {
+        let _write = lock(&state.writes);
+        state.store.insert(&record)
+    };
+    match stored {
+        Ok(user) => {
+            let base = base_url(&headers);
+            let mut response = scim_response(StatusCode::CREATED, &user.to_scim(&base));
+            if let Ok(location) = HeaderValue::from_str(&format!("{base}/Users/{}", user.guid)) {
+                response.headers_mut().insert(header::LOCATION, location);
+            }
+            response
+        }
+        Err(StoreError::Conflict) => refusal(Refusal {
+            status: 409,
+            scim_type: Some("uniqueness"),
+            detail: format!("userName {:?} already exists", record.qualified_name()),
+        }),
+        Err(e) => refusal(internal(e)),
+    }
+}
+
+/// Read, change, write one user under the write lock.
+fn rewrite(
+    state: &AppState,
+    key: &str,
+    change: impl FnOnce(&Rules, &UserRecord) -> Result<UserRecord, Refusal>,
+) -> Result<UserRecord, Refusal> {
+    let _write = lock(&state.writes);
+    let current = find(state, key)?;
+    let mut next = change(&state.rules, &current)?;
+    next.version = current.version + 1;
+    next.last_modified = super::now();
+    state.store.update(&next).map_err(internal)?;
+    Ok(next)
+}
+
+async fn patch_user(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(key): Path<String>,
+    body: Bytes,
+) -> Response {
+    let body = match parse_body(&body) {
+        Ok(b) => b,
+        Err(r) => return refusal(r),
+    };
+    match rewrite(&state, &key, |rules, current| rules.patch(current, &body)) {
+        Ok(user) => scim_response(StatusCode::OK, &user.to_scim(&base_url(&headers))),
+        Err(r) => refusal(r),
+    }
+}
+
+async fn put_user(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(key): Path<String>,
+    body: Bytes,
+) -> Response {
+    let body = match parse_body(&body) {
+        Ok(b) => b,
+        Err(r) => return refusal(r),
+    };
+    match rewrite(&state, &key, |rules, current| {
+        rules.record_from_scim(&body, current.clone())
+    }) {
+        Ok(user) => scim_response(StatusCode::OK, &user.to_scim(&base_url(&headers))),
+        Err(r) => refusal(r),
+    }
+}
+
+/// Bizagi never deletes a user: DELETE deactivates it (facts §8), without a body.
+async fn delete_user(State(state): State<Arc<AppState>>, Path(key): Path<String>) -> Response {
+    match rewrite(&state, &key, |_, current| {
+        Ok(UserRecord {
+            enabled: false,
+            ..current.clone()
+        })
+    }) {
+        Ok(_) => StatusCode::NO_CONTENT.into_response(),
+        Err(r) => refusal(r),
+    }
+}

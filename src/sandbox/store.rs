@@ -1,0 +1,233 @@
+//! The sandbox's state: an SQLite database with one `WFUser` table, as Bizagi keeps
+//! its users.
+//!
+//! Durability: WAL journal, `synchronous = NORMAL`. A write is committed to the WAL
+//! before the request is answered, so killing the process loses no acknowledged write
+//! (a power cut could lose the last ones; a test server accepts that). Each write
+//! touches one row: cost O(1) in the number of users; a page of a listing is one
+//! indexed query.
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use super::user::UserRecord;
+
+pub struct Store {
+    conn: Mutex<Connection>,
+}
+
+/// How a listing is ordered.
+#[derive(Clone, Copy, Debug)]
+pub enum SortKey {
+    /// Creation order (the default).
+    Created,
+    UserName,
+    FullName,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("userName is already taken")]
+    Conflict,
+    #[error("the state database failed: {0}")]
+    Sql(#[from] rusqlite::Error),
+}
+
+const SCHEMA: &str = "
+CREATE TABLE WFUser (
+    idUser           INTEGER PRIMARY KEY AUTOINCREMENT,
+    guidUser         TEXT NOT NULL UNIQUE,
+    userName         TEXT NOT NULL,
+    domain           TEXT NOT NULL,
+    nameKey          TEXT NOT NULL UNIQUE,  -- lower-case user@domain: userName is unique without regard to case
+    fullName         TEXT NOT NULL,
+    givenName        TEXT,
+    middleName       TEXT,
+    familyName       TEXT,
+    contactEmail     TEXT,
+    contactCellphone TEXT,
+    enabled          INTEGER NOT NULL,
+    userProperties   TEXT NOT NULL,         -- JSON object: built-in and custom user properties
+    version          INTEGER NOT NULL,
+    created          TEXT NOT NULL,
+    lastModified     TEXT NOT NULL
+);
+CREATE INDEX WFUser_fullName ON WFUser(fullName);
+";
+
+const COLUMNS: &str = "idUser, guidUser, userName, domain, givenName, middleName, familyName, \
+                       contactEmail, contactCellphone, enabled, userProperties, version, created, lastModified";
+
+fn clamp(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+fn record(row: &Row<'_>) -> rusqlite::Result<UserRecord> {
+    let properties: String = row.get(10)?;
+    Ok(UserRecord {
+        id_user: row.get(0)?,
+        guid: row.get(1)?,
+        user_name: row.get(2)?,
+        domain: row.get(3)?,
+        given_name: row.get(4)?,
+        middle_name: row.get(5)?,
+        family_name: row.get(6)?,
+        email: row.get(7)?,
+        phone: row.get(8)?,
+        enabled: row.get(9)?,
+        properties: serde_json::from_str(&properties).unwrap_or_default(),
+        version: row.get(11)?,
+        created: row.get(12)?,
+        last_modified: row.get(13)?,
+    })
+}
+
+fn conflict_or(err: rusqlite::Error) -> StoreError {
+    match &err {
+        rusqlite::Error::SqliteFailure(e, _)
+            if e.code == rusqlite::ErrorCode::ConstraintViolation =>
+        {
+            StoreError::Conflict
+        }
+        _ => StoreError::Sql(err),
+    }
+}
+
+impl Store {
+    /// Opens the state at `path`. A new state is created with `seed` (rows to insert,
+    /// already validated), in one transaction: a half-seeded state never exists.
+    pub fn open(path: &Path, seed: &[UserRecord]) -> Result<Self, StoreError> {
+        let mut conn = Connection::open(path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        if version == 0 {
+            let tx = conn.transaction()?;
+            tx.execute_batch(SCHEMA)?;
+            for user in seed {
+                insert(&tx, user)?;
+            }
+            tx.pragma_update(None, "user_version", 1)?;
+            tx.commit()?;
+        }
+        Ok(Self {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+        // A panic while holding the lock leaves SQLite consistent (statements are atomic).
+        self.conn
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    pub fn by_guid(&self, guid: &str) -> Result<Option<UserRecord>, StoreError> {
+        let conn = self.conn();
+        let sql = format!("SELECT {COLUMNS} FROM WFUser WHERE guidUser = ?1 COLLATE NOCASE");
+        Ok(conn.query_row(&sql, [guid], record).optional()?)
+    }
+
+    pub fn by_name_key(&self, key: &str) -> Result<Option<UserRecord>, StoreError> {
+        let conn = self.conn();
+        let sql = format!("SELECT {COLUMNS} FROM WFUser WHERE nameKey = ?1");
+        Ok(conn.query_row(&sql, [key], record).optional()?)
+    }
+
+    /// One page: `offset` rows skipped, at most `limit` returned; and the total.
+    pub fn list(
+        &self,
+        offset: u64,
+        limit: u64,
+        sort: SortKey,
+        descending: bool,
+    ) -> Result<(u64, Vec<UserRecord>), StoreError> {
+        let conn = self.conn();
+        let total: i64 = conn.query_row("SELECT COUNT(*) FROM WFUser", [], |r| r.get(0))?;
+        let column = match sort {
+            SortKey::Created => "idUser",
+            SortKey::UserName => "nameKey",
+            SortKey::FullName => "fullName",
+        };
+        let order = if descending { "DESC" } else { "ASC" };
+        let sql = format!(
+            "SELECT {COLUMNS} FROM WFUser ORDER BY {column} {order}, idUser {order} LIMIT ?1 OFFSET ?2"
+        );
+        let mut stmt = conn.prepare(&sql)?;
+        let rows = stmt
+            .query_map(params![clamp(limit), clamp(offset)], record)?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((u64::try_from(total).unwrap_or(0), rows))
+    }
+
+    /// Inserts a new user; returns it with its `idUser`.
+    pub fn insert(&self, user: &UserRecord) -> Result<UserRecord, StoreError> {
+        let conn = self.conn();
+        let id = insert(&conn, user)?;
+        Ok(UserRecord {
+            id_user: id,
+            ..user.clone()
+        })
+    }
+
+    /// Rewrites the row of `user.id_user`.
+    pub fn update(&self, user: &UserRecord) -> Result<(), StoreError> {
+        let conn = self.conn();
+        conn.execute(
+            "UPDATE WFUser SET userName = ?2, domain = ?3, nameKey = ?4, fullName = ?5,
+                 givenName = ?6, middleName = ?7, familyName = ?8, contactEmail = ?9,
+                 contactCellphone = ?10, enabled = ?11, userProperties = ?12, version = ?13,
+                 lastModified = ?14
+             WHERE idUser = ?1",
+            params![
+                user.id_user,
+                user.user_name,
+                user.domain,
+                user.name_key(),
+                user.full_name(),
+                user.given_name,
+                user.middle_name,
+                user.family_name,
+                user.email,
+                user.phone,
+                user.enabled,
+                serde_json::to_string(&user.properties).unwrap_or_default(),
+                user.version,
+                user.last_modified,
+            ],
+        )
+        .map_err(conflict_or)?;
+        Ok(())
+    }
+}
+
+fn insert(conn: &Connection, user: &UserRecord) -> Result<i64, StoreError> {
+    conn.execute(
+        "INSERT INTO WFUser (guidUser, userName, domain, nameKey, fullName, givenName, middleName,
+             familyName, contactEmail, contactCellphone, enabled, userProperties, version, created,
+             lastModified)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+        params![
+            user.guid,
+            user.user_name,
+            user.domain,
+            user.name_key(),
+            user.full_name(),
+            user.given_name,
+            user.middle_name,
+            user.family_name,
+            user.email,
+            user.phone,
+            user.enabled,
+            serde_json::to_string(&user.properties).unwrap_or_default(),
+            user.version,
+            user.created,
+            user.last_modified,
+        ],
+    )
+    .map_err(conflict_or)?;
+    Ok(conn.last_insert_rowid())
+}

@@ -1,0 +1,92 @@
+//! Connecting to a target: a server at a URL, or an embedded sandbox started here.
+
+use std::path::Path;
+
+use anyhow::Context;
+
+use crate::config::{AuthConfig, Endpoint, TargetConfig};
+use crate::sandbox::{self, SandboxConfig};
+use crate::scim::client::{Client, Credentials};
+use crate::secret::Secret;
+
+/// A live connection. Keeps an embedded sandbox running for as long as it lives.
+pub struct Session {
+    pub client: Client,
+    /// Where the users are read from, for messages.
+    pub describe: String,
+    pub sandbox: Option<sandbox::Running>,
+}
+
+/// Reads environment variables: the process environment, or a test's map.
+pub type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+pub async fn connect(root: &Path, target: &TargetConfig, env: Env<'_>) -> anyhow::Result<Session> {
+    match &target.endpoint {
+        Endpoint::Remote { url, auth } => {
+            let AuthConfig::ClientCredentials {
+                token_url,
+                client_id,
+                client_secret,
+                scope,
+            } = auth;
+            let secret = client_secret
+                .resolve(env)
+                .map_err(anyhow::Error::msg)
+                .with_context(|| {
+                    format!("reading the client secret of target `{}`", target.name)
+                })?;
+            let client = Client::new(
+                url.clone(),
+                Credentials::ClientCredentials {
+                    token_url: token_url.clone(),
+                    client_id: client_id.clone(),
+                    client_secret: secret,
+                    scope: scope.clone(),
+                },
+            )?;
+            Ok(Session {
+                client,
+                describe: format!("target `{}` ({url})", target.name),
+                sandbox: None,
+            })
+        }
+        Endpoint::Sandbox { config, state } => {
+            let shown = config.strip_prefix(root).unwrap_or(config);
+            let settings = SandboxConfig::load(config, shown)?;
+            let client_id = "scimops".to_string();
+            let client_secret = Secret::new(sandbox::random_secret());
+            let running = sandbox::start(
+                sandbox::Options {
+                    config: settings,
+                    state: state.clone(),
+                    clients: vec![(client_id.clone(), client_secret.clone())],
+                },
+                ([127, 0, 0, 1], 0).into(),
+            )
+            .await
+            .context("starting the embedded sandbox")?;
+            let url =
+                crate::config::checked_url(&running.scim_url()).map_err(anyhow::Error::msg)?;
+            let token_url = url::Url::parse(&running.token_url())?;
+            let client = Client::new(
+                url,
+                Credentials::ClientCredentials {
+                    token_url,
+                    client_id,
+                    client_secret,
+                    scope: "api".to_string(),
+                },
+            )?;
+            let state_shown = state.strip_prefix(root).unwrap_or(state);
+            Ok(Session {
+                client,
+                describe: format!(
+                    "target `{}` (an embedded sandbox, state in `{}`)",
+                    target.name,
+                    state_shown.display()
+                ),
+                sandbox: Some(running),
+            })
+        }
+    }
+}
