@@ -20,13 +20,16 @@ pub struct Resolved {
     pub warnings: Vec<Diagnostic>,
 }
 
+/// Types the repository's users for a target: problems of the files (`problems`) and
+/// of the users are reported together.
 pub fn resolve(
     declared: &[DeclaredUser],
+    problems: Vec<Diagnostic>,
     default_domain: Option<&str>,
     schema: &UserSchema,
     dialect: &dyn Dialect,
 ) -> Result<Resolved, Diagnostics> {
-    let mut problems = Vec::new();
+    let mut problems = problems;
     let mut seen: BTreeMap<UserKey, &Origin> = BTreeMap::new();
     let mut users = Vec::with_capacity(declared.len());
     for d in declared {
@@ -165,9 +168,14 @@ fn property(
             Diagnostic::error(
                 at(),
                 format!(
-                    "property `{}` is of type {} on the server, and {} is {}",
+                    "property `{}` is of type {}{}, and {} is {}",
                     def.name,
                     def.ty,
+                    if schema.complete {
+                        " on the server"
+                    } else {
+                        ""
+                    },
                     scalar.describe(),
                     scalar.kind()
                 ),
@@ -299,7 +307,14 @@ mod tests {
     #[test]
     fn duplicates_differing_only_in_case_name_both_places() {
         let users = [user("ann@x", 1, &[]), user("ANN@X", 7, &[])];
-        let err = resolve(&users, None, &UserSchema::new(false), &Bizagi::default()).unwrap_err();
+        let err = resolve(
+            &users,
+            vec![],
+            None,
+            &UserSchema::new(false),
+            &Bizagi::default(),
+        )
+        .unwrap_err();
         assert_eq!(
             messages(err),
             [
@@ -318,7 +333,14 @@ mod tests {
                 ("Salary", Scalar::Integer(10)),
             ],
         )];
-        let ok = resolve(&users, Some("x"), &server_schema(), &Bizagi::default()).unwrap();
+        let ok = resolve(
+            &users,
+            vec![],
+            Some("x"),
+            &server_schema(),
+            &Bizagi::default(),
+        )
+        .unwrap();
         let u = &ok.users[0];
         assert_eq!(u.user_name, "ann@x");
         assert_eq!(
@@ -341,7 +363,7 @@ mod tests {
                 ("Salary", Scalar::String("a lot".into())),
             ],
         )];
-        let err = resolve(&users, None, &server_schema(), &Bizagi::default()).unwrap_err();
+        let err = resolve(&users, vec![], None, &server_schema(), &Bizagi::default()).unwrap_err();
         let m = messages(err);
         assert_eq!(m.len(), 2, "{m:?}");
         assert!(
@@ -362,6 +384,7 @@ mod tests {
         let users = [user("ann@x", 1, &[("Custom", Scalar::String("v".into()))])];
         let ok = resolve(
             &users,
+            vec![],
             None,
             &Bizagi::default().offline_schema(),
             &Bizagi::default(),

@@ -58,6 +58,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         }
     };
     let env = |name: &str| std::env::var(name).ok();
+    let talks_to_a_server = matches!(cli.command, Command::Plan(_) | Command::Apply(_));
     match runtime.block_on(commands::run(cli, &term, &env)) {
         Ok(status) => status.into(),
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
@@ -66,10 +67,12 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
                 Some(diagnostics) => {
                     term.diagnostics(&diagnostics.0);
                     let n = diagnostics.error_count();
-                    term.error(&format!(
-                        "found {}; nothing was sent",
-                        render::count(n, "problem")
-                    ));
+                    let problems = render::count(n, "problem");
+                    term.error(&if talks_to_a_server {
+                        format!("found {problems}; nothing was sent")
+                    } else {
+                        format!("found {problems}")
+                    });
                 }
                 None => term.error(&format!("{e:#}")),
             }

@@ -28,10 +28,10 @@ pub async fn make(ctx: &Context<'_>) -> anyhow::Result<Planned> {
         .domain
         .as_ref()
         .map(|d| d.value.as_str());
-    ctx.term.diagnostics(&repo.warnings);
     // Check the files offline first: a bad file must not cost a request.
     desired::resolve(
         &repo.users,
+        repo.problems.clone(),
         domain,
         &dialect.offline_schema(),
         dialect.as_ref(),
@@ -41,7 +41,13 @@ pub async fn make(ctx: &Context<'_>) -> anyhow::Result<Planned> {
     ctx.term
         .progress(&format!("Reading users from {}...", session.describe));
     let observed = observe(&session.client, dialect.as_ref()).await?;
-    let resolved = desired::resolve(&repo.users, domain, &observed.schema, dialect.as_ref())?;
+    let resolved = desired::resolve(
+        &repo.users,
+        repo.problems.clone(),
+        domain,
+        &observed.schema,
+        dialect.as_ref(),
+    )?;
     let (plan, warnings) = plan::plan(&resolved.users, &observed.users, dialect.as_ref())?;
     ctx.term.diagnostics(&resolved.warnings);
     ctx.term.diagnostics(&warnings);

@@ -44,19 +44,17 @@ pub async fn run(ctx: &Context<'_>, args: SandboxArgs) -> anyhow::Result<ExitSta
         args.listen,
     )
     .await?;
-    {
-        let mut out = ctx.term.out();
-        writeln!(out, "scimops sandbox listening on http://{}", running.addr)?;
-        writeln!(out, "  SCIM base URL:  {}", running.scim_url())?;
-        writeln!(out, "  token endpoint: {}", running.token_url())?;
-        writeln!(out, "  state:          {}", args.state.display())?;
-        writeln!(
-            out,
-            "  request log:    http://{}/_sandbox/requests",
-            running.addr
-        )?;
-        out.flush()?;
-    }
+    // One write, best effort: a server keeps serving when nobody reads its stdout.
+    let banner = format!(
+        "scimops sandbox listening on http://{addr}\n  SCIM base URL:  {scim}\n  token endpoint: {token}\n  state:          {state}\n  request log:    http://{addr}/_sandbox/requests\n",
+        addr = running.addr,
+        scim = running.scim_url(),
+        token = running.token_url(),
+        state = args.state.display(),
+    );
+    let mut out = ctx.term.out();
+    let _ = out.write_all(banner.as_bytes()).and_then(|()| out.flush());
+    drop(out);
     shutdown_signal().await;
     running.stop().await?;
     Ok(ExitStatus::Success)

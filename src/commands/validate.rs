@@ -16,10 +16,11 @@ pub fn run(ctx: &Context<'_>) -> anyhow::Result<ExitStatus> {
         .domain
         .as_ref()
         .map(|d| d.value.as_str());
-    let mut warnings = repo.warnings.clone();
+    let mut warnings = Vec::new();
     let mut problems = Vec::new();
     match desired::resolve(
         &repo.users,
+        repo.problems.clone(),
         domain,
         &dialect.offline_schema(),
         dialect.as_ref(),

@@ -16,7 +16,7 @@ use url::Url;
 
 pub use self::settings::{Auth, DialectName, Settings};
 pub use self::users::{Scalar, UserFile};
-use crate::diag::{self, Diagnostic, Diagnostics};
+use crate::diag::{Diagnostic, Diagnostics};
 use crate::model::{Attr, Origin};
 use crate::secret::SecretRef;
 
@@ -29,8 +29,9 @@ pub struct Repository {
     pub root: PathBuf,
     pub settings: Settings,
     pub users: Vec<DeclaredUser>,
-    /// Warnings found while reading (errors make [`Repository::load`] fail).
-    pub warnings: Vec<Diagnostic>,
+    /// Problems in the user files. Files that parse still give their users, so that
+    /// one run reports the problems of every file.
+    pub problems: Vec<Diagnostic>,
 }
 
 /// A value as a file declares it: `None` is an explicit `null`.
@@ -80,7 +81,8 @@ pub enum AuthConfig {
 }
 
 impl Repository {
-    /// Reads the repository at `root`. Fails with every problem found in every file.
+    /// Reads the repository at `root`. Fails only when the settings cannot be read;
+    /// problems in user files are in [`Repository::problems`].
     pub fn load(root: &Path) -> Result<Self, Diagnostics> {
         let settings_path = root.join(SETTINGS_FILE);
         let settings_file = PathBuf::from(SETTINGS_FILE);
@@ -133,12 +135,11 @@ impl Repository {
             }
         }
 
-        let warnings = diag::check(problems)?;
         Ok(Self {
             root: root.to_path_buf(),
             settings,
             users,
-            warnings,
+            problems,
         })
     }
 

@@ -64,6 +64,11 @@ impl AppState {
     pub fn clear_request_log(&self) {
         lock(&self.log).clear();
     }
+
+    /// Forgets every issued token: the next SCIM call with one gets a 401.
+    pub fn revoke_tokens(&self) {
+        lock(&self.tokens).clear();
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -71,16 +76,19 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// One request the sandbox served.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct Served {
     pub method: String,
     /// Path and query, as received.
     pub path: String,
     pub status: u16,
+    /// The JSON body of a SCIM request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<Json>,
 }
 
 /// What the sandbox served: every request, and counts of the SCIM ones by method.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RequestLog {
     /// SCIM requests (under `/scim/v2`) by method.
@@ -140,33 +148,53 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/oauth2/server/token", axum::routing::post(token))
         .nest("/scim/v2", scim)
         .route("/_sandbox/requests", get(requests).delete(clear_requests))
+        .route("/_sandbox/tokens", axum::routing::delete(revoke_tokens))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), track))
         .with_state(state)
 }
 
-/// Logs and counts every request but the sandbox's own endpoints.
+/// The largest request body the sandbox reads.
+const MAX_BODY: usize = 4 * 1024 * 1024;
+
+/// Logs and counts every request but the sandbox's own endpoints, with its JSON body
+/// (form bodies, which carry client secrets, are not kept).
 async fn track(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
     let method = req.method().to_string();
     let path = req
         .uri()
         .path_and_query()
         .map_or_else(|| req.uri().path().to_string(), ToString::to_string);
-    let started = Instant::now();
-    let response = next.run(req).await;
-    if !path.starts_with("/_sandbox/") {
-        let status = response.status().as_u16();
-        tracing::info!(
-            target: "scimops::sandbox",
-            "{method} {path} {status} {:.1}ms",
-            started.elapsed().as_secs_f64() * 1000.0
-        );
-        lock(&state.log).push(Served {
-            method,
-            path,
-            status,
-        });
+    if path.starts_with("/_sandbox/") {
+        return next.run(req).await;
     }
+    let (parts, body) = req.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY).await else {
+        return refusal(Refusal::invalid_syntax(
+            "the body is too large or unreadable",
+        ));
+    };
+    let json = if path.starts_with("/scim/v2") {
+        serde_json::from_slice(&bytes).ok()
+    } else {
+        None
+    };
+    let started = Instant::now();
+    let response = next
+        .run(Request::from_parts(parts, axum::body::Body::from(bytes)))
+        .await;
+    let status = response.status().as_u16();
+    tracing::info!(
+        target: "scimops::sandbox",
+        "{method} {path} {status} {:.1}ms",
+        started.elapsed().as_secs_f64() * 1000.0
+    );
+    lock(&state.log).push(Served {
+        method,
+        path,
+        status,
+        body: json,
+    });
     response
 }
 
@@ -223,6 +251,11 @@ async fn requests(State(state): State<Arc<AppState>>) -> Response {
 
 async fn clear_requests(State(state): State<Arc<AppState>>) -> StatusCode {
     state.clear_request_log();
+    StatusCode::NO_CONTENT
+}
+
+async fn revoke_tokens(State(state): State<Arc<AppState>>) -> StatusCode {
+    state.revoke_tokens();
     StatusCode::NO_CONTENT
 }
 

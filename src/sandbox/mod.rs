@@ -65,6 +65,11 @@ impl Running {
         self.state.clear_request_log();
     }
 
+    /// Forgets every issued token (tests of the client's renewal after a 401).
+    pub fn revoke_tokens(&self) {
+        self.state.revoke_tokens();
+    }
+
     /// Stops accepting, finishes the requests in flight.
     pub async fn stop(mut self) -> anyhow::Result<()> {
         if let Some(tx) = self.shutdown.take() {

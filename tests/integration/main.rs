@@ -1,1 +1,11 @@
-fn main() {}
+//! scimops' integration tests: one binary (linking once keeps CI fast). Every test
+//! talks real HTTP to a sandbox, in-process or in its own process, and runs the real
+//! `scimops` binary.
+
+mod cli;
+mod client;
+mod end_to_end;
+mod example;
+mod process;
+mod sandbox;
+mod support;
