@@ -113,13 +113,18 @@ pub fn plan(w: &mut dyn Write, plan: &Plan, s: &Styles) -> io::Result<()> {
 
 fn unmanaged_note(w: &mut dyn Write, plan: &Plan, managed: usize) -> io::Result<()> {
     let declared = plan.unchanged + plan.users.len();
+    let on_server = managed + plan.unmanaged;
+    let unmanaged = match plan.unmanaged {
+        0 => "all declared".to_string(),
+        1 => "1 is in no file and is left alone".to_string(),
+        n => format!("{n} are in no file and are left alone"),
+    };
     writeln!(
         w,
-        "{} declared ({} already as declared); {} on the server, {} of them not in any file (left alone).",
+        "{} declared, {} already as declared. The server has {}; {unmanaged}.",
         count(declared, "user"),
         plan.unchanged,
-        count(managed + plan.unmanaged, "user"),
-        plan.unmanaged
+        count(on_server, "user"),
     )
 }
 
