@@ -213,3 +213,55 @@ fn the_committed_schemas_are_fresh() {
         );
     }
 }
+
+/// Runs `scimops apply` on a pseudo-terminal (util-linux `script`), typing `answer`.
+fn apply_on_a_terminal(repo: &Repo, answer: &str) -> (i32, String) {
+    use std::io::Write;
+    let command = format!(
+        "'{}' -C '{}' apply",
+        env!("CARGO_BIN_EXE_scimops"),
+        repo.path().display()
+    );
+    let mut child = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env(SECRET_VAR, crate::support::SECRET)
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("util-linux `script` runs the command on a terminal");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{answer}\n").as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).replace("\r\n", "\n"),
+    )
+}
+
+#[test]
+fn apply_on_a_terminal_writes_only_after_yes() {
+    let sandbox = TestSandbox::start("");
+    let repo = Repo::for_sandbox(
+        &sandbox,
+        "users:\n  - userName: a\n    name: {givenName: A}\n",
+    );
+
+    let (code, output) = apply_on_a_terminal(&repo, "no");
+    assert_eq!(code, 1, "{output}");
+    assert!(
+        output.contains("Only 'yes' will be accepted to approve."),
+        "{output}"
+    );
+    assert!(output.contains("Apply cancelled."), "{output}");
+    assert_eq!(sandbox.requests().writes(), 0);
+
+    let (code, output) = apply_on_a_terminal(&repo, "yes");
+    assert_eq!(code, 0, "{output}");
+    assert!(output.contains("a@acme: created"), "{output}");
+    assert_eq!(sandbox.requests().count("POST"), 1);
+}
