@@ -22,12 +22,7 @@ pub async fn make(ctx: &Context<'_>) -> anyhow::Result<Planned> {
     let repo = Repository::load(&ctx.dir)?;
     let target = repo.target(ctx.target.as_deref())?;
     let dialect: Box<dyn Dialect> = dialect::for_target(target.dialect);
-    let domain = repo
-        .settings
-        .defaults
-        .domain
-        .as_ref()
-        .map(|d| d.value.as_str());
+    let domain = repo.default_domain();
     // Check the files offline first: a bad file must not cost a request.
     desired::resolve(
         &repo.users,

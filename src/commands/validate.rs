@@ -10,12 +10,7 @@ pub fn run(ctx: &Context<'_>) -> anyhow::Result<ExitStatus> {
     let repo = Repository::load(&ctx.dir)?;
     let target = repo.target(ctx.target.as_deref())?;
     let dialect = dialect::for_target(target.dialect);
-    let domain = repo
-        .settings
-        .defaults
-        .domain
-        .as_ref()
-        .map(|d| d.value.as_str());
+    let domain = repo.default_domain();
     let mut warnings = Vec::new();
     let mut problems = Vec::new();
     match desired::resolve(

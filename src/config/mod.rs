@@ -143,6 +143,15 @@ impl Repository {
         })
     }
 
+    /// The domain added to userNames written without one.
+    pub fn default_domain(&self) -> Option<&str> {
+        self.settings
+            .defaults
+            .domain
+            .as_ref()
+            .map(|d| d.value.as_str())
+    }
+
     /// Picks and checks a target: `name`, else the default target, else the only one.
     pub fn target(&self, name: Option<&str>) -> Result<TargetConfig, Diagnostics> {
         let settings_file = Path::new(SETTINGS_FILE);

@@ -591,23 +591,7 @@ async fn create_user(
         Ok(b) => b,
         Err(r) => return refusal(r),
     };
-    let now = super::now();
-    let blank = UserRecord {
-        id_user: 0,
-        guid: random::guid(),
-        user_name: String::new(),
-        domain: String::new(),
-        given_name: None,
-        middle_name: None,
-        family_name: None,
-        email: None,
-        phone: None,
-        enabled: true,
-        properties: BTreeMap::new(),
-        version: 1,
-        created: now.clone(),
-        last_modified: now,
-    };
+    let blank = UserRecord::new(random::guid(), super::now());
     let record = match state.rules.record_from_scim(&body, blank) {
         Ok(r) => r,
         Err(r) => return refusal(r),
@@ -649,38 +633,47 @@ fn rewrite(
     Ok(next)
 }
 
+/// PATCH or PUT: the body, applied to the current user by `change`.
+async fn change_user(
+    state: &AppState,
+    headers: &HeaderMap,
+    key: &str,
+    body: &Bytes,
+    change: fn(&Rules, &UserRecord, &Json) -> Result<UserRecord, Refusal>,
+) -> Response {
+    let body = match parse_body(body) {
+        Ok(b) => b,
+        Err(r) => return refusal(r),
+    };
+    match rewrite(state, key, |rules, current| change(rules, current, &body)) {
+        Ok(user) => scim_response(StatusCode::OK, &user.to_scim(&base_url(headers))),
+        Err(r) => refusal(r),
+    }
+}
+
 async fn patch_user(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     Path(key): Path<String>,
     body: Bytes,
 ) -> Response {
-    let body = match parse_body(&body) {
-        Ok(b) => b,
-        Err(r) => return refusal(r),
-    };
-    match rewrite(&state, &key, |rules, current| rules.patch(current, &body)) {
-        Ok(user) => scim_response(StatusCode::OK, &user.to_scim(&base_url(&headers))),
-        Err(r) => refusal(r),
-    }
+    change_user(&state, &headers, &key, &body, |rules, current, body| {
+        rules.patch(current, body)
+    })
+    .await
 }
 
+/// PUT replaces every attribute Bizagi stores (facts §7, ambiguity 16: `replace_all`).
 async fn put_user(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     Path(key): Path<String>,
     body: Bytes,
 ) -> Response {
-    let body = match parse_body(&body) {
-        Ok(b) => b,
-        Err(r) => return refusal(r),
-    };
-    match rewrite(&state, &key, |rules, current| {
-        rules.record_from_scim(&body, current.clone())
-    }) {
-        Ok(user) => scim_response(StatusCode::OK, &user.to_scim(&base_url(&headers))),
-        Err(r) => refusal(r),
-    }
+    change_user(&state, &headers, &key, &body, |rules, current, body| {
+        rules.record_from_scim(body, current.clone())
+    })
+    .await
 }
 
 /// Bizagi never deletes a user: DELETE deactivates it (facts §8), without a body.

@@ -151,22 +151,7 @@ fn seed(rules: &Rules, config: &SandboxConfig) -> anyhow::Result<Vec<UserRecord>
     let mut seen = BTreeMap::new();
     let mut records = Vec::with_capacity(config.seed.len());
     for (i, body) in config.seed.iter().enumerate() {
-        let blank = UserRecord {
-            id_user: 0,
-            guid: random::guid(),
-            user_name: String::new(),
-            domain: String::new(),
-            given_name: None,
-            middle_name: None,
-            family_name: None,
-            email: None,
-            phone: None,
-            enabled: true,
-            properties: BTreeMap::new(),
-            version: 1,
-            created: now.clone(),
-            last_modified: now.clone(),
-        };
+        let blank = UserRecord::new(random::guid(), now.clone());
         let record = rules
             .record_from_scim(body, blank)
             .map_err(|r| anyhow::anyhow!("seed user {}: {}", i + 1, r.detail))?;

@@ -10,7 +10,7 @@
 use std::path::Path;
 use std::sync::Mutex;
 
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use rusqlite::{Connection, OptionalExtension, Row, named_params, params};
 
 use super::user::UserRecord;
 
@@ -176,58 +176,60 @@ impl Store {
     /// Rewrites the row of `user.id_user`.
     pub fn update(&self, user: &UserRecord) -> Result<(), StoreError> {
         let conn = self.conn();
-        conn.execute(
-            "UPDATE WFUser SET userName = ?2, domain = ?3, nameKey = ?4, fullName = ?5,
-                 givenName = ?6, middleName = ?7, familyName = ?8, contactEmail = ?9,
-                 contactCellphone = ?10, enabled = ?11, userProperties = ?12, version = ?13,
-                 lastModified = ?14
-             WHERE idUser = ?1",
-            params![
-                user.id_user,
-                user.user_name,
-                user.domain,
-                user.name_key(),
-                user.full_name(),
-                user.given_name,
-                user.middle_name,
-                user.family_name,
-                user.email,
-                user.phone,
-                user.enabled,
-                serde_json::to_string(&user.properties).unwrap_or_default(),
-                user.version,
-                user.last_modified,
-            ],
+        write_row(
+            &conn,
+            "UPDATE WFUser SET guidUser = :guidUser, userName = :userName, domain = :domain,
+                 nameKey = :nameKey, fullName = :fullName, givenName = :givenName,
+                 middleName = :middleName, familyName = :familyName,
+                 contactEmail = :contactEmail, contactCellphone = :contactCellphone,
+                 enabled = :enabled, userProperties = :userProperties, version = :version,
+                 created = :created, lastModified = :lastModified
+             WHERE idUser = :idUser",
+            user,
         )
-        .map_err(conflict_or)?;
-        Ok(())
     }
 }
 
 fn insert(conn: &Connection, user: &UserRecord) -> Result<i64, StoreError> {
+    // NULLIF: a new user (id 0) gets the next idUser.
+    write_row(
+        conn,
+        "INSERT INTO WFUser (idUser, guidUser, userName, domain, nameKey, fullName, givenName,
+             middleName, familyName, contactEmail, contactCellphone, enabled, userProperties,
+             version, created, lastModified)
+         VALUES (NULLIF(:idUser, 0), :guidUser, :userName, :domain, :nameKey, :fullName,
+             :givenName, :middleName, :familyName, :contactEmail, :contactCellphone, :enabled,
+             :userProperties, :version, :created, :lastModified)",
+        user,
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// Runs `sql` with every column of `user` bound by name.
+fn write_row(conn: &Connection, sql: &str, user: &UserRecord) -> Result<(), StoreError> {
+    let properties = serde_json::to_string(&user.properties).unwrap_or_default();
+    let (name_key, full_name) = (user.name_key(), user.full_name());
     conn.execute(
-        "INSERT INTO WFUser (guidUser, userName, domain, nameKey, fullName, givenName, middleName,
-             familyName, contactEmail, contactCellphone, enabled, userProperties, version, created,
-             lastModified)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-        params![
-            user.guid,
-            user.user_name,
-            user.domain,
-            user.name_key(),
-            user.full_name(),
-            user.given_name,
-            user.middle_name,
-            user.family_name,
-            user.email,
-            user.phone,
-            user.enabled,
-            serde_json::to_string(&user.properties).unwrap_or_default(),
-            user.version,
-            user.created,
-            user.last_modified,
-        ],
+        sql,
+        named_params! {
+            ":idUser": user.id_user,
+            ":guidUser": user.guid,
+            ":userName": user.user_name,
+            ":domain": user.domain,
+            ":nameKey": name_key,
+            ":fullName": full_name,
+            ":givenName": user.given_name,
+            ":middleName": user.middle_name,
+            ":familyName": user.family_name,
+            ":contactEmail": user.email,
+            ":contactCellphone": user.phone,
+            ":enabled": user.enabled,
+            ":userProperties": properties,
+            ":version": user.version,
+            ":created": user.created,
+            ":lastModified": user.last_modified,
+        },
     )
     .map_err(conflict_or)?;
-    Ok(conn.last_insert_rowid())
+    Ok(())
 }

@@ -90,6 +90,26 @@ pub struct Rules {
 }
 
 impl UserRecord {
+    /// A user not stored yet: the fields a body fills are empty.
+    pub fn new(guid: String, now: String) -> Self {
+        Self {
+            id_user: 0,
+            guid,
+            user_name: String::new(),
+            domain: String::new(),
+            given_name: None,
+            middle_name: None,
+            family_name: None,
+            email: None,
+            phone: None,
+            enabled: true,
+            properties: BTreeMap::new(),
+            version: 1,
+            created: now.clone(),
+            last_modified: now,
+        }
+    }
+
     /// `user@domain`, the form the sandbox answers with.
     pub fn qualified_name(&self) -> String {
         format!("{}@{}", self.user_name, self.domain)

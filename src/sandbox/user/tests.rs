@@ -20,19 +20,7 @@ fn rules() -> Rules {
 fn blank() -> UserRecord {
     UserRecord {
         id_user: 7,
-        guid: "g".into(),
-        user_name: String::new(),
-        domain: String::new(),
-        given_name: None,
-        middle_name: None,
-        family_name: None,
-        email: None,
-        phone: None,
-        enabled: true,
-        properties: BTreeMap::new(),
-        version: 1,
-        created: "c".into(),
-        last_modified: "m".into(),
+        ..UserRecord::new("g".into(), "c".into())
     }
 }
 
