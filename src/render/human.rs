@@ -16,6 +16,14 @@ fn symbol(action: Action) -> &'static str {
     }
 }
 
+fn action_style(action: Action, s: &Styles) -> anstyle::Style {
+    match action {
+        Action::Create => s.create,
+        Action::Update | Action::Reactivate => s.update,
+        Action::Deactivate => s.remove,
+    }
+}
+
 fn verb(action: Action) -> &'static str {
     match action {
         Action::Create => "created",
@@ -129,11 +137,7 @@ fn unmanaged_note(w: &mut dyn Write, plan: &Plan, managed: usize) -> io::Result<
 }
 
 fn user_block(w: &mut dyn Write, user: &UserChange, s: &Styles) -> io::Result<()> {
-    let style = match user.action {
-        Action::Create => s.create,
-        Action::Update | Action::Reactivate => s.update,
-        Action::Deactivate => s.remove,
-    };
+    let style = action_style(user.action, s);
     writeln!(
         w,
         "  {}# {} will be {}{}",
@@ -191,11 +195,7 @@ fn attribute_line(w: &mut dyn Write, c: &AttrChange, width: usize, s: &Styles) -
 pub fn outcome(w: &mut dyn Write, outcome: &Outcome, s: &Styles) -> io::Result<()> {
     match &outcome.error {
         None => {
-            let style = match outcome.action {
-                Action::Create => s.create,
-                Action::Update | Action::Reactivate => s.update,
-                Action::Deactivate => s.remove,
-            };
+            let style = action_style(outcome.action, s);
             write!(
                 w,
                 "{}{}{}: {}",
