@@ -233,3 +233,37 @@ fn a_failed_write_names_the_user_the_call_and_the_place_and_spares_the_others() 
     assert_eq!(again.code, 0, "{again:?}");
     assert_eq!(sandbox.requests().count("POST"), 1);
 }
+
+#[test]
+fn reading_many_users_costs_one_call_per_page_of_500() {
+    let seed: String = (0..1200)
+        .map(|i| format!("  - {{userName: u{i:04}@acme, name: {{givenName: U{i}}}, {EXT}: {{enabledForAssignation: true}}}}\n"))
+        .collect();
+    let sandbox = TestSandbox::start(&format!("seed:\n{seed}"));
+    let declared: String = (0..1200)
+        .step_by(3)
+        .map(|i| format!("  - userName: u{i:04}\n    name: {{givenName: U{i}}}\n"))
+        .collect();
+    let repo = Repo::for_sandbox(&sandbox, &format!("users:\n{declared}"));
+    let plan = repo.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "{plan:?}");
+    assert!(plan.stdout.contains("400 users declared, 400 already as declared. The server has 1200 users; 800 are in no file"), "{}", plan.stdout);
+    let log = sandbox.requests();
+    let pages: Vec<_> = log
+        .requests
+        .iter()
+        .filter(|r| r.path.starts_with("/scim/v2/Users"))
+        .map(|r| r.path.as_str())
+        .collect();
+    let mut sorted = pages.clone();
+    sorted.sort_unstable();
+    assert_eq!(
+        sorted,
+        [
+            "/scim/v2/Users?startIndex=1&count=500",
+            "/scim/v2/Users?startIndex=1001&count=500",
+            "/scim/v2/Users?startIndex=501&count=500",
+        ]
+    );
+    assert_eq!(log.count("GET"), 6, "3 discovery calls and 3 pages");
+}
