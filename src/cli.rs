@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::{ArgAction, Args, Parser, Subcommand};
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 
 /// Keep the users of a SCIM 2.0 service provider (Bizagi first) in Git.
 ///
@@ -55,10 +55,39 @@ pub struct PlanArgs {
     /// Exit with 0 when there is nothing to change, 2 when there are changes, 1 on error.
     #[arg(long)]
     pub detailed_exitcode: bool,
+
+    /// Save the plan (as JSON) to FILE; `scimops apply FILE` then applies exactly it.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+
+    /// How to print the plan: for people, for machines (the saved plan's format), or
+    /// as a pull-request comment.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+
+    /// Show, under each user, the exact requests apply will send.
+    #[arg(long)]
+    pub show_requests: bool,
+
+    /// Mask e-mail addresses and phone numbers (human and Markdown output).
+    #[arg(long)]
+    pub mask_pii: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+    Markdown,
 }
 
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
+    /// A plan saved by `scimops plan --out FILE`: apply exactly it, without asking,
+    /// after checking that neither the files nor the users it touches changed since.
+    #[arg(value_name = "FILE")]
+    pub plan: Option<PathBuf>,
+
     /// Apply without asking for confirmation (for CI, after the plan was reviewed).
     #[arg(long)]
     pub auto_approve: bool,
@@ -66,6 +95,17 @@ pub struct ApplyArgs {
     /// How many users to write at once.
     #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub parallelism: u16,
+
+    /// How to print the result: `json` prints the plan document with what happened to
+    /// each user (`applied`).
+    #[arg(long, value_enum, default_value_t = ApplyFormat::Human)]
+    pub format: ApplyFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ApplyFormat {
+    Human,
+    Json,
 }
 
 #[derive(Debug, Args)]

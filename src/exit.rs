@@ -10,6 +10,8 @@ pub enum ExitStatus {
     Failure,
     /// `plan --detailed-exitcode`: changes are pending.
     Changes,
+    /// `apply FILE`: the saved plan is stale (the files or the server changed since).
+    Stale,
 }
 
 impl ExitStatus {
@@ -18,6 +20,7 @@ impl ExitStatus {
             ExitStatus::Success => 0,
             ExitStatus::Failure => 1,
             ExitStatus::Changes => 2,
+            ExitStatus::Stale => 3,
         }
     }
 }

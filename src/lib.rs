@@ -112,6 +112,11 @@ fn init_logging(cli: &Cli, term: &Term) {
 pub fn json_schemas() -> Vec<(&'static str, String)> {
     let mut schemas = config::json_schemas();
     schemas.push((
+        "plan.schema.json",
+        serde_json::to_value(schemars::schema_for!(plan::document::PlanDocument))
+            .unwrap_or_default(),
+    ));
+    schemas.push((
         "sandbox.schema.json",
         serde_json::to_value(schemars::schema_for!(sandbox::SandboxConfig)).unwrap_or_default(),
     ));

@@ -264,6 +264,35 @@ pub struct ObservedUser {
     pub key: UserKey,
     /// Every attribute scimops can manage that the server has a value for.
     pub attrs: BTreeMap<Attr, Value>,
+    /// What was read, as read: a PUT rebuilds the user from it, so attributes scimops
+    /// does not manage are sent back unchanged.
+    pub raw: serde_json::Value,
+    /// Identifies this version of the user: a saved plan is stale once it changes.
+    pub fingerprint: String,
+}
+
+/// The fingerprint of a user resource: the server's version (`meta.version`, its
+/// ETag) when it gives one, else a SHA-256 of the resource without `meta` (which
+/// holds timestamps and the URL the server was reached at).
+pub fn fingerprint(resource: &serde_json::Value) -> String {
+    if let Some(version) = resource
+        .get("meta")
+        .and_then(|m| m.get("version"))
+        .and_then(|v| v.as_str())
+    {
+        return format!("version:{version}");
+    }
+    let mut resource = resource.clone();
+    if let Some(obj) = resource.as_object_mut() {
+        obj.remove("meta");
+    }
+    // serde_json's maps are sorted: the text is canonical.
+    format!("sha256:{}", sha256_hex(resource.to_string().as_bytes()))
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, bytes);
+    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl ObservedUser {
@@ -309,6 +338,24 @@ mod tests {
         assert_eq!(Value::Integer(3), Value::Decimal(3.0));
         assert_ne!(Value::Integer(3), Value::Decimal(3.5));
         assert_ne!(Value::String("3".into()), Value::Integer(3));
+    }
+
+    #[test]
+    fn fingerprints_prefer_the_servers_version_and_ignore_meta() {
+        let a = json!({"id": "1", "userName": "a", "meta": {"lastModified": "x"}});
+        let b = json!({"userName": "a", "id": "1", "meta": {"lastModified": "y"}});
+        assert_eq!(fingerprint(&a), fingerprint(&b));
+        assert!(fingerprint(&a).starts_with("sha256:"));
+        assert_ne!(
+            fingerprint(&a),
+            fingerprint(&json!({"id": "1", "userName": "b"}))
+        );
+        let v = json!({"id": "1", "meta": {"version": "W/\"3\""}});
+        assert_eq!(fingerprint(&v), "version:W/\"3\"");
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use anyhow::{Context, bail};
 use tokio::task::JoinSet;
 
-use crate::dialect::Dialect;
+use crate::dialect::{Capabilities, Dialect};
 use crate::model::ObservedUser;
 use crate::schema::UserSchema;
 use crate::scim::client::{Client, HttpError};
@@ -18,14 +18,6 @@ use crate::scim::client::{Client, HttpError};
 pub const PAGE_SIZE: usize = 500;
 /// Pages fetched at once.
 const PAGE_PARALLELISM: usize = 4;
-
-/// What the server says it can do (`GET /ServiceProviderConfig`).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Capabilities {
-    pub patch: bool,
-    pub filter: bool,
-    pub etag: bool,
-}
 
 /// The server as read.
 #[derive(Debug)]

@@ -12,9 +12,12 @@ use std::sync::Arc;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use crate::model::Origin;
-use crate::plan::{Action, Plan, UserChange};
+use crate::dialect::Dialect;
+use crate::model::{Origin, fingerprint};
+use crate::plan::document::UserPlan;
+use crate::plan::{Action, UserChange};
 use crate::scim::client::Client;
+use crate::scim::wire::{Method, Request, user_path};
 
 /// Proof that someone approved the writes.
 #[derive(Debug)]
@@ -29,6 +32,40 @@ impl Approval {
     /// Approval typed at the prompt: only `yes` counts.
     pub fn from_answer(answer: &str) -> Option<Self> {
         (answer.trim() == "yes").then_some(Self(()))
+    }
+}
+
+/// One user's writes, exactly as planned.
+#[derive(Clone, Debug)]
+pub struct Work {
+    pub user_name: String,
+    pub action: Action,
+    pub origin: Origin,
+    pub id: Option<String>,
+    pub requests: Vec<Request>,
+}
+
+impl From<&UserChange> for Work {
+    fn from(u: &UserChange) -> Self {
+        Self {
+            user_name: u.user_name.clone(),
+            action: u.action,
+            origin: u.origin.clone(),
+            id: u.id.clone(),
+            requests: u.requests.clone(),
+        }
+    }
+}
+
+impl From<&UserPlan> for Work {
+    fn from(u: &UserPlan) -> Self {
+        Self {
+            user_name: u.user_name.clone(),
+            action: u.action,
+            origin: u.declared_at.clone(),
+            id: u.id.clone(),
+            requests: u.requests.clone(),
+        }
     }
 }
 
@@ -56,17 +93,17 @@ impl Report {
     }
 }
 
-/// Applies `plan`, calling `on_outcome` as each user is done.
+/// Sends `work`, calling `on_outcome` as each user is done.
 pub async fn apply(
     client: &Client,
-    plan: &Plan,
+    work: Vec<Work>,
     parallelism: usize,
     _approval: Approval,
     mut on_outcome: impl FnMut(&Outcome),
 ) -> Report {
     let mut report = Report::default();
     if parallelism <= 1 {
-        for user in &plan.users {
+        for user in &work {
             let outcome = apply_user(client, user).await;
             on_outcome(&outcome);
             report.outcomes.push(outcome);
@@ -75,7 +112,7 @@ pub async fn apply(
     }
     let permits = Arc::new(Semaphore::new(parallelism));
     let mut tasks = JoinSet::new();
-    for user in plan.users.clone() {
+    for user in work {
         let client = client.clone();
         let permits = permits.clone();
         tasks.spawn(async move {
@@ -94,7 +131,7 @@ pub async fn apply(
     report
 }
 
-async fn apply_user(client: &Client, user: &UserChange) -> Outcome {
+async fn apply_user(client: &Client, user: &Work) -> Outcome {
     let mut outcome = Outcome {
         user_name: user.user_name.clone(),
         action: user.action,
@@ -124,4 +161,56 @@ async fn apply_user(client: &Client, user: &UserChange) -> Outcome {
         }
     }
     outcome
+}
+
+/// Why a saved plan no longer holds on the server: for each user it touches, whether
+/// the user is still as it was read (same fingerprint) or still absent (for a create).
+/// Sends GET only, at most `parallelism` at a time.
+pub async fn stale_users(
+    client: &Client,
+    dialect: &dyn Dialect,
+    users: &[UserPlan],
+    parallelism: usize,
+) -> anyhow::Result<Vec<String>> {
+    let permits = Arc::new(Semaphore::new(parallelism.max(1)));
+    let mut checks = JoinSet::new();
+    for (i, user) in users.iter().enumerate() {
+        let path = match (&user.fingerprint, &user.id) {
+            (Some(_), Some(id)) => user_path(id),
+            _ => dialect.lookup_path(&user.user_name),
+        };
+        let (client, permits) = (client.clone(), permits.clone());
+        checks.spawn(async move {
+            let _permit = permits.acquire_owned().await;
+            (i, client.send(Method::Get, &path, &[], None).await)
+        });
+    }
+    let mut found = Vec::new();
+    while let Some(done) = checks.join_next().await {
+        let (i, answer) = done?;
+        let user = &users[i];
+        let now = match answer {
+            Ok(response) => Some(response.body.map_or_else(String::new, |b| fingerprint(&b))),
+            Err(e) if e.status() == Some(reqwest::StatusCode::NOT_FOUND) => None,
+            Err(e) => return Err(e.into()),
+        };
+        let problem = match (&user.fingerprint, now) {
+            (None, Some(_)) => Some(format!(
+                "user `{}` now exists on the server",
+                user.user_name
+            )),
+            (Some(_), None) => Some(format!(
+                "user `{}` no longer exists on the server",
+                user.user_name
+            )),
+            (Some(then), Some(now)) if *then != now => Some(format!(
+                "user `{}` changed on the server since the plan was made",
+                user.user_name
+            )),
+            _ => None,
+        };
+        found.extend(problem.map(|p| (i, p)));
+    }
+    found.sort();
+    Ok(found.into_iter().map(|(_, p)| p).collect())
 }

@@ -1,41 +1,75 @@
-//! `scimops plan`: read the server, show what would change.
+//! `scimops plan`: read the server, show what would change, optionally save it.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
 
 use super::Context;
-use crate::cli::PlanArgs;
-use crate::config::Repository;
-use crate::dialect::{self, Dialect};
+use crate::cli::{Format, PlanArgs};
+use crate::config::{Endpoint, Repository, TargetConfig};
+use crate::dialect::{self, Capabilities};
 use crate::exit::ExitStatus;
 use crate::observe::observe;
 use crate::plan::Plan;
-use crate::render::human;
+use crate::plan::document::{Files, PlanDocument, TargetRef};
+use crate::render::{human, markdown};
 use crate::session::{Session, connect};
 use crate::{desired, plan};
 
-/// A plan, and the live session it was made on (apply writes through it).
+/// A plan, its document, and the live session it was made on (apply writes through it).
 pub struct Planned {
     pub session: Session,
     pub plan: Plan,
+    pub document: PlanDocument,
+}
+
+/// How a saved plan names its target: name, dialect, and where it is.
+pub fn target_ref(root: &Path, target: &TargetConfig) -> TargetRef {
+    let endpoint = match &target.endpoint {
+        Endpoint::Remote { url, .. } => url.to_string(),
+        Endpoint::Sandbox { state, .. } => {
+            let state = state.strip_prefix(root).unwrap_or(state);
+            let parts: Vec<_> = state.iter().map(|c| c.to_string_lossy()).collect();
+            format!("sandbox:{}", parts.join("/"))
+        }
+    };
+    TargetRef {
+        name: target.name.clone(),
+        dialect: target.dialect.as_str().to_string(),
+        endpoint,
+    }
+}
+
+/// A path given on the command line: like `git -C`, relative to the repository.
+pub fn in_repository(ctx: &Context<'_>, path: &Path) -> PathBuf {
+    if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        ctx.dir.join(path)
+    }
 }
 
 /// Reads the files and the server, and plans. Shared by `plan` and `apply`.
 pub async fn make(ctx: &Context<'_>) -> anyhow::Result<Planned> {
     let repo = Repository::load(&ctx.dir)?;
     let target = repo.target(ctx.target.as_deref())?;
-    let dialect: Box<dyn Dialect> = dialect::for_target(target.dialect);
+    let offline = dialect::for_target(target.dialect, Capabilities::default());
     let domain = repo.default_domain();
     // Check the files offline first: a bad file must not cost a request.
     desired::resolve(
         &repo.users,
         repo.problems.clone(),
         domain,
-        &dialect.offline_schema(),
-        dialect.as_ref(),
+        &offline.offline_schema(),
+        offline.as_ref(),
     )?;
 
     let session = connect(&ctx.dir, &target, ctx.env).await?;
     ctx.term
         .progress(&format!("Reading users from {}...", session.describe));
-    let observed = observe(&session.client, dialect.as_ref()).await?;
+    let observed = observe(&session.client, offline.as_ref()).await?;
+    let dialect = dialect::for_target(target.dialect, observed.capabilities);
     let resolved = desired::resolve(
         &repo.users,
         repo.problems.clone(),
@@ -46,12 +80,58 @@ pub async fn make(ctx: &Context<'_>) -> anyhow::Result<Planned> {
     let (plan, warnings) = plan::plan(&resolved.users, &observed.users, dialect.as_ref())?;
     ctx.term.diagnostics(&resolved.warnings);
     ctx.term.diagnostics(&warnings);
-    Ok(Planned { session, plan })
+    let document = PlanDocument::new(
+        &plan,
+        target_ref(&ctx.dir, &target),
+        Files::new(repo.files.clone()),
+    );
+    Ok(Planned {
+        session,
+        plan,
+        document,
+    })
+}
+
+pub fn to_json(document: &PlanDocument) -> String {
+    serde_json::to_string_pretty(document).unwrap_or_default() + "\n"
 }
 
 pub async fn run(ctx: &Context<'_>, args: &PlanArgs) -> anyhow::Result<ExitStatus> {
-    let Planned { plan, .. } = make(ctx).await?;
-    human::plan(&mut ctx.term.out(), &plan, &ctx.term.out_styles)?;
+    let Planned { plan, document, .. } = make(ctx).await?;
+    if let Some(out) = &args.out {
+        let path = in_repository(ctx, out);
+        std::fs::write(&path, to_json(&document))
+            .with_context(|| format!("cannot save the plan to `{}`", path.display()))?;
+    }
+    let term = ctx.term;
+    let mut w = term.out();
+    match args.format {
+        Format::Human => {
+            let options = human::Options {
+                show_requests: args.show_requests,
+                mask_pii: args.mask_pii,
+            };
+            human::plan(&mut w, &plan, &term.out_styles, options)?;
+            match &args.out {
+                _ if plan.is_empty() => {}
+                None => human::not_saved_note(&mut w, &term.out_styles)?,
+                Some(out) => writeln!(
+                    w,
+                    "\nSaved the plan to: {}\n\nTo perform exactly these actions, run:\n    scimops apply {}",
+                    out.display(),
+                    out.display()
+                )?,
+            }
+        }
+        Format::Json => w.write_all(to_json(&document).as_bytes())?,
+        Format::Markdown => {
+            let options = markdown::Options {
+                mask_pii: args.mask_pii,
+                ..markdown::Options::default()
+            };
+            w.write_all(markdown::render(&document, options).as_bytes())?;
+        }
+    }
     Ok(if args.detailed_exitcode && !plan.is_empty() {
         ExitStatus::Changes
     } else {

@@ -9,7 +9,7 @@ use crate::{desired, dialect};
 pub fn run(ctx: &Context<'_>) -> anyhow::Result<ExitStatus> {
     let repo = Repository::load(&ctx.dir)?;
     let target = repo.target(ctx.target.as_deref())?;
-    let dialect = dialect::for_target(target.dialect);
+    let dialect = dialect::for_target(target.dialect, dialect::Capabilities::default());
     let domain = repo.default_domain();
     let mut warnings = Vec::new();
     let mut problems = Vec::new();

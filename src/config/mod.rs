@@ -17,7 +17,7 @@ use url::Url;
 pub use self::settings::{Auth, DialectName, Settings};
 pub use self::users::{Scalar, UserFile};
 use crate::diag::{Diagnostic, Diagnostics};
-use crate::model::{Attr, Origin};
+use crate::model::{Attr, Origin, sha256_hex};
 use crate::secret::SecretRef;
 
 /// The settings file's name, at the root of a repository.
@@ -32,6 +32,9 @@ pub struct Repository {
     /// Problems in the user files. Files that parse still give their users, so that
     /// one run reports the problems of every file.
     pub problems: Vec<Diagnostic>,
+    /// The SHA-256 of every file read (settings and users), by path relative to the
+    /// repository with `/` separators: what a saved plan was made from.
+    pub files: BTreeMap<String, String>,
 }
 
 /// A value as a file declares it: `None` is an explicit `null`.
@@ -105,6 +108,8 @@ impl Repository {
             }
         };
         let mut problems = Vec::new();
+        let mut files = BTreeMap::new();
+        files.insert(SETTINGS_FILE.to_string(), format!("sha256:{}", sha256_hex(&text)));
         let settings: Settings = match decode(&settings_file, &text)
             .and_then(|text| yaml::parse(&settings_file, &text))
         {
@@ -121,6 +126,10 @@ impl Repository {
                         yaml::whole_file(&rel),
                         format!("cannot read the file: {err}"),
                     )
+                })
+                .inspect(|bytes| {
+                    let path: Vec<_> = rel.iter().map(|c| c.to_string_lossy()).collect();
+                    files.insert(path.join("/"), format!("sha256:{}", sha256_hex(bytes)));
                 })
                 .and_then(|bytes| decode(&rel, &bytes))
                 .and_then(|text| yaml::parse::<UserFile>(&rel, &text));
@@ -140,6 +149,7 @@ impl Repository {
             settings,
             users,
             problems,
+            files,
         })
     }
 

@@ -69,6 +69,14 @@ pub enum DialectName {
     Bizagi,
 }
 
+impl DialectName {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DialectName::Bizagi => "bizagi",
+        }
+    }
+}
+
 /// Authentication to the server. Secrets are references to environment variables.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]

@@ -26,7 +26,7 @@ use serde_json::{Map, json};
 use super::Dialect;
 use crate::diag::Diagnostic;
 use crate::model::{
-    Attr, AttrChange, DesiredUser, ObservedUser, UserKey, Value, ValueType, parse_bool,
+    Attr, AttrChange, DesiredUser, ObservedUser, UserKey, Value, ValueType, fingerprint, parse_bool,
 };
 use crate::schema::{PropertyDef, UserSchema};
 use crate::scim::wire::{
@@ -55,12 +55,16 @@ pub const BUILT_IN_PROPERTIES: [(&str, ValueType); 6] = [
 pub struct Bizagi {
     /// The `type` sent with the phone number.
     pub phone_type: String,
+    /// Whether the server takes PATCH. Without it an update is a PUT of the whole user
+    /// as read, with the changes applied (facts §7: PUT replaces everything).
+    pub patch: bool,
 }
 
 impl Default for Bizagi {
     fn default() -> Self {
         Self {
             phone_type: "mobile".to_string(),
+            patch: true,
         }
     }
 }
@@ -135,6 +139,62 @@ impl Bizagi {
         let entry = list.iter().find(primary).or_else(|| list.first())?;
         let value = entry.get("value")?.as_str()?.trim();
         (!value.is_empty()).then(|| value.to_string())
+    }
+
+    /// The whole user as read, with `changes` applied: the body of a PUT. Attributes
+    /// scimops does not manage are sent back as they were read.
+    fn put_body(&self, observed: &ObservedUser, changes: &[AttrChange]) -> serde_json::Value {
+        let mut body = match &observed.raw {
+            serde_json::Value::Object(obj) => obj.clone(),
+            _ => Map::new(),
+        };
+        body.remove("meta");
+        for change in changes {
+            let after = change.after.as_ref();
+            let mut set = |key: &str, value: Option<serde_json::Value>| match value {
+                Some(v) => {
+                    body.insert(key.to_string(), v);
+                }
+                None => {
+                    body.remove(key);
+                }
+            };
+            match &change.attr {
+                Attr::GivenName | Attr::MiddleName | Attr::FamilyName => {
+                    let (_, part) = NAME_PARTS
+                        .iter()
+                        .find(|(a, _)| *a == change.attr)
+                        .expect("a name part");
+                    let name = body.entry("name").or_insert_with(|| json!({}));
+                    if let Some(name) = name.as_object_mut() {
+                        // The server builds the full name from the parts.
+                        name.remove("formatted");
+                        match after {
+                            Some(v) => name.insert((*part).to_string(), v.to_json()),
+                            None => name.remove(*part),
+                        };
+                    }
+                }
+                Attr::Email => set("emails", after.map(|v| Self::email_json(text(v)))),
+                Attr::Phone => set("phoneNumbers", after.map(|v| self.phone_json(text(v)))),
+                Attr::Active => set("active", after.map(Value::to_json)),
+                Attr::Property(p) => {
+                    let ext = body.entry(PROPERTIES_URN).or_insert_with(|| json!({}));
+                    if let Some(ext) = ext.as_object_mut() {
+                        match after {
+                            Some(v) => ext.insert(p.clone(), v.to_json()),
+                            None => ext.remove(p),
+                        };
+                    }
+                }
+            }
+        }
+        let mut schemas = vec![json!(USER_URN)];
+        if body.contains_key(PROPERTIES_URN) {
+            schemas.push(json!(PROPERTIES_URN));
+        }
+        body.insert("schemas".into(), schemas.into());
+        body.into()
     }
 
     fn patch_operation(&self, change: &AttrChange) -> PatchOperation {
@@ -393,6 +453,8 @@ impl Dialect for Bizagi {
             id,
             user_name: user_name.to_string(),
             attrs,
+            raw: resource.clone(),
+            fingerprint: fingerprint(resource),
         })
     }
 
@@ -404,6 +466,11 @@ impl Dialect for Bizagi {
             Attr::Email => text(want).trim().eq_ignore_ascii_case(text(have).trim()),
             Attr::Active | Attr::Property(_) => want == have,
         }
+    }
+
+    /// Bizagi reads a user by userName in the path (facts §5.1).
+    fn lookup_path(&self, user_name: &str) -> String {
+        user_path(user_name)
     }
 
     fn create_request(&self, user: &DesiredUser) -> Request {
@@ -465,6 +532,13 @@ impl Dialect for Bizagi {
                 method: Method::Delete,
                 path,
                 body: None,
+            }];
+        }
+        if !self.patch {
+            return vec![Request {
+                method: Method::Put,
+                path,
+                body: Some(self.put_body(observed, changes)),
             }];
         }
         let operations = changes.iter().map(|c| self.patch_operation(c)).collect();

@@ -52,6 +52,9 @@ pub trait Dialect: Send + Sync {
     /// Whether the server's `have` already is the files' `want`.
     fn equivalent(&self, attr: &Attr, want: &Value, have: &Value) -> bool;
 
+    /// Where a user can be read by its userName (before its id is known).
+    fn lookup_path(&self, user_name: &str) -> String;
+
     /// The one request that creates `user`.
     fn create_request(&self, user: &DesiredUser) -> Request;
 
@@ -59,9 +62,31 @@ pub trait Dialect: Send + Sync {
     fn update_requests(&self, observed: &ObservedUser, changes: &[AttrChange]) -> Vec<Request>;
 }
 
-/// The dialect a target's settings name.
-pub fn for_target(name: DialectName) -> Box<dyn Dialect> {
+/// What a server says it can do (`GET /ServiceProviderConfig`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Capabilities {
+    pub patch: bool,
+    pub filter: bool,
+    pub etag: bool,
+}
+
+impl Default for Capabilities {
+    /// Before discovery: what Bizagi documents (PATCH, no filter, no ETag).
+    fn default() -> Self {
+        Self {
+            patch: true,
+            filter: false,
+            etag: false,
+        }
+    }
+}
+
+/// The dialect a target's settings name, for a server with `capabilities`.
+pub fn for_target(name: DialectName, capabilities: Capabilities) -> Box<dyn Dialect> {
     match name {
-        DialectName::Bizagi => Box::new(Bizagi::default()),
+        DialectName::Bizagi => Box::new(Bizagi {
+            patch: capabilities.patch,
+            ..Bizagi::default()
+        }),
     }
 }

@@ -12,7 +12,8 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 use crate::diag::{self, Diagnostic, Diagnostics};
 use crate::dialect::Dialect;
@@ -20,7 +21,9 @@ use crate::model::{Attr, AttrChange, DesiredUser, ObservedUser, Origin, UserKey,
 use crate::scim::wire::{Method, Request};
 
 /// What happens to one user.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Action {
     Create,
@@ -38,12 +41,17 @@ pub struct UserChange {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     pub action: Action,
+    /// Why, in a few words.
+    pub reason: &'static str,
     pub changes: Vec<AttrChange>,
     /// Declared attributes that already have their value.
     pub unchanged_attributes: usize,
     pub requests: Vec<Request>,
     /// Where the user is declared.
     pub origin: Origin,
+    /// What the plan was made on: the fingerprint of the user as read, or `None` for
+    /// a user that did not exist. A saved plan is stale once this no longer holds.
+    pub fingerprint: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
@@ -57,13 +65,70 @@ pub struct Plan {
 }
 
 /// How many users each action touches, and how many requests apply sends by method.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct Summary {
     pub create: usize,
     pub update: usize,
     pub deactivate: usize,
     pub reactivate: usize,
+    /// Declared users already as declared.
+    pub unchanged: usize,
+    /// Users on the server that no file declares (left alone).
+    pub unmanaged: usize,
+    /// The requests apply sends, by method.
     pub requests: BTreeMap<Method, usize>,
+}
+
+impl Summary {
+    /// `Plan: 1 to create, 2 to update, 0 to deactivate.`
+    pub fn line(&self) -> String {
+        let mut line = format!(
+            "Plan: {} to create, {} to update, {} to deactivate",
+            self.create, self.update, self.deactivate
+        );
+        if self.reactivate > 0 {
+            line.push_str(&format!(", {} to reactivate", self.reactivate));
+        }
+        line.push('.');
+        line
+    }
+
+    /// `Apply will send 3 requests: 2 POST, 1 PATCH.`
+    pub fn requests_line(&self) -> String {
+        let total: usize = self.requests.values().sum();
+        let each: Vec<String> = self
+            .requests
+            .iter()
+            .map(|(m, n)| format!("{n} {m}"))
+            .collect();
+        if total == 0 {
+            return "Apply will send no request.".to_string();
+        }
+        format!(
+            "Apply will send {}: {}.",
+            crate::render::count(total, "request"),
+            each.join(", ")
+        )
+    }
+
+    /// Declared users, and what the server holds besides them.
+    pub fn users_line(&self) -> String {
+        let changed = self.create + self.update + self.deactivate + self.reactivate;
+        let declared = self.unchanged + changed;
+        let on_server = declared - self.create + self.unmanaged;
+        let unmanaged = match self.unmanaged {
+            0 => "all declared".to_string(),
+            1 => "1 is in no file and is left alone".to_string(),
+            n => format!("{n} are in no file and are left alone"),
+        };
+        format!(
+            "{} declared, {} already as declared. The server has {}; {unmanaged}.",
+            crate::render::count(declared, "user"),
+            self.unchanged,
+            crate::render::count(on_server, "user"),
+        )
+    }
 }
 
 impl Plan {
@@ -72,7 +137,11 @@ impl Plan {
     }
 
     pub fn summary(&self) -> Summary {
-        let mut s = Summary::default();
+        let mut s = Summary {
+            unchanged: self.unchanged,
+            unmanaged: self.unmanaged,
+            ..Summary::default()
+        };
         for u in &self.users {
             *match u.action {
                 Action::Create => &mut s.create,
@@ -172,10 +241,12 @@ fn create(user: &DesiredUser, dialect: &dyn Dialect) -> UserChange {
         key: user.key.clone(),
         id: None,
         action: Action::Create,
+        reason: "declared in the files, absent from the server",
         changes,
         unchanged_attributes: 0,
         requests: vec![dialect.create_request(user)],
         origin: user.origin.clone(),
+        fingerprint: None,
     }
 }
 
@@ -207,22 +278,32 @@ fn update(
         return None;
     }
     changes.sort_by(|a, b| a.attr.cmp(&b.attr));
-    let action = match (observed.active(), user.active()) {
-        (true, false) => Action::Deactivate,
-        (false, true) => Action::Reactivate,
-        _ => Action::Update,
+    let (action, reason) = match (observed.active(), user.active()) {
+        (true, false) => (Action::Deactivate, "declared `active: false`"),
+        (false, true) => (
+            Action::Reactivate,
+            "declared active, inactive on the server",
+        ),
+        _ => (
+            Action::Update,
+            "declared attributes differ from the server's",
+        ),
     };
     Some(UserChange {
         user_name: user.user_name.clone(),
         key: user.key.clone(),
         id: Some(observed.id.clone()),
         action,
+        reason,
         requests: dialect.update_requests(observed, &changes),
         changes,
         unchanged_attributes: unchanged,
         origin: user.origin.clone(),
+        fingerprint: Some(observed.fingerprint.clone()),
     })
 }
+
+pub mod document;
 
 #[cfg(test)]
 mod tests;

@@ -43,6 +43,8 @@ fn observed(name: &str, id: &str, attrs: &[(Attr, Value)]) -> ObservedUser {
         user_name: name.to_string(),
         key: b.key(name),
         attrs,
+        raw: json!({"id": id, "userName": name}),
+        fingerprint: format!("sha256:{id}"),
     }
 }
 

@@ -3,10 +3,21 @@
 
 use std::io::{self, Write};
 
-use super::{Styles, count};
+use similar::{ChangeTag, TextDiff};
+
+use super::{Styles, mask};
 use crate::apply::{Outcome, Report};
-use crate::model::AttrChange;
+use crate::model::{AttrChange, Value};
 use crate::plan::{Action, Plan, UserChange};
+
+/// What to show besides the plan itself.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Options {
+    /// Under each user, the exact requests apply will send.
+    pub show_requests: bool,
+    /// Mask e-mail addresses and phone numbers.
+    pub mask_pii: bool,
+}
 
 fn symbol(action: Action) -> &'static str {
     match action {
@@ -33,22 +44,8 @@ fn verb(action: Action) -> &'static str {
     }
 }
 
-/// The summary line: `Plan: 1 to create, 2 to update, 0 to deactivate.`
-pub fn summary_line(plan: &Plan) -> String {
-    let s = plan.summary();
-    let mut line = format!(
-        "Plan: {} to create, {} to update, {} to deactivate",
-        s.create, s.update, s.deactivate
-    );
-    if s.reactivate > 0 {
-        line.push_str(&format!(", {} to reactivate", s.reactivate));
-    }
-    line.push('.');
-    line
-}
-
-pub fn plan(w: &mut dyn Write, plan: &Plan, s: &Styles) -> io::Result<()> {
-    let managed = plan.unchanged + plan.users.iter().filter(|u| u.id.is_some()).count();
+pub fn plan(w: &mut dyn Write, plan: &Plan, s: &Styles, options: Options) -> io::Result<()> {
+    let summary = plan.summary();
     if plan.is_empty() {
         writeln!(
             w,
@@ -57,86 +54,66 @@ pub fn plan(w: &mut dyn Write, plan: &Plan, s: &Styles) -> io::Result<()> {
             s.bold.render_reset()
         )?;
         writeln!(w)?;
-        return unmanaged_note(w, plan, managed);
+        return writeln!(w, "{}", summary.users_line());
     }
 
-    let summary = plan.summary();
     writeln!(w, "Users are marked with the following symbols:")?;
-    if summary.create > 0 {
-        writeln!(
-            w,
-            "  {}+{} create",
-            s.create.render(),
-            s.create.render_reset()
-        )?;
-    }
-    if summary.update + summary.reactivate > 0 {
-        writeln!(
-            w,
-            "  {}~{} update in place",
-            s.update.render(),
-            s.update.render_reset()
-        )?;
-    }
-    if summary.deactivate > 0 {
-        writeln!(
-            w,
-            "  {}-{} deactivate",
-            s.remove.render(),
-            s.remove.render_reset()
-        )?;
+    for (n, style, symbol, meaning) in [
+        (summary.create, s.create, "+", "create"),
+        (
+            summary.update + summary.reactivate,
+            s.update,
+            "~",
+            "update in place",
+        ),
+        (summary.deactivate, s.remove, "-", "deactivate"),
+    ] {
+        if n > 0 {
+            writeln!(
+                w,
+                "  {}{symbol}{} {meaning}",
+                style.render(),
+                style.render_reset()
+            )?;
+        }
     }
     writeln!(w)?;
     writeln!(w, "scimops will perform the following actions:")?;
     for user in &plan.users {
         writeln!(w)?;
-        user_block(w, user, s)?;
+        user_block(w, user, s, options)?;
     }
     writeln!(w)?;
     writeln!(
         w,
         "{}{}{}",
         s.bold.render(),
-        summary_line(plan),
+        summary.line(),
         s.bold.render_reset()
     )?;
-    let requests: Vec<String> = summary
-        .requests
-        .iter()
-        .map(|(method, n)| format!("{n} {method}"))
-        .collect();
-    let total: usize = summary.requests.values().sum();
-    writeln!(
-        w,
-        "Apply will send {}: {}.",
-        count(total, "request"),
-        requests.join(", ")
-    )?;
-    if plan.unchanged > 0 || plan.unmanaged > 0 {
-        writeln!(w)?;
-        unmanaged_note(w, plan, managed)?;
-    }
-    Ok(())
+    writeln!(w, "{}", summary.requests_line())?;
+    writeln!(w)?;
+    writeln!(w, "{}", summary.users_line())
 }
 
-fn unmanaged_note(w: &mut dyn Write, plan: &Plan, managed: usize) -> io::Result<()> {
-    let declared = plan.unchanged + plan.users.len();
-    let on_server = managed + plan.unmanaged;
-    let unmanaged = match plan.unmanaged {
-        0 => "all declared".to_string(),
-        1 => "1 is in no file and is left alone".to_string(),
-        n => format!("{n} are in no file and are left alone"),
-    };
+/// Terraform's note for a plan that was not saved.
+pub fn not_saved_note(w: &mut dyn Write, s: &Styles) -> io::Result<()> {
+    writeln!(w)?;
     writeln!(
         w,
-        "{} declared, {} already as declared. The server has {}; {unmanaged}.",
-        count(declared, "user"),
-        plan.unchanged,
-        count(on_server, "user"),
+        "{}Note:{} You didn't use the --out option to save this plan, so scimops can't\n\
+         guarantee to take exactly these actions if you run \"scimops apply\" now.",
+        s.bold.render(),
+        s.bold.render_reset()
     )
 }
 
-fn user_block(w: &mut dyn Write, user: &UserChange, s: &Styles) -> io::Result<()> {
+fn user_block(
+    w: &mut dyn Write,
+    user: &UserChange,
+    s: &Styles,
+    options: Options,
+) -> io::Result<()> {
     let style = action_style(user.action, s);
     writeln!(
         w,
@@ -161,26 +138,116 @@ fn user_block(w: &mut dyn Write, user: &UserChange, s: &Styles) -> io::Result<()
         .max()
         .unwrap_or(0);
     for change in &user.changes {
-        attribute_line(w, change, width, s)?;
+        attribute_lines(w, change, width, s, options)?;
     }
     if user.unchanged_attributes > 0 {
         writeln!(
             w,
             "        {}# ({} hidden){}",
             s.dim.render(),
-            count(user.unchanged_attributes, "unchanged attribute"),
+            super::count(user.unchanged_attributes, "unchanged attribute"),
             s.dim.render_reset()
         )?;
     }
-    writeln!(w, "    }}")
+    writeln!(w, "    }}")?;
+    if options.show_requests {
+        for request in &user.requests {
+            writeln!(
+                w,
+                "    {}{} {}{}",
+                s.dim.render(),
+                request.method,
+                request.path,
+                s.dim.render_reset()
+            )?;
+            if let Some(body) = &request.body {
+                let body = if options.mask_pii {
+                    mask::body(body)
+                } else {
+                    body.clone()
+                };
+                let text = serde_json::to_string_pretty(&body).unwrap_or_default();
+                for line in text.lines() {
+                    writeln!(w, "      {}{line}{}", s.dim.render(), s.dim.render_reset())?;
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
-fn attribute_line(w: &mut dyn Write, c: &AttrChange, width: usize, s: &Styles) -> io::Result<()> {
+fn shown(value: &Value, attribute: &str, options: Options) -> String {
+    match (
+        value,
+        options
+            .mask_pii
+            .then(|| mask::for_attribute(attribute))
+            .flatten(),
+    ) {
+        (Value::String(text), Some(mask)) => Value::String(mask(text)).to_string(),
+        _ => value.to_string(),
+    }
+}
+
+fn multi_line(value: Option<&Value>) -> Option<&str> {
+    match value {
+        Some(Value::String(s)) if s.contains('\n') => Some(s),
+        _ => None,
+    }
+}
+
+fn attribute_lines(
+    w: &mut dyn Write,
+    c: &AttrChange,
+    width: usize,
+    s: &Styles,
+    options: Options,
+) -> io::Result<()> {
     let name = c.attr.to_string();
+    // A multi-line text changes line by line, as a diff.
+    if let (Some(before), Some(after)) =
+        (multi_line(c.before.as_ref()), multi_line(c.after.as_ref()))
+    {
+        writeln!(
+            w,
+            "      {}~{} {name:<width$} = <<-EOT",
+            s.update.render(),
+            s.update.render_reset()
+        )?;
+        for change in TextDiff::from_lines(before, after).iter_all_changes() {
+            let (style, sign) = match change.tag() {
+                ChangeTag::Delete => (s.remove, "-"),
+                ChangeTag::Insert => (s.create, "+"),
+                ChangeTag::Equal => (anstyle::Style::new(), " "),
+            };
+            write!(
+                w,
+                "          {}{sign} {change}{}",
+                style.render(),
+                style.render_reset()
+            )?;
+            if change.missing_newline() {
+                writeln!(w)?;
+            }
+        }
+        return writeln!(w, "        EOT");
+    }
     let (style, symbol, value) = match (&c.before, &c.after) {
-        (None, Some(after)) => (s.create, "+", after.to_string()),
-        (Some(before), None) => (s.remove, "-", format!("{before} -> null")),
-        (Some(before), Some(after)) => (s.update, "~", format!("{before} -> {after}")),
+        (None, Some(after)) => (s.create, "+", shown(after, &name, options)),
+        (Some(before), None) => (
+            s.remove,
+            "-",
+            format!("{} -> null", shown(before, &name, options)),
+        ),
+        (Some(before), Some(after)) => (
+            s.update,
+            "~",
+            format!(
+                "{} -> {}",
+                shown(before, &name, options),
+                shown(after, &name, options)
+            ),
+        ),
         (None, None) => (s.dim, " ", "null".to_string()),
     };
     writeln!(
@@ -263,5 +330,80 @@ pub fn report(w: &mut dyn Write, report: &Report, s: &Styles) -> io::Result<()> 
             s.error.render_reset(),
             parts.join(", ")
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Attr, Origin, UserKey};
+
+    fn render(user: UserChange, options: Options) -> String {
+        let plan = Plan {
+            users: vec![user],
+            unchanged: 0,
+            unmanaged: 0,
+        };
+        let mut out = Vec::new();
+        super::plan(&mut out, &plan, &Styles::plain(), options).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    fn user(changes: Vec<AttrChange>) -> UserChange {
+        UserChange {
+            user_name: "ann@x".into(),
+            key: UserKey::from_canonical("ann@x".into()),
+            id: Some("1".into()),
+            action: Action::Update,
+            reason: "",
+            changes,
+            unchanged_attributes: 0,
+            requests: vec![],
+            origin: Origin {
+                file: "u.yaml".into(),
+                line: 1,
+                column: 1,
+            },
+            fingerprint: Some("sha256:x".into()),
+        }
+    }
+
+    #[test]
+    fn multi_line_values_are_diffed_line_by_line() {
+        let text = |s: &str| Some(Value::String(s.to_string()));
+        let out = render(
+            user(vec![AttrChange {
+                attr: Attr::Property("Notes".into()),
+                before: text("one\ntwo\nthree\n"),
+                after: text("one\n2\nthree\n"),
+            }]),
+            Options::default(),
+        );
+        assert!(
+            out.contains(
+                "      ~ properties.Notes = <<-EOT\n            one\n          - two\n          + 2\n            three\n        EOT\n"
+            ),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn personal_data_can_be_masked() {
+        let out = render(
+            user(vec![AttrChange {
+                attr: Attr::Email,
+                before: Some(Value::String("ann@x.example".into())),
+                after: Some(Value::String("anne@x.example".into())),
+            }]),
+            Options {
+                mask_pii: true,
+                ..Options::default()
+            },
+        );
+        assert!(
+            out.contains("~ email = \"a***@x.example\" -> \"a***@x.example\""),
+            "{out}"
+        );
+        assert!(!out.contains("anne"), "{out}");
     }
 }

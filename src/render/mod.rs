@@ -2,6 +2,8 @@
 //! unless colour is wanted, so tests render into a `Vec<u8>` without escape codes.
 
 pub mod human;
+pub mod markdown;
+pub mod mask;
 
 use anstyle::{AnsiColor, Effects, Style};
 

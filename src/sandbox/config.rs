@@ -34,6 +34,14 @@ pub struct SandboxConfig {
     /// (Bizagi's newest documentation); `loose`: any text (older editions). Default: strict.
     #[serde(default)]
     pub phone_format: PhoneFormat,
+    /// Whether PATCH is offered. `false`: the ServiceProviderConfig says so and PATCH
+    /// answers 501, as on servers that only take PUT. Default: true (Bizagi documents PATCH).
+    #[serde(default = "yes")]
+    pub patch: bool,
+    /// Whether users carry a version (`meta.version`, the ETag header) and writes honour
+    /// `If-Match` (412 when it no longer matches). Default: false (Bizagi documents none).
+    #[serde(default)]
+    pub etag: bool,
     /// Users the state starts with, as SCIM User resources (the body of a POST).
     #[serde(default)]
     #[schemars(with = "Vec<serde_json::Map<String, serde_json::Value>>")]
@@ -48,9 +56,15 @@ impl Default for SandboxConfig {
             default_domain: default_domain(),
             properties: BTreeMap::new(),
             phone_format: PhoneFormat::default(),
+            patch: true,
+            etag: false,
             seed: Vec::new(),
         }
     }
+}
+
+fn yes() -> bool {
+    true
 }
 
 fn default_lifetime() -> u64 {

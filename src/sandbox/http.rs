@@ -206,6 +206,17 @@ fn scim_response(status: StatusCode, body: &Json) -> Response {
     response
 }
 
+/// One user, with its ETag when versions are on.
+fn user_response(state: &AppState, status: StatusCode, user: &UserRecord, base: &str) -> Response {
+    let mut response = scim_response(status, &user.to_scim(base, state.rules.etag));
+    if state.rules.etag
+        && let Ok(etag) = HeaderValue::from_str(&user.etag())
+    {
+        response.headers_mut().insert(header::ETAG, etag);
+    }
+    response
+}
+
 fn refusal(r: Refusal) -> Response {
     let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::BAD_REQUEST);
     scim_response(status, &ScimError::body(r.status, r.scim_type, &r.detail))
@@ -371,17 +382,17 @@ async fn require_bearer(State(state): State<Arc<AppState>>, req: Request, next: 
 
 // ---- discovery -----------------------------------------------------------------------
 
-async fn service_provider_config() -> Response {
+async fn service_provider_config(State(state): State<Arc<AppState>>) -> Response {
     scim_response(
         StatusCode::OK,
         &json!({
             "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"],
-            "patch": {"supported": true},
+            "patch": {"supported": state.rules.patch},
             "bulk": {"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
             "filter": {"supported": true, "maxResults": MAX_COUNT},
             "changePassword": {"supported": false},
             "sort": {"supported": true},
-            "etag": {"supported": false},
+            "etag": {"supported": state.rules.etag},
             "authenticationSchemes": [{
                 "type": "oauthbearertoken",
                 "name": "OAuth Bearer Token",
@@ -544,7 +555,10 @@ async fn list_users(
             },
             Err(_) => None,
         };
-        let resources: Vec<Json> = found.iter().map(|u| u.to_scim(&base)).collect();
+        let resources: Vec<Json> = found
+            .iter()
+            .map(|u| u.to_scim(&base, state.rules.etag))
+            .collect();
         let total = resources.len() as u64;
         return scim_response(StatusCode::OK, &list_response(resources, total, 1));
     }
@@ -564,7 +578,10 @@ async fn list_users(
         .is_some_and(|o| o.eq_ignore_ascii_case("descending"));
     match state.store.list(start - 1, count, sort, descending) {
         Ok((total, users)) => {
-            let resources = users.iter().map(|u| u.to_scim(&base)).collect();
+            let resources = users
+                .iter()
+                .map(|u| u.to_scim(&base, state.rules.etag))
+                .collect();
             scim_response(StatusCode::OK, &list_response(resources, total, start))
         }
         Err(e) => refusal(internal(e)),
@@ -577,7 +594,7 @@ async fn get_user(
     Path(key): Path<String>,
 ) -> Response {
     match find(&state, &key) {
-        Ok(user) => scim_response(StatusCode::OK, &user.to_scim(&base_url(&headers))),
+        Ok(user) => user_response(&state, StatusCode::OK, &user, &base_url(&headers)),
         Err(r) => refusal(r),
     }
 }
@@ -603,7 +620,7 @@ async fn create_user(
     match stored {
         Ok(user) => {
             let base = base_url(&headers);
-            let mut response = scim_response(StatusCode::CREATED, &user.to_scim(&base));
+            let mut response = user_response(&state, StatusCode::CREATED, &user, &base);
             if let Ok(location) = HeaderValue::from_str(&format!("{base}/Users/{}", user.guid)) {
                 response.headers_mut().insert(header::LOCATION, location);
             }
@@ -618,14 +635,41 @@ async fn create_user(
     }
 }
 
-/// Read, change, write one user under the write lock.
+/// The `If-Match` of a request, when versions are on.
+fn if_match(state: &AppState, headers: &HeaderMap) -> Option<String> {
+    state
+        .rules
+        .etag
+        .then(|| {
+            headers
+                .get(header::IF_MATCH)?
+                .to_str()
+                .ok()
+                .map(str::to_string)
+        })
+        .flatten()
+}
+
+/// Read, change, write one user under the write lock; refused with 412 when the
+/// request's `If-Match` is not the user's version.
 fn rewrite(
     state: &AppState,
     key: &str,
+    if_match: Option<String>,
     change: impl FnOnce(&Rules, &UserRecord) -> Result<UserRecord, Refusal>,
 ) -> Result<UserRecord, Refusal> {
     let _write = lock(&state.writes);
     let current = find(state, key)?;
+    if let Some(expected) = if_match
+        && expected.trim() != "*"
+        && expected.trim() != current.etag()
+    {
+        return Err(Refusal {
+            status: 412,
+            scim_type: None,
+            detail: format!("the user is at version {}, not {expected}", current.etag()),
+        });
+    }
     let mut next = change(&state.rules, &current)?;
     next.version = current.version + 1;
     next.last_modified = super::now();
@@ -645,8 +689,10 @@ async fn change_user(
         Ok(b) => b,
         Err(r) => return refusal(r),
     };
-    match rewrite(state, key, |rules, current| change(rules, current, &body)) {
-        Ok(user) => scim_response(StatusCode::OK, &user.to_scim(&base_url(headers))),
+    match rewrite(state, key, if_match(state, headers), |rules, current| {
+        change(rules, current, &body)
+    }) {
+        Ok(user) => user_response(state, StatusCode::OK, &user, &base_url(headers)),
         Err(r) => refusal(r),
     }
 }
@@ -657,6 +703,13 @@ async fn patch_user(
     Path(key): Path<String>,
     body: Bytes,
 ) -> Response {
+    if !state.rules.patch {
+        return refusal(Refusal {
+            status: 501,
+            scim_type: None,
+            detail: "PATCH is not supported".into(),
+        });
+    }
     change_user(&state, &headers, &key, &body, |rules, current, body| {
         rules.patch(current, body)
     })
@@ -677,8 +730,12 @@ async fn put_user(
 }
 
 /// Bizagi never deletes a user: DELETE deactivates it (facts §8), without a body.
-async fn delete_user(State(state): State<Arc<AppState>>, Path(key): Path<String>) -> Response {
-    match rewrite(&state, &key, |_, current| {
+async fn delete_user(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(key): Path<String>,
+) -> Response {
+    match rewrite(&state, &key, if_match(&state, &headers), |_, current| {
         Ok(UserRecord {
             enabled: false,
             ..current.clone()

@@ -143,6 +143,8 @@ fn rules(config: &SandboxConfig) -> anyhow::Result<Rules> {
         properties,
         default_domain: config.default_domain.clone(),
         phone_format: config.phone_format,
+        patch: config.patch,
+        etag: config.etag,
     })
 }
 

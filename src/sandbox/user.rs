@@ -87,6 +87,8 @@ pub struct Rules {
     pub properties: BTreeMap<String, (String, PropertyType)>,
     pub default_domain: String,
     pub phone_format: PhoneFormat,
+    pub patch: bool,
+    pub etag: bool,
 }
 
 impl UserRecord {
@@ -130,8 +132,14 @@ impl UserRecord {
             .join(" ")
     }
 
-    /// The user as a SCIM resource. `base` is the SCIM base URL, for `meta.location`.
-    pub fn to_scim(&self, base: &str) -> Json {
+    /// The user's version, as an ETag: `W/"3"`.
+    pub fn etag(&self) -> String {
+        format!("W/\"{}\"", self.version)
+    }
+
+    /// The user as a SCIM resource. `base` is the SCIM base URL, for `meta.location`;
+    /// `version`: whether `meta.version` is given.
+    pub fn to_scim(&self, base: &str, version: bool) -> Json {
         let mut name = Map::new();
         name.insert("formatted".into(), self.full_name().into());
         for (member, part) in [
@@ -171,6 +179,9 @@ impl UserRecord {
                 "location": format!("{base}/Users/{}", self.guid),
             },
         });
+        if version {
+            user["meta"]["version"] = json!(self.etag());
+        }
         if let Some(email) = &self.email {
             user["emails"] = json!([{"value": email, "type": "work", "primary": true}]);
         }
@@ -395,7 +406,7 @@ impl Rules {
             .get("Operations")
             .and_then(Json::as_array)
             .ok_or_else(|| Refusal::invalid_syntax("a PatchOp needs an `Operations` array"))?;
-        let mut doc = record.to_scim("");
+        let mut doc = record.to_scim("", false);
         for op in operations {
             let kind = op
                 .get("op")

@@ -13,7 +13,9 @@ pub const LIST_RESPONSE_URN: &str = "urn:ietf:params:scim:api:messages:2.0:ListR
 pub const ERROR_URN: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
 pub const SCIM_JSON: &str = "application/scim+json";
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum Method {
     Get,
@@ -43,7 +45,7 @@ impl fmt::Display for Method {
 
 /// One HTTP request a plan will send, exactly: `path` is relative to the SCIM base
 /// URL and already percent-encoded.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Request {
     pub method: Method,
     pub path: String,

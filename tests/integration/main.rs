@@ -8,4 +8,5 @@ mod end_to_end;
 mod example;
 mod process;
 mod sandbox;
+mod saved_plans;
 mod support;

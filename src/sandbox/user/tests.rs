@@ -14,6 +14,8 @@ fn rules() -> Rules {
         properties,
         default_domain: "domain".into(),
         phone_format: PhoneFormat::Strict,
+        patch: true,
+        etag: false,
     }
 }
 
@@ -210,7 +212,7 @@ fn patch_ignores_pathless_operations_and_refuses_unknown_paths() {
 #[test]
 fn the_resource_answers_user_at_domain_and_the_built_in_properties() {
     let u = jane();
-    let r = u.to_scim("http://h/scim/v2");
+    let r = u.to_scim("http://h/scim/v2", false);
     assert_eq!(r["userName"], "jdoe@corp");
     assert_eq!(r["name"]["formatted"], "Jane Doe");
     assert_eq!(r[EXT_URN]["DelegateEnabled"], false);

@@ -1,0 +1,271 @@
+//! The plan as a pull-request comment (GitHub-flavoured Markdown).
+//!
+//! Written for access review: counts first; a warning when anyone loses access;
+//! users grouped as grants (created, reactivated, a boolean property turned on),
+//! revocations (deactivated, a boolean property turned off) and profile changes;
+//! each user's changes folded in `<details>`; the plan's digest last, so the reviewer
+//! can tell which plan they approved. It never exceeds GitHub's comment limit: users
+//! that do not fit are left out, with a note saying how many and where to find them.
+
+use std::fmt::Write as _;
+
+use super::mask;
+use crate::plan::Action;
+use crate::plan::document::{Change, PlanDocument, UserPlan};
+
+/// GitHub's limit on a comment, in characters.
+pub const GITHUB_COMMENT_LIMIT: usize = 65_535;
+
+#[derive(Clone, Copy, Debug)]
+pub struct Options {
+    pub mask_pii: bool,
+    /// The longest comment to produce, in bytes (so also in characters).
+    pub limit: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            mask_pii: false,
+            limit: GITHUB_COMMENT_LIMIT,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Group {
+    Grants,
+    Revocations,
+    Profile,
+}
+
+impl Group {
+    fn title(self) -> &'static str {
+        match self {
+            Group::Grants => "Grants",
+            Group::Revocations => "Revocations",
+            Group::Profile => "Profile changes",
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            Group::Grants => {
+                "users created or reactivated, or given a permission (a property turned on)"
+            }
+            Group::Revocations => {
+                "users deactivated, or losing a permission (a property turned off)"
+            }
+            Group::Profile => "names, contact details and other properties",
+        }
+    }
+}
+
+fn turned(change: &Change, to: bool) -> bool {
+    change.attribute.starts_with("properties.")
+        && change.after == Some(serde_json::Value::Bool(to))
+        && change.before != Some(serde_json::Value::Bool(to))
+}
+
+fn group(user: &UserPlan) -> Group {
+    match user.action {
+        Action::Create | Action::Reactivate => Group::Grants,
+        Action::Deactivate => Group::Revocations,
+        Action::Update if user.changes.iter().any(|c| turned(c, true)) => Group::Grants,
+        Action::Update if user.changes.iter().any(|c| turned(c, false)) => Group::Revocations,
+        Action::Update => Group::Profile,
+    }
+}
+
+fn verb(action: Action) -> &'static str {
+    match action {
+        Action::Create => "will be created",
+        Action::Update => "will be updated",
+        Action::Deactivate => "will be deactivated",
+        Action::Reactivate => "will be reactivated",
+    }
+}
+
+fn html(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+fn code(text: &str) -> String {
+    format!("`{}`", text.replace('`', "'"))
+}
+
+fn value(change: &Change, v: Option<&serde_json::Value>, options: Options) -> String {
+    match (
+        v,
+        options
+            .mask_pii
+            .then(|| mask::for_attribute(&change.attribute))
+            .flatten(),
+    ) {
+        (None, _) => "null".to_string(),
+        (Some(serde_json::Value::String(s)), Some(mask)) => {
+            serde_json::Value::String(mask(s)).to_string()
+        }
+        (Some(v), _) => v.to_string(),
+    }
+}
+
+fn details(user: &UserPlan, options: Options) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "<details><summary><code>{}</code> {}</summary>\n",
+        html(&user.user_name),
+        verb(user.action)
+    );
+    out.push_str("```diff\n");
+    for c in &user.changes {
+        let (sign, text) = match (&c.before, &c.after) {
+            (None, Some(after)) => ("+", value(c, Some(after), options)),
+            (Some(before), None) => ("-", format!("{} -> null", value(c, Some(before), options))),
+            (before, after) => (
+                "!",
+                format!(
+                    "{} -> {}",
+                    value(c, before.as_ref(), options),
+                    value(c, after.as_ref(), options)
+                ),
+            ),
+        };
+        let _ = writeln!(out, "{sign} {} = {text}", c.attribute);
+    }
+    if user.unchanged_attributes > 0 {
+        let _ = writeln!(
+            out,
+            "# ({} hidden)",
+            super::count(user.unchanged_attributes, "unchanged attribute")
+        );
+    }
+    out.push_str("```\n\n");
+    let methods: Vec<String> = user.requests.iter().map(|r| format!("`{}`", r.method)).collect();
+    let _ = writeln!(
+        out,
+        "Declared at `{}` · apply sends {}\n",
+        user.declared_at,
+        methods.join(", ")
+    );
+    out.push_str("</details>\n\n");
+    out
+}
+
+/// The comment for `doc`.
+pub fn render(doc: &PlanDocument, options: Options) -> String {
+    let s = &doc.summary;
+    let mut head = String::new();
+    let _ = writeln!(head, "### scimops plan for {}\n", code(&doc.target.name));
+    if doc.is_empty() {
+        let _ = writeln!(
+            head,
+            "**No changes.** The server's users match the files.\n"
+        );
+        return head + &footer(doc);
+    }
+    let _ = writeln!(head, "**{}** {}\n", s.line(), s.requests_line());
+
+    let revoked: Vec<&UserPlan> = doc
+        .users
+        .iter()
+        .filter(|u| u.action == Action::Deactivate)
+        .collect();
+    if !revoked.is_empty() {
+        let names: Vec<String> = revoked
+            .iter()
+            .take(20)
+            .map(|u| code(&u.user_name))
+            .collect();
+        let more = revoked.len().saturating_sub(20);
+        let _ = writeln!(
+            head,
+            "> [!WARNING]\n> This plan **deactivates {}**: {}{}. They will no longer be able to sign in.\n",
+            super::count(revoked.len(), "user"),
+            names.join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
+        );
+    }
+
+    let mut groups: Vec<(Group, Vec<&UserPlan>)> = Vec::new();
+    for user in &doc.users {
+        let g = group(user);
+        match groups.iter_mut().find(|(k, _)| *k == g) {
+            Some((_, list)) => list.push(user),
+            None => groups.push((g, vec![user])),
+        }
+    }
+    groups.sort_by_key(|(g, _)| *g);
+    head.push_str("| | users | |\n|---|---:|---|\n");
+    for (g, users) in &groups {
+        let _ = writeln!(
+            head,
+            "| **{}** | {} | {} |",
+            g.title(),
+            users.len(),
+            g.describe()
+        );
+    }
+    head.push('\n');
+
+    let foot = footer(doc);
+    // Room for the note that says what was left out.
+    let reserve = 400;
+    let mut body = String::new();
+    let mut shown = 0;
+    let mut full = false;
+    for (g, users) in &groups {
+        let title = format!("#### {} ({})\n\n", g.title(), users.len());
+        for (i, user) in users.iter().enumerate() {
+            let block = details(user, options);
+            let needed = block.len() + if i == 0 { title.len() } else { 0 };
+            if head.len() + body.len() + needed + foot.len() + reserve > options.limit {
+                full = true;
+                break;
+            }
+            if i == 0 {
+                body.push_str(&title);
+            }
+            body.push_str(&block);
+            shown += 1;
+        }
+        if full {
+            break;
+        }
+    }
+    let hidden = doc.users.len() - shown;
+    if hidden > 0 {
+        let who = if hidden == 1 {
+            "1 more user is".to_string()
+        } else {
+            format!("{hidden} more users are")
+        };
+        let _ = writeln!(
+            body,
+            "> [!NOTE]\n> {who} not shown: the comment would exceed GitHub's limit of {GITHUB_COMMENT_LIMIT} characters. \
+             The whole plan is in the job summary, and in the saved plan (`plan --out`).\n"
+        );
+    }
+    head + &body + &foot
+}
+
+fn footer(doc: &PlanDocument) -> String {
+    format!(
+        "<sub>{} Plan digest <code>{}</code> · target <code>{}</code> ({}) · scimops {}</sub>\n",
+        doc.summary.users_line(),
+        doc.short_digest(),
+        html(&doc.target.name),
+        doc.target.dialect,
+        doc.scimops_version
+    )
+}
+
+#[cfg(test)]
+mod tests;

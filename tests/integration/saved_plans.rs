@@ -1,0 +1,341 @@
+//! Plans a reviewer approves: saved plans applied exactly once, refused when stale; the
+//! JSON, Markdown and `--show-requests` views; PUT when the server has no PATCH.
+
+use serde_json::{Value as Json, json};
+
+use crate::support::{PROPERTIES, Repo, TestSandbox};
+
+const EXT: &str = "urn:ietf:params:scim:schemas:extension:bizagi:2.0:UserProperties";
+
+/// A sandbox with these settings, the test properties and a `Notes` property.
+fn sandbox(options: &str) -> TestSandbox {
+    TestSandbox::start(&format!(
+        "defaultDomain: acme
+{options}
+{PROPERTIES}  Notes: string
+seed:
+  - userName: keep@acme
+    name: {{givenName: Kim}}
+    {EXT}: {{enabledForAssignation: true}}
+  - userName: change@acme
+    name: {{givenName: Chan, familyName: Ge}}
+    emails: [{{value: change@acme.example, type: work, primary: true}}]
+    phoneNumbers: [{{value: '+57 3000000000', type: mobile, primary: true}}]
+    {EXT}: {{enabledForAssignation: true, Level: 1, IdentificationNumber: ID-1}}
+  - userName: leave@acme
+    name: {{givenName: Lea}}
+    {EXT}: {{enabledForAssignation: true}}
+  - userName: back@acme
+    name: {{givenName: Bea}}
+    active: false
+    {EXT}: {{enabledForAssignation: false}}
+"
+    ))
+}
+
+/// One user of each action (grant by property too), all in one plan.
+const USERS: &str = "
+users:
+  - userName: keep
+    name: {givenName: Kim}
+  - userName: change
+    name: {givenName: Chan, familyName: Gee}
+    email: chan.gee@acme.example
+    properties: {Level: 2, Notes: null}
+  - userName: leave
+    active: false
+  - userName: back
+    properties: {enabledForAssignation: true}
+  - userName: new
+    name: {givenName: New, familyName: Person}
+    email: new.person@acme.example
+    phone: '+1 5550100'
+    properties: {Salary: 1000.5, IsContractor: true}
+";
+
+/// Replace what changes from run to run: ports, GUIDs, digests.
+fn filters() -> Vec<(&'static str, &'static str)> {
+    vec![
+        (r"127\.0\.0\.1:\d+", "127.0.0.1:[port]"),
+        (
+            r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+            "[guid]",
+        ),
+        (r"sha256:[0-9a-f]{12,64}", "sha256:[digest]"),
+        (
+            r#""scimopsVersion": "[^"]+""#,
+            r#""scimopsVersion": "[version]""#,
+        ),
+        (r"scimops \d+\.\d+\.\d+", "scimops [version]"),
+    ]
+}
+
+fn writes(sandbox: &TestSandbox) -> Vec<(String, String, Option<Json>)> {
+    sandbox
+        .requests()
+        .requests
+        .into_iter()
+        .filter(|r| r.method != "GET" && r.path.starts_with("/scim/v2"))
+        .map(|r| {
+            (
+                r.method,
+                r.path.trim_start_matches("/scim/v2").to_string(),
+                r.body,
+            )
+        })
+        .collect()
+}
+
+fn announced(plan: &Json) -> Vec<(String, String, Option<Json>)> {
+    let mut out = Vec::new();
+    for user in plan["users"].as_array().unwrap() {
+        for r in user["requests"].as_array().unwrap() {
+            out.push((
+                r["method"].as_str().unwrap().to_string(),
+                r["path"].as_str().unwrap().to_string(),
+                r.get("body").cloned(),
+            ));
+        }
+    }
+    out
+}
+
+fn read_plan(repo: &Repo) -> Json {
+    serde_json::from_str(&std::fs::read_to_string(repo.path().join("plan.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn a_saved_plan_is_applied_exactly_and_only_once() {
+    let sandbox = sandbox("");
+    let repo = Repo::for_sandbox(&sandbox, USERS);
+    let plan = repo.run(&["plan", "--out", "plan.json", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 2, "{plan:?}");
+    assert!(
+        plan.stdout.contains("Saved the plan to: plan.json"),
+        "{}",
+        plan.stdout
+    );
+    assert!(plan.stdout.contains("scimops apply plan.json"));
+    let saved = read_plan(&repo);
+    assert_eq!(saved["formatVersion"], "1.0");
+    assert_eq!(
+        saved["summary"]["requests"],
+        json!({"POST": 1, "PATCH": 2, "DELETE": 1})
+    );
+    sandbox.clear();
+
+    // Applied without asking (stdin is no terminal here), exactly as saved.
+    let apply = repo.run(&["apply", "plan.json"]);
+    assert_eq!(apply.code, 0, "{apply:?}");
+    let mut sent = writes(&sandbox);
+    let mut expected = announced(&saved);
+    sent.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+    expected.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+    assert_eq!(sent, expected, "what was sent is what the plan announced");
+    let log = sandbox.requests();
+    assert_eq!(
+        log.count("GET"),
+        4,
+        "one GET per touched user, no discovery, no listing: {:#?}",
+        log.requests
+    );
+    sandbox.clear();
+
+    // The same plan again: stale, and nothing is written twice.
+    let again = repo.run(&["apply", "plan.json"]);
+    assert_eq!(again.code, 3, "{again:?}");
+    assert!(writes(&sandbox).is_empty());
+    assert!(
+        again
+            .stderr
+            .contains("user `new@acme` now exists on the server"),
+        "{}",
+        again.stderr
+    );
+
+    let replan = repo.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(replan.code, 0, "{replan:?}");
+}
+
+#[test]
+fn a_user_changed_on_the_server_after_the_plan_makes_it_stale() {
+    let sandbox = sandbox("");
+    let repo = Repo::for_sandbox(&sandbox, USERS);
+    assert_eq!(repo.run(&["plan", "--out", "plan.json"]).code, 0);
+
+    // Someone edits a user in the Work Portal.
+    let token = sandbox.token();
+    let (status, _) = sandbox.call(
+        "PATCH",
+        "/Users/change@acme",
+        &token,
+        Some(
+            json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{"op": "replace", "path": "name.middleName", "value": "X"}]}),
+        ),
+    );
+    assert_eq!(status, 200);
+    sandbox.clear();
+
+    let apply = repo.run(&["apply", "plan.json"]);
+    assert_eq!(apply.code, 3, "{apply:?}");
+    assert!(writes(&sandbox).is_empty(), "nothing is written");
+    insta::with_settings!({filters => filters()}, {
+        insta::assert_snapshot!(apply.stderr);
+    });
+}
+
+#[test]
+fn a_file_changed_after_the_plan_makes_it_stale_before_any_request() {
+    let sandbox = sandbox("");
+    let repo = Repo::for_sandbox(&sandbox, USERS);
+    assert_eq!(repo.run(&["plan", "--out", "plan.json"]).code, 0);
+    repo.write_users(&USERS.replace("Person", "Persson"));
+    std::fs::write(repo.path().join("users/more.yaml"), "users: []\n").unwrap();
+    sandbox.clear();
+    let apply = repo.run(&["apply", "plan.json"]);
+    assert_eq!(apply.code, 3, "{apply:?}");
+    assert!(
+        apply
+            .stderr
+            .contains("  - `users/users.yaml` changed\n  - `users/more.yaml` was added\n"),
+        "{}",
+        apply.stderr
+    );
+    assert!(
+        sandbox.requests().requests.is_empty(),
+        "not even a token request"
+    );
+}
+
+#[test]
+fn an_edited_plan_is_refused() {
+    let sandbox = sandbox("");
+    let repo = Repo::for_sandbox(&sandbox, USERS);
+    assert_eq!(repo.run(&["plan", "--out", "plan.json"]).code, 0);
+    let mut saved = read_plan(&repo);
+    saved["users"][0]["requests"][0]["path"] = json!("/Users/someone-else");
+    std::fs::write(repo.path().join("plan.json"), saved.to_string()).unwrap();
+    sandbox.clear();
+    let apply = repo.run(&["apply", "plan.json"]);
+    assert_eq!(apply.code, 1, "{apply:?}");
+    assert!(
+        apply
+            .stderr
+            .contains("does not match its digest: it was edited"),
+        "{}",
+        apply.stderr
+    );
+    assert!(sandbox.requests().requests.is_empty());
+}
+
+#[test]
+fn versions_are_fingerprints_when_the_server_gives_them() {
+    let sandbox = sandbox("etag: true");
+    let repo = Repo::for_sandbox(&sandbox, USERS);
+    assert_eq!(repo.run(&["plan", "--out", "plan.json"]).code, 0);
+    let saved = read_plan(&repo);
+    let change = saved["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["userName"] == "change@acme")
+        .unwrap();
+    assert_eq!(change["fingerprint"], "version:W/\"1\"");
+    assert_eq!(repo.run(&["apply", "plan.json"]).code, 0);
+    assert_eq!(repo.run(&["apply", "plan.json"]).code, 3);
+}
+
+#[test]
+fn without_patch_an_update_is_a_put_of_the_user_as_read() {
+    let sandbox = sandbox("patch: false");
+    let repo = Repo::for_sandbox(&sandbox, USERS);
+    let apply = repo.run(&["apply", "--auto-approve"]);
+    assert_eq!(apply.code, 0, "{apply:?}");
+    let log = sandbox.requests();
+    assert_eq!(log.count("PATCH"), 0);
+    assert_eq!(log.count("PUT"), 2, "change and back");
+    assert_eq!(
+        log.count("DELETE"),
+        1,
+        "a deactivation alone stays a DELETE"
+    );
+    let token = sandbox.token();
+    let (_, change) = sandbox.call("GET", "/Users/change@acme", &token, None);
+    assert_eq!(change["name"]["formatted"], "Chan Gee");
+    assert_eq!(
+        change["phoneNumbers"][0]["value"], "+57 3000000000",
+        "undeclared: kept"
+    );
+    assert_eq!(
+        change[EXT]["IdentificationNumber"], "ID-1",
+        "undeclared: kept"
+    );
+    assert_eq!(change[EXT]["Level"], 2);
+    let plan = repo.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "{plan:?}");
+}
+
+#[test]
+fn the_json_plan_is_the_saved_plan() {
+    let sandbox = sandbox("");
+    let repo = Repo::for_sandbox(&sandbox, USERS);
+    let json = repo.run(&["plan", "--format", "json", "--out", "plan.json"]);
+    assert_eq!(json.code, 0, "{json:?}");
+    assert_eq!(
+        serde_json::from_str::<Json>(&json.stdout).unwrap(),
+        read_plan(&repo)
+    );
+    insta::with_settings!({filters => filters()}, {
+        insta::assert_snapshot!(json.stdout);
+    });
+}
+
+#[test]
+fn the_markdown_plan_is_a_pull_request_comment() {
+    let sandbox = sandbox("");
+    let repo = Repo::for_sandbox(&sandbox, USERS);
+    let md = repo.run(&["plan", "--format", "markdown", "--mask-pii"]);
+    assert_eq!(md.code, 0, "{md:?}");
+    assert!(!md.stdout.contains("new.person@"), "masked");
+    insta::with_settings!({filters => filters()}, {
+        insta::assert_snapshot!(md.stdout);
+    });
+}
+
+#[test]
+fn show_requests_prints_the_wire() {
+    let sandbox = sandbox("");
+    let repo = Repo::for_sandbox(&sandbox, USERS);
+    let plan = repo.run(&["plan", "--show-requests"]);
+    assert_eq!(plan.code, 0, "{plan:?}");
+    insta::with_settings!({filters => filters()}, {
+        insta::assert_snapshot!(plan.stdout);
+    });
+}
+
+#[test]
+fn apply_as_json_reports_each_user() {
+    let sandbox = sandbox("");
+    let repo = Repo::for_sandbox(&sandbox, USERS);
+    let refused = repo.run(&["apply", "--format", "json"]);
+    assert_eq!(refused.code, 1, "JSON output has nothing to confirm on");
+    let apply = repo.run(&["apply", "--format", "json", "--auto-approve"]);
+    assert_eq!(apply.code, 0, "{apply:?}");
+    let doc: Json = serde_json::from_str(&apply.stdout).unwrap();
+    let applied = doc["applied"].as_array().unwrap();
+    assert_eq!(applied.len(), 4);
+    assert!(
+        applied.iter().all(|a| a["status"] == "applied"),
+        "{applied:#?}"
+    );
+    let names: Vec<_> = applied
+        .iter()
+        .map(|a| a["userName"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["back@acme", "change@acme", "leave@acme", "new@acme"],
+        "in the plan's order"
+    );
+}
