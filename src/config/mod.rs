@@ -109,7 +109,10 @@ impl Repository {
         };
         let mut problems = Vec::new();
         let mut files = BTreeMap::new();
-        files.insert(SETTINGS_FILE.to_string(), format!("sha256:{}", sha256_hex(&text)));
+        files.insert(
+            SETTINGS_FILE.to_string(),
+            format!("sha256:{}", sha256_hex(&text)),
+        );
         let settings: Settings = match decode(&settings_file, &text)
             .and_then(|text| yaml::parse(&settings_file, &text))
         {

@@ -144,7 +144,11 @@ fn details(user: &UserPlan, options: Options) -> String {
         );
     }
     out.push_str("```\n\n");
-    let methods: Vec<String> = user.requests.iter().map(|r| format!("`{}`", r.method)).collect();
+    let methods: Vec<String> = user
+        .requests
+        .iter()
+        .map(|r| format!("`{}`", r.method))
+        .collect();
     let _ = writeln!(
         out,
         "Declared at `{}` · apply sends {}\n",

@@ -4,9 +4,11 @@
 
 mod cli;
 mod client;
+mod docs;
 mod end_to_end;
 mod example;
 mod process;
+mod properties;
 mod sandbox;
 mod saved_plans;
 mod support;
