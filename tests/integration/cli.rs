@@ -265,3 +265,59 @@ fn apply_on_a_terminal_writes_only_after_yes() {
     assert!(output.contains("a@acme: created"), "{output}");
     assert_eq!(sandbox.requests().count("POST"), 1);
 }
+
+/// `scimops ARGS` on a pseudo-terminal, with `NO_COLOR` set or not.
+fn on_a_terminal(repo: &Repo, args: &str, no_color: bool) -> String {
+    let command = format!(
+        "'{}' -C '{}' {args}",
+        env!("CARGO_BIN_EXE_scimops"),
+        repo.path().display()
+    );
+    let mut cmd = Command::new("script");
+    cmd.args(["-qec", &command, "/dev/null"])
+        .env(SECRET_VAR, crate::support::SECRET)
+        .env("TERM", "xterm-256color")
+        .env_remove("NO_COLOR")
+        .env_remove("CLICOLOR_FORCE")
+        .stdin(std::process::Stdio::null());
+    if no_color {
+        cmd.env("NO_COLOR", "1");
+    }
+    String::from_utf8_lossy(&cmd.output().unwrap().stdout).into_owned()
+}
+
+#[test]
+fn colour_on_a_terminal_only_and_never_with_no_color() {
+    let sandbox = TestSandbox::start("");
+    let repo = Repo::for_sandbox(
+        &sandbox,
+        "users:\n  - userName: a\n    name: {givenName: A}\n",
+    );
+    let escape = "\u{1b}[";
+    assert!(
+        on_a_terminal(&repo, "plan", false).contains(escape),
+        "coloured on a terminal"
+    );
+    assert!(
+        !on_a_terminal(&repo, "plan", true).contains(escape),
+        "NO_COLOR"
+    );
+    assert!(
+        !on_a_terminal(&repo, "--no-color plan", false).contains(escape),
+        "--no-color"
+    );
+    let piped = Command::new(env!("CARGO_BIN_EXE_scimops"))
+        .arg("-C")
+        .arg(repo.path())
+        .arg("plan")
+        .env(SECRET_VAR, crate::support::SECRET)
+        .env("TERM", "xterm-256color")
+        .env_remove("NO_COLOR")
+        .env_remove("CLICOLOR_FORCE")
+        .output()
+        .unwrap();
+    assert!(
+        !String::from_utf8_lossy(&piped.stdout).contains(escape),
+        "piped"
+    );
+}
