@@ -67,13 +67,23 @@ pub fn resolve(
                 Err(message) => problems.push(Diagnostic::error(value.origin.clone(), message)),
             }
         }
-        for (name, value) in &d.properties {
-            match property(name, value, schema, dialect) {
+        let properties_urn = dialect.properties_urn();
+        let groups = std::iter::once((Group::Properties(properties_urn), &d.properties))
+            .chain(std::iter::once((Group::Core, &d.attributes)))
+            .chain(
+                d.extensions
+                    .iter()
+                    .map(|(urn, m)| (Group::Extension(urn.as_str()), m)),
+            );
+        let declared =
+            groups.flat_map(|(group, members)| members.iter().map(move |(n, v)| (group, n, v)));
+        for (group, name, value) in declared {
+            match typed_attr(group, name, value, schema) {
                 Ok((attr, v)) => {
                     if let Some(first) = origins.get(&attr).filter(|_| attrs.contains_key(&attr)) {
                         problems.push(Diagnostic::error(
                             value.origin.clone(),
-                            format!("property `{name}` is set twice for this user; the first is at {first}"),
+                            format!("`{attr}` is set twice for this user; the first is at {first}"),
                         ));
                         continue;
                     }
@@ -109,57 +119,108 @@ fn core_value(attr: &Attr, scalar: &Scalar) -> Result<Value, String> {
     }
 }
 
-fn property(
+/// Which schema a declared attribute belongs to.
+#[derive(Clone, Copy)]
+enum Group<'a> {
+    /// `properties`: the dialect's properties extension, by URN.
+    Properties(&'a str),
+    /// `attributes`: the core User schema.
+    Core,
+    /// `extensions.<urn>`.
+    Extension(&'a str),
+}
+
+impl Group<'_> {
+    fn attr(self, name: String) -> Attr {
+        match self {
+            Group::Properties(_) => Attr::Property(name),
+            Group::Core => Attr::Core(name),
+            Group::Extension(urn) => Attr::Extension(urn.to_string(), name),
+        }
+    }
+
+    /// How messages name the attribute and its schema.
+    fn describe(self, name: &str) -> (String, String) {
+        match self {
+            Group::Properties(urn) => (format!("user property `{name}`"), format!("`{urn}`")),
+            Group::Core => (
+                format!("attribute `{name}`"),
+                "the core User schema".to_string(),
+            ),
+            Group::Extension(urn) => (format!("attribute `{name}`"), format!("`{urn}`")),
+        }
+    }
+}
+
+fn typed_attr(
+    group: Group<'_>,
     name: &str,
     declared: &Declared,
     schema: &UserSchema,
-    dialect: &dyn Dialect,
 ) -> Result<(Attr, Option<Value>), Diagnostic> {
     let at = || declared.origin.clone();
-    let Some(def) = schema.get(name) else {
-        if let Some(ty) = schema.unsupported_type(name) {
+    let (what, within) = group.describe(name);
+    let attributes = match group {
+        Group::Core => Some(&schema.core),
+        Group::Properties(urn) | Group::Extension(urn) => schema.extension(urn),
+    };
+    let Some(attributes) = attributes else {
+        if !schema.complete {
+            return Ok((
+                group.attr(name.to_string()),
+                declared.value.as_ref().map(untyped),
+            ));
+        }
+        let known: Vec<_> = schema
+            .extensions()
+            .map(|(urn, _)| format!("`{urn}`"))
+            .collect();
+        return Err(Diagnostic::error(
+            at(),
+            format!("the server's users have no extension {within}"),
+        )
+        .hint(if known.is_empty() {
+            "the server lists no extension schema for users".to_string()
+        } else {
+            format!("the server's users have: {}", known.join(", "))
+        }));
+    };
+    let Some(def) = attributes.get(name) else {
+        if let Some(ty) = attributes.unsupported_type(name) {
             return Err(Diagnostic::error(
                 at(),
-                format!(
-                    "property `{name}` is of type {ty} on the server; scimops manages only simple values"
-                ),
+                format!("{what} is of type {ty} on the server; scimops manages only simple values"),
             ));
         }
         if schema.complete {
-            let known: Vec<_> = schema
-                .properties()
-                .map(|p| format!("`{}`", p.name))
-                .collect();
-            let mut d = Diagnostic::error(
-                at(),
-                format!(
-                    "the server has no user property `{name}` (in `{}`)",
-                    dialect.properties_urn()
-                ),
-            );
-            d = match suggest(name, schema.properties().map(|p| p.name.as_str())) {
+            let mut d = Diagnostic::error(at(), format!("the server has no {what} (in {within})"));
+            let names: Vec<&str> = attributes.defs().map(|p| p.name.as_str()).collect();
+            d = match suggest(name, names.iter().copied()) {
                 Some(close) => d.hint(format!("did you mean `{close}`?")),
-                None if known.is_empty() => d.hint("the server declares no user properties"),
-                None => d.hint(format!("the server has: {}", known.join(", "))),
+                None if names.is_empty() => {
+                    d.hint(format!("{within} has no attribute scimops can set"))
+                }
+                None => d.hint(format!(
+                    "the server has: {}",
+                    names
+                        .iter()
+                        .map(|n| format!("`{n}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
             };
             return Err(d);
         }
-        // Offline: a custom property's type is whatever the file wrote.
-        let value = declared.value.as_ref().map(|s| match s {
-            Scalar::Boolean(b) => Value::Boolean(*b),
-            Scalar::Integer(i) => Value::Integer(*i),
-            Scalar::Decimal(d) => Value::Decimal(*d),
-            Scalar::String(s) => Value::String(s.clone()),
-        });
-        return Ok((Attr::Property(name.to_string()), value));
+        // Offline: an attribute the documentation does not list takes the file's type.
+        return Ok((
+            group.attr(name.to_string()),
+            declared.value.as_ref().map(untyped),
+        ));
     };
     if def.read_only {
         return Err(Diagnostic::error(
             at(),
-            format!(
-                "property `{}` is read-only on the server; it cannot be set",
-                def.name
-            ),
+            format!("{what} is read-only on the server; it cannot be set"),
         ));
     }
     let value = match &declared.value {
@@ -168,8 +229,8 @@ fn property(
             Diagnostic::error(
                 at(),
                 format!(
-                    "property `{}` is of type {}{}, and {} is {}",
-                    def.name,
+                    "{} is of type {}{}, and {} is {}",
+                    what.replacen(name, &def.name, 1),
                     def.ty,
                     if schema.complete {
                         " on the server"
@@ -183,7 +244,17 @@ fn property(
             .hint(hint)
         })?),
     };
-    Ok((Attr::Property(def.name.clone()), value))
+    Ok((group.attr(def.name.clone()), value))
+}
+
+/// A scalar's value when no schema says its type.
+fn untyped(s: &Scalar) -> Value {
+    match s {
+        Scalar::Boolean(b) => Value::Boolean(*b),
+        Scalar::Integer(i) => Value::Integer(*i),
+        Scalar::Decimal(d) => Value::Decimal(*d),
+        Scalar::String(s) => Value::String(s.clone()),
+    }
 }
 
 /// A YAML scalar as a value of `ty`, or a hint saying how to write one.
@@ -250,7 +321,7 @@ fn edit_distance(a: &str, b: &str) -> usize {
 mod tests {
     use super::*;
     use crate::dialect::Bizagi;
-    use crate::schema::PropertyDef;
+    use crate::schema::{AttrDef, Attributes};
     use std::path::PathBuf;
 
     fn origin(line: u64) -> Origin {
@@ -282,21 +353,25 @@ mod tests {
                     (n.to_string(), d)
                 })
                 .collect(),
+            attributes: BTreeMap::new(),
+            extensions: BTreeMap::new(),
         }
     }
 
     fn server_schema() -> UserSchema {
-        let mut s = UserSchema::new(true);
+        let mut properties = Attributes::default();
         for (name, ty) in [
             ("Level", ValueType::Integer),
             ("Salary", ValueType::Decimal),
         ] {
-            s.insert(PropertyDef {
+            properties.insert(AttrDef {
                 name: name.into(),
                 ty,
                 read_only: false,
             });
         }
+        let mut s = UserSchema::new(true);
+        s.add_extension(crate::dialect::PROPERTIES_URN, properties);
         s
     }
 

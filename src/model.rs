@@ -68,8 +68,14 @@ pub enum Attr {
     Email,
     Phone,
     Active,
-    /// A member of the dialect's user-properties extension, spelled as the server spells it.
+    /// Another simple attribute of the core User schema (`displayName`, `title`...),
+    /// spelled as the server spells it.
+    Core(String),
+    /// A member of the target's user-properties extension (for Bizagi: UserProperties),
+    /// spelled as the server spells it.
     Property(String),
+    /// A member of another extension schema: the schema's URN and the attribute.
+    Extension(String, String),
 }
 
 impl fmt::Display for Attr {
@@ -81,7 +87,9 @@ impl fmt::Display for Attr {
             Attr::Email => f.write_str("email"),
             Attr::Phone => f.write_str("phone"),
             Attr::Active => f.write_str("active"),
+            Attr::Core(name) => f.write_str(name),
             Attr::Property(name) => write!(f, "properties.{name}"),
+            Attr::Extension(urn, name) => write!(f, "{urn}:{name}"),
         }
     }
 }
@@ -148,9 +156,13 @@ pub enum Value {
 impl PartialEq for Value {
     fn eq(&self, other: &Self) -> bool {
         match (self, other) {
-            (Value::String(a), Value::String(b)) | (Value::DateTime(a), Value::DateTime(b)) => {
-                a == b
-            }
+            (Value::String(a), Value::String(b)) => a == b,
+            // Servers rewrite dateTimes (`...09:00:00Z` comes back `...09:00:00.000Z`):
+            // the same instant is the same value.
+            (Value::DateTime(a), Value::DateTime(b)) => match (instant(a), instant(b)) {
+                (Some(x), Some(y)) => x == y,
+                _ => a == b,
+            },
             (Value::Boolean(a), Value::Boolean(b)) => a == b,
             (Value::Integer(a), Value::Integer(b)) => a == b,
             (Value::Decimal(a), Value::Decimal(b)) => a == b,
@@ -192,6 +204,76 @@ impl Value {
             _ => None,
         }
     }
+}
+
+/// An RFC 3339 / ISO 8601 date and time as (seconds since 1970, nanoseconds), UTC.
+/// A date alone is its midnight; a time without an offset is taken as UTC.
+pub fn instant(text: &str) -> Option<(i64, u32)> {
+    let b = text.trim().as_bytes();
+    let digits = |range: std::ops::Range<usize>| -> Option<i64> {
+        let part = b.get(range)?;
+        part.iter()
+            .all(u8::is_ascii_digit)
+            .then(|| part.iter().fold(0_i64, |n, d| n * 10 + i64::from(d - b'0')))
+    };
+    let (year, month, day) = (digits(0..4)?, digits(5..7)?, digits(8..10)?);
+    if b.get(4) != Some(&b'-')
+        || b.get(7) != Some(&b'-')
+        || !(1..=12).contains(&month)
+        || !(1..=31).contains(&day)
+    {
+        return None;
+    }
+    // Days since 1970-01-01 (Howard Hinnant's days_from_civil).
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    if b.len() == 10 {
+        return Some((days * 86_400, 0));
+    }
+    if !matches!(b.get(10), Some(b'T' | b't' | b' '))
+        || b.get(13) != Some(&b':')
+        || b.get(16) != Some(&b':')
+    {
+        return None;
+    }
+    let (hour, minute, second) = (digits(11..13)?, digits(14..16)?, digits(17..19)?);
+    let mut i = 19;
+    let mut nanos = 0_u32;
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        let start = i;
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            if i - start < 9 {
+                nanos = nanos * 10 + u32::from(b[i] - b'0');
+            }
+            i += 1;
+        }
+        if i == start {
+            return None;
+        }
+        nanos *= 10_u32.pow(9_u32.saturating_sub((i - start) as u32));
+    }
+    let offset = match b.get(i) {
+        None | Some(b'Z' | b'z') if b.len() <= i + 1 => 0,
+        Some(sign @ (b'+' | b'-')) if b.len() == i + 6 && b[i + 3] == b':' => {
+            let minutes = digits(i + 1..i + 3)? * 60 + digits(i + 4..i + 6)?;
+            if *sign == b'+' {
+                minutes * 60
+            } else {
+                -minutes * 60
+            }
+        }
+        _ => return None,
+    };
+    Some((
+        days * 86_400 + hour * 3600 + minute * 60 + second - offset,
+        nanos,
+    ))
 }
 
 /// `true`/`false` in any case, as some servers (and Bizagi's documentation) quote them.
@@ -269,6 +351,8 @@ pub struct ObservedUser {
     pub raw: serde_json::Value,
     /// Identifies this version of the user: a saved plan is stale once it changes.
     pub fingerprint: String,
+    /// The server's version of the user (`meta.version`), for `If-Match`.
+    pub version: Option<String>,
 }
 
 /// The fingerprint of a user resource: the server's version (`meta.version`, its
@@ -331,6 +415,28 @@ mod tests {
         );
         assert_eq!(Value::from_json(ValueType::Boolean, &json!("yes")), None);
         assert_eq!(Value::from_json(ValueType::Integer, &json!(1.5)), None);
+    }
+
+    #[test]
+    fn date_times_are_instants() {
+        assert_eq!(instant("1970-01-01T00:00:00Z"), Some((0, 0)));
+        assert_eq!(instant("2026-11-16"), instant("2026-11-16T00:00:00Z"));
+        assert_eq!(
+            instant("2026-11-16T09:00:00Z"),
+            instant("2026-11-16T09:00:00.000Z")
+        );
+        assert_eq!(
+            instant("2026-11-16T10:30:00+01:30"),
+            instant("2026-11-16T09:00:00Z")
+        );
+        assert_eq!(instant("2026-11-16T09:00:00.5Z").unwrap().1, 500_000_000);
+        assert_eq!(instant("2000-02-29T00:00:00Z").unwrap().0, 951_782_400);
+        assert_eq!(instant("16/11/2026"), None);
+        assert_eq!(instant("2026-11-16T09:00Z"), None);
+        assert_eq!(instant("2026-13-01"), None);
+        let a = Value::DateTime("2026-11-16T09:00:00Z".into());
+        assert_eq!(a, Value::DateTime("2026-11-16T09:00:00.000Z".into()));
+        assert_ne!(a, Value::DateTime("2026-11-16T09:00:01Z".into()));
     }
 
     #[test]

@@ -1,44 +1,86 @@
-//! Reading the server: what it says of itself, and every user, with GET only.
+//! Reading the server: what it says of itself, and its users, with GET only.
 //!
-//! Requests: one token, three discovery calls (at once), then one listing call per
-//! page of 500 users (Bizagi's largest page); once the first page gives the total, the
-//! remaining pages are fetched concurrently. Never one GET per user.
+//! Requests: one token, the three discovery calls (at once), then the users:
+//! - by listing, `count` at the target's page size (Bizagi's largest, 500, by default),
+//!   the remaining pages fetched concurrently once the first gives the total. The page
+//!   size the server really serves is the number of users it returned (servers cap
+//!   `count`, and some report a wrong `itemsPerPage`). Users are de-duplicated by id
+//!   (a listing is not a snapshot), and a server that reads `startIndex` as a page
+//!   number (as Bizagi's documentation words it) is detected when the second page by
+//!   index comes back empty, and then read by pages;
+//! - or, when the server supports filters and the declared users are fewer than the
+//!   pages left to read, by `filter=userName eq "..."` for each declared user. Filters
+//!   are trusted only after a probe shows the server matches userNames without regard
+//!   to case (some do not), and each answer is checked: a server ignoring the filter
+//!   cannot make scimops miss a user.
+//!
+//! Anything that does not add up (fewer users listed than the server says it has) is
+//! an error: planning on a partial listing would create users that exist.
 
 use std::collections::BTreeMap;
 
 use anyhow::{Context, bail};
+use serde_json::Value as Json;
 use tokio::task::JoinSet;
 
 use crate::dialect::{Capabilities, Dialect};
-use crate::model::ObservedUser;
+use crate::model::{ObservedUser, UserKey};
 use crate::schema::UserSchema;
 use crate::scim::client::{Client, HttpError};
 
-/// The largest page Bizagi serves (facts §5.2).
+/// Bizagi's largest page (facts §5.2), and the default page size.
 pub const PAGE_SIZE: usize = 500;
-/// Pages fetched at once.
-const PAGE_PARALLELISM: usize = 4;
+/// Requests in flight at once while reading.
+const READ_PARALLELISM: usize = 4;
 
 /// The server as read.
 #[derive(Debug)]
 pub struct Observed {
     pub capabilities: Capabilities,
-    /// The user-properties extension's attributes, with their types.
+    /// The attributes of users: core, and each extension, with their types.
     pub schema: UserSchema,
+    /// The users read: every user, or (after filter lookups) the declared ones and
+    /// those of the first page.
     pub users: Vec<ObservedUser>,
+    /// How many users the server has.
+    pub total: usize,
+    /// How the users were found, for the plan's header.
+    pub strategy: Strategy,
 }
 
-fn supported(config: &serde_json::Value, feature: &str) -> bool {
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Strategy {
+    /// Every page, `startIndex` as a 1-based index (RFC 7644).
+    Listing,
+    /// Every page, `startIndex` as a page number.
+    ListingByPage,
+    /// The first page, then one filter per declared user not on it.
+    Filter,
+}
+
+fn supported(config: &Json, feature: &str) -> bool {
     config
         .get(feature)
         .and_then(|f| f.get("supported"))
-        .and_then(serde_json::Value::as_bool)
+        .and_then(|s| match s {
+            Json::Bool(b) => Some(*b),
+            Json::String(s) => crate::model::parse_bool(s),
+            _ => None,
+        })
         .unwrap_or(false)
+}
+
+pub fn capabilities(config: &Json) -> Capabilities {
+    Capabilities {
+        patch: supported(config, "patch"),
+        filter: supported(config, "filter"),
+        etag: supported(config, "etag"),
+    }
 }
 
 /// `GET /ResourceTypes`; Bizagi's documentation prints `/scim/v2/scim/v2/ResourceTypes`,
 /// so that path is tried when the normal one answers 404 (facts ambiguity 17).
-async fn resource_types(client: &Client) -> Result<serde_json::Value, HttpError> {
+async fn resource_types(client: &Client) -> Result<Json, HttpError> {
     match client.get("/ResourceTypes", &[]).await {
         Err(e) if e.status() == Some(reqwest::StatusCode::NOT_FOUND) => {
             client.get("/scim/v2/ResourceTypes", &[]).await
@@ -47,27 +89,8 @@ async fn resource_types(client: &Client) -> Result<serde_json::Value, HttpError>
     }
 }
 
-/// Whether the User resource type lists `urn` among its extensions.
-fn user_has_extension(types: &serde_json::Value, urn: &str) -> bool {
-    let list = types
-        .get("Resources")
-        .or_else(|| types.get("resources"))
-        .unwrap_or(types);
-    list.as_array().into_iter().flatten().any(|t| {
-        t.get("name").and_then(|n| n.as_str()) == Some("User")
-            && t.get("schemaExtensions")
-                .and_then(|e| e.as_array())
-                .into_iter()
-                .flatten()
-                .any(|e| {
-                    e.get("schema")
-                        .and_then(|s| s.as_str())
-                        .is_some_and(|s| s.eq_ignore_ascii_case(urn))
-                })
-    })
-}
-
-pub async fn observe(client: &Client, dialect: &dyn Dialect) -> anyhow::Result<Observed> {
+/// What the server says of itself: capabilities and the users' schema.
+pub async fn discover(client: &Client) -> anyhow::Result<(Capabilities, Json, Json, Json)> {
     let (config, types, schemas) = tokio::join!(
         client.get("/ServiceProviderConfig", &[]),
         resource_types(client),
@@ -76,73 +99,282 @@ pub async fn observe(client: &Client, dialect: &dyn Dialect) -> anyhow::Result<O
     let config = config.context("reading what the server supports")?;
     let types = types.context("reading the server's resource types")?;
     let schemas = schemas.context("reading the server's schemas")?;
-    let capabilities = Capabilities {
-        patch: supported(&config, "patch"),
-        filter: supported(&config, "filter"),
-        etag: supported(&config, "etag"),
-    };
-    let urn = dialect.properties_urn();
-    let schema = if user_has_extension(&types, urn) {
-        UserSchema::from_schemas_response(&schemas, urn).unwrap_or_else(|| UserSchema::new(true))
-    } else {
-        UserSchema::new(true)
+    Ok((capabilities(&config), config, types, schemas))
+}
+
+/// Reads the server. `declared`: the userNames the files declare (to look them up
+/// by filter when that is cheaper than listing).
+pub async fn observe(
+    client: &Client,
+    dialect: &dyn Dialect,
+    page_size: usize,
+    declared: &[(UserKey, String)],
+) -> anyhow::Result<Observed> {
+    let (capabilities, _, types, schemas) = discover(client).await?;
+    let schema = UserSchema::from_discovery(&types, &schemas);
+    let read = |resources: Vec<Json>| -> anyhow::Result<Vec<ObservedUser>> {
+        let mut users = Vec::with_capacity(resources.len());
+        let mut unreadable = Vec::new();
+        for resource in &resources {
+            match dialect.read_user(resource, &schema) {
+                Ok(user) => users.push(user),
+                Err(e) => unreadable.push(e),
+            }
+        }
+        if !unreadable.is_empty() {
+            bail!(
+                "the server returned {} users scimops cannot read: {}",
+                unreadable.len(),
+                unreadable.join("; ")
+            );
+        }
+        Ok(users)
     };
 
-    let resources = list_users(client).await?;
-    let mut users = Vec::with_capacity(resources.len());
-    let mut unreadable = Vec::new();
-    for resource in &resources {
-        match dialect.read_user(resource, &schema) {
-            Ok(user) => users.push(user),
-            Err(e) => unreadable.push(e),
+    let first = page(client, 1, page_size).await?;
+    let served = first.resources.len();
+    let total = first.total.max(served);
+    let remaining_pages = if served == 0 {
+        0
+    } else {
+        (total - served).div_ceil(served)
+    };
+    let lookups = !dialect.lookup_query("").is_empty();
+    if capabilities.filter && lookups && remaining_pages > declared.len() + 1 {
+        let first_users = read(first.resources.clone())?;
+        if filters_ignore_case(client, dialect, &first_users).await? {
+            let found = lookup_declared(client, dialect, &first_users, declared).await?;
+            let mut users = first_users;
+            users.extend(read(found)?);
+            return Ok(Observed {
+                capabilities,
+                schema,
+                users: dedupe(users),
+                total,
+                strategy: Strategy::Filter,
+            });
         }
+        tracing::info!("the server's filters match userNames by case: reading every page instead");
     }
-    if !unreadable.is_empty() {
-        bail!(
-            "the server returned {} users scimops cannot read: {}",
-            unreadable.len(),
-            unreadable.join("; ")
-        );
-    }
+    let (resources, strategy) = list_rest(client, first, page_size).await?;
+    let users = read(resources)?;
     Ok(Observed {
         capabilities,
         schema,
+        total: users.len(),
         users,
+        strategy,
     })
 }
 
-/// Every user, de-duplicated by id (listings are not snapshots: a user may move
-/// between pages while they are read).
-async fn list_users(client: &Client) -> anyhow::Result<Vec<serde_json::Value>> {
-    let first = page(client, 1).await?;
-    let total = first.total;
-    let page_size = first.resources.len();
+/// Every user resource, by listing.
+pub async fn list_all(client: &Client, page_size: usize) -> anyhow::Result<Vec<Json>> {
+    let first = page(client, 1, page_size).await?;
+    Ok(list_rest(client, first, page_size).await?.0)
+}
+
+fn dedupe(users: Vec<ObservedUser>) -> Vec<ObservedUser> {
     let mut by_id = BTreeMap::new();
-    let mut add = |resources: Vec<serde_json::Value>| {
-        for r in resources {
+    for user in users {
+        by_id.insert(user.id.clone(), user);
+    }
+    by_id.into_values().collect()
+}
+
+/// Whether `userName eq` matches without regard to case: the first user of the
+/// listing, looked up in another case, must come back (alone).
+async fn filters_ignore_case(
+    client: &Client,
+    dialect: &dyn Dialect,
+    sample: &[ObservedUser],
+) -> anyhow::Result<bool> {
+    let Some(user) = sample
+        .iter()
+        .find(|u| u.user_name.chars().any(char::is_alphabetic))
+    else {
+        return Ok(false);
+    };
+    let swapped: String = user
+        .user_name
+        .chars()
+        .map(|c| {
+            if c.is_uppercase() {
+                c.to_lowercase().next().unwrap_or(c)
+            } else {
+                c.to_uppercase().next().unwrap_or(c)
+            }
+        })
+        .collect();
+    let answer = client
+        .get(
+            &dialect.lookup_path(&swapped),
+            &dialect.lookup_query(&swapped),
+        )
+        .await;
+    Ok(match answer {
+        Ok(body) => {
+            let found = resources(&body);
+            found.len() == 1 && found[0].get("id").and_then(Json::as_str) == Some(user.id.as_str())
+        }
+        Err(_) => false,
+    })
+}
+
+/// One filter per declared user not already read; answers that do not match the
+/// declared userName are ignored (a server that ignores filters lists everyone).
+async fn lookup_declared(
+    client: &Client,
+    dialect: &dyn Dialect,
+    already: &[ObservedUser],
+    declared: &[(UserKey, String)],
+) -> anyhow::Result<Vec<Json>> {
+    let mut wanted: Vec<(UserKey, String)> = declared
+        .iter()
+        .filter(|(key, _)| !already.iter().any(|u| &u.key == key))
+        .cloned()
+        .collect();
+    wanted.sort();
+    wanted.dedup();
+    let mut found = Vec::new();
+    let mut lookups = JoinSet::new();
+    let mut queue = wanted.into_iter();
+    let spawn = |lookups: &mut JoinSet<_>, (key, user_name): (UserKey, String)| {
+        let client = client.clone();
+        let path = dialect.lookup_path(&user_name);
+        let query = dialect.lookup_query(&user_name);
+        lookups.spawn(async move { (key, client.get(&path, &query).await) });
+    };
+    for item in queue.by_ref().take(READ_PARALLELISM) {
+        spawn(&mut lookups, item);
+    }
+    while let Some(done) = lookups.join_next().await {
+        let (key, answer) = done.context("a lookup task failed")?;
+        let body = answer.context("looking a declared user up")?;
+        for resource in resources(&body) {
+            let matches = resource
+                .get("userName")
+                .and_then(Json::as_str)
+                .is_some_and(|n| dialect.key(n) == key);
+            if matches {
+                found.push(resource.clone());
+            }
+        }
+        if let Some(item) = queue.next() {
+            spawn(&mut lookups, item);
+        }
+    }
+    Ok(found)
+}
+
+fn resources(body: &Json) -> Vec<Json> {
+    body.get("Resources")
+        .or_else(|| body.get("resources"))
+        .and_then(Json::as_array)
+        .cloned()
+        .unwrap_or_default()
+}
+
+struct Page {
+    start: usize,
+    total: usize,
+    resources: Vec<Json>,
+}
+
+async fn page(client: &Client, start: usize, count: usize) -> anyhow::Result<Page> {
+    let query = [
+        ("startIndex", start.to_string()),
+        ("count", count.to_string()),
+    ];
+    let body = client
+        .get("/Users", &query)
+        .await
+        .context("listing the server's users")?;
+    let resources = resources(&body);
+    let total = body
+        .get("totalResults")
+        .and_then(Json::as_u64)
+        .map_or(resources.len(), |t| {
+            usize::try_from(t).unwrap_or(usize::MAX)
+        });
+    Ok(Page {
+        start,
+        total,
+        resources,
+    })
+}
+
+/// Fetches the pages at `starts`, `READ_PARALLELISM` at a time.
+async fn pages(client: &Client, starts: Vec<usize>, count: usize) -> anyhow::Result<Vec<Page>> {
+    let mut out = Vec::with_capacity(starts.len());
+    let mut tasks = JoinSet::new();
+    let mut starts = starts.into_iter();
+    for start in starts.by_ref().take(READ_PARALLELISM) {
+        let client = client.clone();
+        tasks.spawn(async move { page(&client, start, count).await });
+    }
+    while let Some(done) = tasks.join_next().await {
+        out.push(done.context("a listing task failed")??);
+        if let Some(start) = starts.next() {
+            let client = client.clone();
+            tasks.spawn(async move { page(&client, start, count).await });
+        }
+    }
+    Ok(out)
+}
+
+/// Every user, after the first page.
+async fn list_rest(
+    client: &Client,
+    first: Page,
+    count: usize,
+) -> anyhow::Result<(Vec<Json>, Strategy)> {
+    let step = first.resources.len();
+    let total = first.total;
+    let mut by_id: BTreeMap<String, Json> = BTreeMap::new();
+    fn add(by_id: &mut BTreeMap<String, Json>, page: Page) {
+        for r in page.resources {
             let id = r
                 .get("id")
-                .and_then(|i| i.as_str())
+                .and_then(Json::as_str)
                 .unwrap_or_default()
                 .to_string();
             by_id.insert(id, r);
         }
-    };
-    add(first.resources);
-    if page_size > 0 && total > page_size {
-        // The server may cap `count` below what was asked: step by what it served.
-        let starts: Vec<usize> = (1 + page_size..=total).step_by(page_size).collect();
-        let mut pages = JoinSet::new();
-        let mut starts = starts.into_iter();
-        for start in starts.by_ref().take(PAGE_PARALLELISM) {
-            let client = client.clone();
-            pages.spawn(async move { page(&client, start).await });
-        }
-        while let Some(done) = pages.join_next().await {
-            add(done.context("a listing task failed")??.resources);
-            if let Some(start) = starts.next() {
-                let client = client.clone();
-                pages.spawn(async move { page(&client, start).await });
+    }
+    add(&mut by_id, first);
+    let mut strategy = Strategy::Listing;
+    if step > 0 && total > step {
+        let second = page(client, 1 + step, count).await?;
+        if second.resources.is_empty() {
+            // Index 1 + step is past the end: `startIndex` may be a page number.
+            let pages_total = total.div_ceil(step);
+            let by_page = pages(client, (2..=pages_total).collect(), count).await?;
+            let before = by_id.len();
+            for p in by_page {
+                add(&mut by_id, p);
+            }
+            if by_id.len() > before {
+                strategy = Strategy::ListingByPage;
+                tracing::info!("the server reads `startIndex` as a page number");
+            }
+        } else {
+            add(&mut by_id, second);
+            let starts: Vec<usize> = (1 + 2 * step..=total).step_by(step).collect();
+            let mut next = starts.last().copied().unwrap_or(1 + step) + step;
+            for p in pages(client, starts, count).await? {
+                next = next.max(p.start + p.resources.len());
+                add(&mut by_id, p);
+            }
+            // A listing that moved while it was read: go on until the end.
+            while by_id.len() < total {
+                let p = page(client, next, count).await?;
+                let n = p.resources.len();
+                let before = by_id.len();
+                next += n;
+                add(&mut by_id, p);
+                if n == 0 || by_id.len() == before {
+                    break;
+                }
             }
         }
     }
@@ -153,32 +385,5 @@ async fn list_users(client: &Client) -> anyhow::Result<Vec<serde_json::Value>> {
             by_id.len()
         );
     }
-    Ok(by_id.into_values().collect())
-}
-
-struct Page {
-    total: usize,
-    resources: Vec<serde_json::Value>,
-}
-
-async fn page(client: &Client, start: usize) -> anyhow::Result<Page> {
-    let query = [
-        ("startIndex", start.to_string()),
-        ("count", PAGE_SIZE.to_string()),
-    ];
-    let body = client
-        .get("/Users", &query)
-        .await
-        .context("listing the server's users")?;
-    let resources = body
-        .get("Resources")
-        .or_else(|| body.get("resources"))
-        .and_then(|r| r.as_array())
-        .cloned()
-        .unwrap_or_default();
-    let total = body
-        .get("totalResults")
-        .and_then(serde_json::Value::as_u64)
-        .map_or(resources.len(), |t| t as usize);
-    Ok(Page { total, resources })
+    Ok((by_id.into_values().collect(), strategy))
 }

@@ -1,45 +1,43 @@
-//! What a server says its users' properties are: names and types, from `GET /Schemas`.
+//! What a server says its users are made of: the simple attributes of the core User
+//! schema and of each extension schema, with their types (`GET /ResourceTypes`,
+//! `GET /Schemas`).
 
 use std::collections::BTreeMap;
 
+use serde_json::Value as Json;
+
 use crate::model::ValueType;
 
-/// One attribute of the user-properties extension.
+/// One simple attribute.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PropertyDef {
+pub struct AttrDef {
     /// The name as the server spells it.
     pub name: String,
     pub ty: ValueType,
-    /// `mutability: readOnly`: the server sets it, a client cannot.
+    /// `mutability: readOnly` (or `immutable`): a client cannot change it.
     pub read_only: bool,
 }
 
-/// The properties a target's users can have.
+/// The attributes of one schema, by lower-case name (SCIM attribute names are
+/// case-insensitive, RFC 7643 §2.1).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct UserSchema {
-    /// By lower-case name: SCIM attribute names are case-insensitive (RFC 7643 §2.1).
-    properties: BTreeMap<String, PropertyDef>,
-    /// Unsupported attributes (complex, reference, binary) by lower-case name, with their type.
+pub struct Attributes {
+    defs: BTreeMap<String, AttrDef>,
+    /// Attributes scimops cannot manage (complex, multi-valued, binary), with their type.
     unsupported: BTreeMap<String, String>,
-    /// Whether this is the server's own list. An offline schema (for `validate`) knows
-    /// only the documented properties, so it cannot reject the others.
-    pub complete: bool,
 }
 
-impl UserSchema {
-    pub fn new(complete: bool) -> Self {
-        Self {
-            complete,
-            ..Self::default()
-        }
+impl Attributes {
+    pub fn insert(&mut self, def: AttrDef) {
+        self.defs.insert(def.name.to_lowercase(), def);
     }
 
-    pub fn insert(&mut self, def: PropertyDef) {
-        self.properties.insert(def.name.to_lowercase(), def);
+    pub fn get(&self, name: &str) -> Option<&AttrDef> {
+        self.defs.get(&name.to_lowercase())
     }
 
-    pub fn get(&self, name: &str) -> Option<&PropertyDef> {
-        self.properties.get(&name.to_lowercase())
+    pub fn defs(&self) -> impl Iterator<Item = &AttrDef> {
+        self.defs.values()
     }
 
     pub fn unsupported_type(&self, name: &str) -> Option<&str> {
@@ -48,45 +46,43 @@ impl UserSchema {
             .map(String::as_str)
     }
 
-    pub fn properties(&self) -> impl Iterator<Item = &PropertyDef> {
-        self.properties.values()
-    }
-
-    /// Reads the attributes of the schema `urn` from a `GET /Schemas` answer (a
-    /// ListResponse, or a bare array from lenient servers). `None` when the server
-    /// does not declare that schema.
-    pub fn from_schemas_response(body: &serde_json::Value, urn: &str) -> Option<Self> {
-        let resources = body
-            .get("Resources")
-            .or_else(|| body.get("resources"))
-            .unwrap_or(body)
-            .as_array()?;
-        let schema = resources.iter().find(|r| {
-            r.get("id")
-                .and_then(|id| id.as_str())
-                .is_some_and(|id| id.eq_ignore_ascii_case(urn))
-        })?;
-        let mut out = Self::new(true);
-        for attr in schema.get("attributes")?.as_array()? {
-            let Some(name) = attr.get("name").and_then(|n| n.as_str()) else {
+    /// Reads a schema resource's `attributes`, skipping those in `skip` (handled elsewhere).
+    fn from_schema(schema: &Json, skip: &[&str]) -> Self {
+        let mut out = Self::default();
+        for attr in schema
+            .get("attributes")
+            .and_then(Json::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let Some(name) = attr.get("name").and_then(Json::as_str) else {
                 continue;
             };
-            let ty = attr
-                .get("type")
-                .and_then(|t| t.as_str())
-                .unwrap_or("string");
+            if skip.iter().any(|s| s.eq_ignore_ascii_case(name)) {
+                continue;
+            }
+            let field = |k: &str| attr.get(k).and_then(Json::as_str).unwrap_or_default();
+            let mutability = field("mutability");
+            if mutability.eq_ignore_ascii_case("writeOnly")
+                || field("returned").eq_ignore_ascii_case("never")
+            {
+                continue; // never read back: cannot be compared
+            }
+            let ty = if field("type").is_empty() {
+                "string"
+            } else {
+                field("type")
+            };
             let multi = attr
                 .get("multiValued")
-                .and_then(|m| m.as_bool())
+                .and_then(Json::as_bool)
                 .unwrap_or(false);
             match ValueType::from_scim(ty).filter(|_| !multi) {
-                Some(ty) => out.insert(PropertyDef {
+                Some(ty) => out.insert(AttrDef {
                     name: name.to_string(),
                     ty,
-                    read_only: attr
-                        .get("mutability")
-                        .and_then(|m| m.as_str())
-                        .is_some_and(|m| m.eq_ignore_ascii_case("readOnly")),
+                    read_only: mutability.eq_ignore_ascii_case("readOnly")
+                        || mutability.eq_ignore_ascii_case("immutable"),
                 }),
                 None => {
                     let ty = if multi {
@@ -98,7 +94,105 @@ impl UserSchema {
                 }
             }
         }
-        Some(out)
+        out
+    }
+}
+
+/// The attributes of a target's users.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UserSchema {
+    /// Simple attributes of the core User schema, besides those every dialect handles
+    /// itself (userName, name, active, emails, phoneNumbers).
+    pub core: Attributes,
+    /// Extension schemas by lower-case URN: (URN as the server spells it, attributes).
+    extensions: BTreeMap<String, (String, Attributes)>,
+    /// Whether this is the server's own description. An offline schema (for
+    /// `validate`) knows only documented attributes, so it cannot reject the others.
+    pub complete: bool,
+}
+
+/// The core User attributes that dialects map themselves.
+const HANDLED: [&str; 7] = [
+    "id",
+    "userName",
+    "name",
+    "active",
+    "emails",
+    "phoneNumbers",
+    "meta",
+];
+
+impl UserSchema {
+    pub fn new(complete: bool) -> Self {
+        Self {
+            complete,
+            ..Self::default()
+        }
+    }
+
+    pub fn add_extension(&mut self, urn: &str, attributes: Attributes) {
+        self.extensions
+            .insert(urn.to_lowercase(), (urn.to_string(), attributes));
+    }
+
+    pub fn extension(&self, urn: &str) -> Option<&Attributes> {
+        self.extensions.get(&urn.to_lowercase()).map(|(_, a)| a)
+    }
+
+    /// (URN, attributes) of every extension.
+    pub fn extensions(&self) -> impl Iterator<Item = (&str, &Attributes)> {
+        self.extensions.values().map(|(urn, a)| (urn.as_str(), a))
+    }
+
+    /// From `GET /ResourceTypes` and `GET /Schemas` (ListResponses, or bare arrays from
+    /// lenient servers): the core User schema and the extensions the User resource
+    /// type lists.
+    pub fn from_discovery(resource_types: &Json, schemas: &Json) -> Self {
+        let list = |body: &Json| -> Vec<Json> {
+            body.get("Resources")
+                .or_else(|| body.get("resources"))
+                .unwrap_or(body)
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        };
+        let schemas = list(schemas);
+        let find = |urn: &str| {
+            schemas.iter().find(|s| {
+                s.get("id")
+                    .and_then(Json::as_str)
+                    .is_some_and(|id| id.eq_ignore_ascii_case(urn))
+            })
+        };
+        let user_type = list(resource_types).into_iter().find(|t| {
+            t.get("name").and_then(Json::as_str) == Some("User")
+                || t.get("id").and_then(Json::as_str) == Some("User")
+        });
+        let core_urn = user_type
+            .as_ref()
+            .and_then(|t| t.get("schema"))
+            .and_then(Json::as_str)
+            .unwrap_or(crate::scim::wire::USER_URN);
+        let mut out = Self::new(true);
+        if let Some(core) = find(core_urn) {
+            out.core = Attributes::from_schema(core, &HANDLED);
+        }
+        let extensions = user_type
+            .as_ref()
+            .and_then(|t| t.get("schemaExtensions"))
+            .and_then(Json::as_array)
+            .cloned()
+            .unwrap_or_default();
+        for ext in extensions {
+            let Some(urn) = ext.get("schema").and_then(Json::as_str) else {
+                continue;
+            };
+            let attributes = find(urn)
+                .map(|s| Attributes::from_schema(s, &[]))
+                .unwrap_or_default();
+            out.add_extension(urn, attributes);
+        }
+        out
     }
 }
 
@@ -108,29 +202,51 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn reads_the_extension_from_a_list_response() {
-        let body = json!({"Resources": [
-            {"id": "urn:core", "attributes": [{"name": "userName", "type": "string"}]},
+    fn reads_core_and_extension_attributes_from_discovery() {
+        let types = json!({"Resources": [{
+            "name": "User", "schema": "urn:core",
+            "schemaExtensions": [{"schema": "urn:ext"}, {"schema": "urn:empty"}],
+        }]});
+        let schemas = json!({"Resources": [
+            {"id": "urn:core", "attributes": [
+                {"name": "userName", "type": "string"},
+                {"name": "displayName", "type": "string"},
+                {"name": "password", "type": "string", "mutability": "writeOnly"},
+                {"name": "groups", "type": "complex", "multiValued": true, "mutability": "readOnly"},
+            ]},
             {"id": "urn:ext", "attributes": [
                 {"name": "DelegateEnabled", "type": "boolean", "mutability": "readWrite"},
                 {"name": "Level", "type": "integer"},
                 {"name": "Seen", "type": "dateTime", "mutability": "readOnly"},
                 {"name": "Boss", "type": "complex"},
             ]},
+            {"id": "urn:unlisted", "attributes": [{"name": "x", "type": "string"}]},
         ]});
-        let schema = UserSchema::from_schemas_response(&body, "urn:ext").unwrap();
+        let schema = UserSchema::from_discovery(&types, &schemas);
         assert!(schema.complete);
+        assert_eq!(schema.core.get("DISPLAYNAME").unwrap().name, "displayName");
         assert_eq!(
-            schema.get("delegateenabled").unwrap().name,
-            "DelegateEnabled"
+            schema.core.get("userName"),
+            None,
+            "dialects map it themselves"
         );
-        assert_eq!(schema.get("LEVEL").unwrap().ty, ValueType::Integer);
-        assert!(schema.get("Seen").unwrap().read_only);
-        assert_eq!(schema.get("Boss"), None);
-        assert_eq!(schema.unsupported_type("boss"), Some("complex"));
+        assert_eq!(schema.core.get("password"), None, "never read back");
         assert_eq!(
-            UserSchema::from_schemas_response(&body, "urn:missing"),
-            None
+            schema.core.unsupported_type("groups"),
+            Some("multi-valued complex")
+        );
+        let ext = schema.extension("URN:EXT").unwrap();
+        assert_eq!(ext.get("delegateenabled").unwrap().name, "DelegateEnabled");
+        assert_eq!(ext.get("Level").unwrap().ty, ValueType::Integer);
+        assert!(ext.get("Seen").unwrap().read_only);
+        assert_eq!(ext.unsupported_type("boss"), Some("complex"));
+        assert!(
+            schema.extension("urn:empty").is_some(),
+            "listed, even without a schema"
+        );
+        assert!(
+            schema.extension("urn:unlisted").is_none(),
+            "not an extension of User"
         );
     }
 }

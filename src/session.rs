@@ -23,27 +23,32 @@ pub type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
 pub async fn connect(root: &Path, target: &TargetConfig, env: Env<'_>) -> anyhow::Result<Session> {
     match &target.endpoint {
         Endpoint::Remote { url, auth } => {
-            let AuthConfig::ClientCredentials {
-                token_url,
-                client_id,
-                client_secret,
-                scope,
-            } = auth;
-            let secret = client_secret
-                .resolve(env)
-                .map_err(anyhow::Error::msg)
-                .with_context(|| {
-                    format!("reading the client secret of target `{}`", target.name)
-                })?;
-            let client = Client::new(
-                url.clone(),
-                Credentials::ClientCredentials {
+            let secret = || {
+                auth.secret()
+                    .map(|s| s.resolve(env))
+                    .transpose()
+                    .map_err(anyhow::Error::msg)
+                    .with_context(|| format!("reading the secret of target `{}`", target.name))
+            };
+            let credentials = match (auth, secret()?) {
+                (
+                    AuthConfig::ClientCredentials {
+                        token_url,
+                        client_id,
+                        scope,
+                        ..
+                    },
+                    Some(client_secret),
+                ) => Credentials::ClientCredentials {
                     token_url: token_url.clone(),
                     client_id: client_id.clone(),
-                    client_secret: secret,
+                    client_secret,
                     scope: scope.clone(),
                 },
-            )?;
+                (AuthConfig::Bearer(_), Some(token)) => Credentials::Bearer(token),
+                _ => Credentials::None,
+            };
+            let client = Client::new(url.clone(), credentials)?;
             Ok(Session {
                 client,
                 describe: format!("target `{}` ({url})", target.name),

@@ -13,11 +13,11 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::dialect::Dialect;
-use crate::model::{Origin, fingerprint};
+use crate::model::{Origin, UserKey, fingerprint};
 use crate::plan::document::UserPlan;
 use crate::plan::{Action, UserChange};
 use crate::scim::client::Client;
-use crate::scim::wire::{Method, Request, user_path};
+use crate::scim::wire::{Method, Request};
 
 /// Proof that someone approved the writes.
 #[derive(Debug)]
@@ -140,10 +140,7 @@ async fn apply_user(client: &Client, user: &Work) -> Outcome {
         error: None,
     };
     for request in &user.requests {
-        match client
-            .send(request.method, &request.path, &[], request.body.as_ref())
-            .await
-        {
+        match client.send_request(request).await {
             Ok(response) => {
                 if let Some(id) = response
                     .body
@@ -165,35 +162,51 @@ async fn apply_user(client: &Client, user: &Work) -> Outcome {
 
 /// Why a saved plan no longer holds on the server: for each user it touches, whether
 /// the user is still as it was read (same fingerprint) or still absent (for a create).
-/// Sends GET only, at most `parallelism` at a time.
+/// Sends GET only, at most `parallelism` at a time: the user's own path for existing
+/// users; for users to create, a lookup by userName (by filter where the dialect looks
+/// users up that way and the server filters), else one listing of every user.
 pub async fn stale_users(
     client: &Client,
     dialect: &dyn Dialect,
     users: &[UserPlan],
     parallelism: usize,
+    filter: bool,
+    page_size: usize,
 ) -> anyhow::Result<Vec<String>> {
+    let by_filter = !dialect.lookup_query("").is_empty();
+    let listed: Option<Vec<UserKey>> =
+        if by_filter && !filter && users.iter().any(|u| u.fingerprint.is_none()) {
+            let all = crate::observe::list_all(client, page_size).await?;
+            Some(
+                all.iter()
+                    .filter_map(|r| r.get("userName").and_then(|n| n.as_str()))
+                    .map(|n| dialect.key(n))
+                    .collect(),
+            )
+        } else {
+            None
+        };
     let permits = Arc::new(Semaphore::new(parallelism.max(1)));
     let mut checks = JoinSet::new();
     for (i, user) in users.iter().enumerate() {
-        let path = match (&user.fingerprint, &user.id) {
-            (Some(_), Some(id)) => user_path(id),
-            _ => dialect.lookup_path(&user.user_name),
+        let (path, query) = match (&user.fingerprint, user.requests.first()) {
+            (Some(_), Some(request)) => (request.path.clone(), Vec::new()),
+            _ if listed.is_some() => continue,
+            _ => (
+                dialect.lookup_path(&user.user_name),
+                dialect.lookup_query(&user.user_name),
+            ),
         };
         let (client, permits) = (client.clone(), permits.clone());
         checks.spawn(async move {
             let _permit = permits.acquire_owned().await;
-            (i, client.send(Method::Get, &path, &[], None).await)
+            let query: Vec<(&str, String)> = query.iter().map(|(k, v)| (*k, v.clone())).collect();
+            (i, client.send(Method::Get, &path, &query, None).await)
         });
     }
     let mut found = Vec::new();
-    while let Some(done) = checks.join_next().await {
-        let (i, answer) = done?;
+    let mut exists = |i: usize, now: Option<String>| {
         let user = &users[i];
-        let now = match answer {
-            Ok(response) => Some(response.body.map_or_else(String::new, |b| fingerprint(&b))),
-            Err(e) if e.status() == Some(reqwest::StatusCode::NOT_FOUND) => None,
-            Err(e) => return Err(e.into()),
-        };
         let problem = match (&user.fingerprint, now) {
             (None, Some(_)) => Some(format!(
                 "user `{}` now exists on the server",
@@ -210,6 +223,42 @@ pub async fn stale_users(
             _ => None,
         };
         found.extend(problem.map(|p| (i, p)));
+    };
+    if let Some(listed) = &listed {
+        for (i, user) in users
+            .iter()
+            .enumerate()
+            .filter(|(_, u)| u.fingerprint.is_none())
+        {
+            exists(i, listed.contains(&user.key).then(String::new));
+        }
+    }
+    while let Some(done) = checks.join_next().await {
+        let (i, answer) = done?;
+        let now = match answer {
+            // A ListResponse (a filter) holds the user or not; a resource is the user.
+            Ok(response) => match response.body {
+                Some(body)
+                    if body.get("Resources").is_some() || body.get("totalResults").is_some() =>
+                {
+                    body.get("Resources")
+                        .and_then(|r| r.as_array())
+                        .into_iter()
+                        .flatten()
+                        .find(|r| {
+                            r.get("userName")
+                                .and_then(|n| n.as_str())
+                                .is_some_and(|n| dialect.key(n) == users[i].key)
+                        })
+                        .map(fingerprint)
+                }
+                Some(body) => Some(fingerprint(&body)),
+                None => Some(String::new()),
+            },
+            Err(e) if e.status() == Some(reqwest::StatusCode::NOT_FOUND) => None,
+            Err(e) => return Err(e.into()),
+        };
+        exists(i, now);
     }
     found.sort();
     Ok(found.into_iter().map(|(_, p)| p).collect())

@@ -206,12 +206,20 @@ async fn apply_saved(
         crate::render::count(document.users.len(), "user"),
         document.short_digest()
     ));
-    let dialect = dialect::for_target(target.dialect, Capabilities::default());
+    let server = document.server;
+    let capabilities = Capabilities {
+        patch: server.patch,
+        filter: server.filter,
+        etag: server.etag,
+    };
+    let dialect = dialect::for_target(&target.dialect, capabilities);
     let stale = apply::stale_users(
         &session.client,
         dialect.as_ref(),
         &document.users,
         usize::from(args.parallelism),
+        server.filter,
+        target.page_size,
     )
     .await
     .context("re-reading the users of the saved plan")?;

@@ -36,7 +36,7 @@ pub fn target_ref(root: &Path, target: &TargetConfig) -> TargetRef {
     };
     TargetRef {
         name: target.name.clone(),
-        dialect: target.dialect.as_str().to_string(),
+        dialect: target.dialect.name.as_str().to_string(),
         endpoint,
     }
 }
@@ -54,22 +54,29 @@ pub fn in_repository(ctx: &Context<'_>, path: &Path) -> PathBuf {
 pub async fn make(ctx: &Context<'_>) -> anyhow::Result<Planned> {
     let repo = Repository::load(&ctx.dir)?;
     let target = repo.target(ctx.target.as_deref())?;
-    let offline = dialect::for_target(target.dialect, Capabilities::default());
+    let offline = dialect::for_target(&target.dialect, Capabilities::default());
     let domain = repo.default_domain();
     // Check the files offline first: a bad file must not cost a request.
-    desired::resolve(
+    let declared = desired::resolve(
         &repo.users,
         repo.problems.clone(),
         domain,
         &offline.offline_schema(),
         offline.as_ref(),
     )?;
+    let keys: Vec<_> = declared
+        .users
+        .iter()
+        .map(|u| (u.key.clone(), u.user_name.clone()))
+        .collect();
 
     let session = connect(&ctx.dir, &target, ctx.env).await?;
     ctx.term
         .progress(&format!("Reading users from {}...", session.describe));
-    let observed = observe(&session.client, offline.as_ref()).await?;
-    let dialect = dialect::for_target(target.dialect, observed.capabilities);
+    let observed = observe(&session.client, offline.as_ref(), target.page_size, &keys).await?;
+    let dialect = dialect::for_target(&target.dialect, observed.capabilities);
+    ctx.term
+        .progress(&describe_server(dialect.name(), &observed));
     let resolved = desired::resolve(
         &repo.users,
         repo.problems.clone(),
@@ -77,12 +84,18 @@ pub async fn make(ctx: &Context<'_>) -> anyhow::Result<Planned> {
         &observed.schema,
         dialect.as_ref(),
     )?;
-    let (plan, warnings) = plan::plan(&resolved.users, &observed.users, dialect.as_ref())?;
+    let (plan, warnings) = plan::plan(
+        &resolved.users,
+        &observed.users,
+        observed.total,
+        dialect.as_ref(),
+    )?;
     ctx.term.diagnostics(&resolved.warnings);
     ctx.term.diagnostics(&warnings);
     let document = PlanDocument::new(
         &plan,
         target_ref(&ctx.dir, &target),
+        observed.capabilities.into(),
         Files::new(repo.files.clone()),
     );
     Ok(Planned {
@@ -90,6 +103,26 @@ pub async fn make(ctx: &Context<'_>) -> anyhow::Result<Planned> {
         plan,
         document,
     })
+}
+
+/// What the plan relies on, said once: never a silent fallback.
+fn describe_server(dialect: &str, observed: &crate::observe::Observed) -> String {
+    let c = observed.capabilities;
+    let yes = |b: bool| if b { "yes" } else { "no" };
+    let how = match observed.strategy {
+        crate::observe::Strategy::Listing => "listing every page",
+        crate::observe::Strategy::ListingByPage => {
+            "listing every page (`startIndex` read as a page number)"
+        }
+        crate::observe::Strategy::Filter => "filtering by userName",
+    };
+    format!(
+        "Dialect {dialect}; the server has PATCH: {}, filter: {}, ETag: {}; updates use {}; users found by {how}.",
+        yes(c.patch),
+        yes(c.filter),
+        yes(c.etag),
+        if c.patch { "PATCH" } else { "PUT" },
+    )
 }
 
 pub fn to_json(document: &PlanDocument) -> String {

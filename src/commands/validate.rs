@@ -9,7 +9,7 @@ use crate::{desired, dialect};
 pub fn run(ctx: &Context<'_>) -> anyhow::Result<ExitStatus> {
     let repo = Repository::load(&ctx.dir)?;
     let target = repo.target(ctx.target.as_deref())?;
-    let dialect = dialect::for_target(target.dialect, dialect::Capabilities::default());
+    let dialect = dialect::for_target(&target.dialect, dialect::Capabilities::default());
     let domain = repo.default_domain();
     let mut warnings = Vec::new();
     let mut problems = Vec::new();
@@ -23,14 +23,14 @@ pub fn run(ctx: &Context<'_>) -> anyhow::Result<ExitStatus> {
         Ok(resolved) => warnings.extend(resolved.warnings),
         Err(Diagnostics(list)) => problems.extend(list),
     }
-    if let Endpoint::Remote { auth, .. } = &target.endpoint {
-        let crate::config::AuthConfig::ClientCredentials { client_secret, .. } = auth;
-        if let Err(message) = client_secret.resolve(ctx.env) {
-            problems.push(
-                Diagnostic::error(None, format!("target `{}`: {message}", target.name))
-                    .hint("set it before running `plan` or `apply`; its value is never printed"),
-            );
-        }
+    if let Endpoint::Remote { auth, .. } = &target.endpoint
+        && let Some(secret) = auth.secret()
+        && let Err(message) = secret.resolve(ctx.env)
+    {
+        problems.push(
+            Diagnostic::error(None, format!("target `{}`: {message}", target.name))
+                .hint("set it before running `plan` or `apply`; its value is never printed"),
+        );
     }
     if !problems.is_empty() {
         problems.extend(warnings);

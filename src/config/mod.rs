@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use url::Url;
 
-pub use self::settings::{Auth, DialectName, Settings};
+pub use self::settings::{Auth, DialectName, Settings, UserKeys};
 pub use self::users::{Scalar, UserFile};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::model::{Attr, Origin, sha256_hex};
@@ -55,14 +55,29 @@ pub struct DeclaredUser {
     pub attrs: BTreeMap<Attr, Declared>,
     /// User properties, by the name written in the file.
     pub properties: BTreeMap<String, Declared>,
+    /// Other core attributes, by the name written in the file.
+    pub attributes: BTreeMap<String, Declared>,
+    /// Attributes of other extensions: by URN, then by name, as written.
+    pub extensions: BTreeMap<String, BTreeMap<String, Declared>>,
 }
 
 /// A target, checked and resolved: what a command needs to reach the server.
 #[derive(Clone, Debug)]
 pub struct TargetConfig {
     pub name: String,
-    pub dialect: DialectName,
+    pub dialect: DialectConfig,
     pub endpoint: Endpoint,
+    /// Users asked for per listing call.
+    pub page_size: usize,
+}
+
+/// The dialect and its options.
+#[derive(Clone, Debug, Default)]
+pub struct DialectConfig {
+    pub name: DialectName,
+    pub properties_schema: Option<String>,
+    pub phone_type: Option<String>,
+    pub user_keys: crate::dialect::Keys,
 }
 
 #[derive(Clone, Debug)]
@@ -81,6 +96,19 @@ pub enum AuthConfig {
         client_secret: SecretRef,
         scope: String,
     },
+    Bearer(SecretRef),
+    None,
+}
+
+impl AuthConfig {
+    /// The secret to read from the environment, if any.
+    pub fn secret(&self) -> Option<&SecretRef> {
+        match self {
+            AuthConfig::ClientCredentials { client_secret, .. } => Some(client_secret),
+            AuthConfig::Bearer(token) => Some(token),
+            AuthConfig::None => None,
+        }
+    }
 }
 
 impl Repository {
@@ -333,11 +361,29 @@ fn declared(
             },
         );
     }
+    let declared_map =
+        |map: BTreeMap<String, yaml::Located<Option<Scalar>>>| -> BTreeMap<String, Declared> {
+            map.into_iter()
+                .map(|(name, v)| {
+                    let declared = Declared {
+                        origin: yaml::origin(file, &v),
+                        value: v.value,
+                    };
+                    (name, declared)
+                })
+                .collect()
+        };
     DeclaredUser {
         origin: yaml::origin(file, &entry.user_name),
         user_name: entry.user_name.value,
         attrs,
         properties,
+        attributes: declared_map(entry.attributes),
+        extensions: entry
+            .extensions
+            .into_iter()
+            .map(|(urn, members)| (urn, declared_map(members)))
+            .collect(),
     }
 }
 
@@ -389,10 +435,29 @@ fn check_target(
             ]);
         }
     };
+    let page_size = match target.page_size {
+        Some(0) => {
+            return Err(vec![Diagnostic::error(
+                whole(),
+                format!("target `{name}` has `pageSize: 0`; use at least 1"),
+            )]);
+        }
+        Some(n) => n as usize,
+        None => crate::observe::PAGE_SIZE,
+    };
     Ok(TargetConfig {
         name: name.to_string(),
-        dialect: target.dialect,
+        dialect: DialectConfig {
+            name: target.dialect,
+            properties_schema: target.properties_schema.clone(),
+            phone_type: target.phone_type.clone(),
+            user_keys: match target.user_keys {
+                UserKeys::Id => crate::dialect::Keys::Id,
+                UserKeys::UserName => crate::dialect::Keys::UserName,
+            },
+        },
         endpoint,
+        page_size,
     })
 }
 
@@ -433,7 +498,15 @@ fn checked_auth(
     dialect: DialectName,
 ) -> Result<AuthConfig, Vec<Diagnostic>> {
     let file = Path::new(SETTINGS_FILE);
-    let Auth::ClientCredentials(cc) = auth;
+    let cc = match auth {
+        Auth::ClientCredentials(cc) => cc,
+        Auth::Bearer(bearer) => {
+            return SecretRef::parse(&bearer.token.value)
+                .map(AuthConfig::Bearer)
+                .map_err(|m| vec![Diagnostic::error(yaml::origin(file, &bearer.token), m)]);
+        }
+        Auth::None => return Ok(AuthConfig::None),
+    };
     let mut problems = Vec::new();
     let secret = SecretRef::parse(&cc.client_secret.value)
         .map_err(|m| problems.push(Diagnostic::error(yaml::origin(file, &cc.client_secret), m)));
@@ -447,6 +520,16 @@ fn checked_auth(
             })
             .map_err(|m| problems.push(Diagnostic::error(yaml::origin(file, url), m))),
         (None, Some(base)) => match dialect {
+            DialectName::Rfc7644 => {
+                problems.push(
+                    Diagnostic::error(
+                        yaml::origin(file, &cc.client_id),
+                        "client credentials need a token URL for an `rfc7644` target",
+                    )
+                    .hint("set `tokenUrl` to the server's OAuth 2.0 token endpoint"),
+                );
+                Err(())
+            }
             DialectName::Bizagi => bizagi_token_url(base).ok_or_else(|| {
                 problems.push(
                     Diagnostic::error(

@@ -50,11 +50,24 @@ pub struct Target {
     /// `http://` is accepted only for loopback addresses.
     #[schemars(with = "Option<String>")]
     pub url: Option<Located<String>>,
-    /// How the server behaves: `bizagi` (Bizagi's SCIM API). Default: `bizagi`.
+    /// How the server behaves: `bizagi` (Bizagi's SCIM API) or `rfc7644` (any SCIM 2.0
+    /// service provider). Default: `bizagi`.
     #[serde(default)]
     pub dialect: DialectName,
     /// How scimops authenticates.
     pub auth: Option<Auth>,
+    /// The extension schema that `properties` in user files stands for.
+    /// Default: Bizagi's `urn:ietf:params:scim:schemas:extension:bizagi:2.0:UserProperties`.
+    pub properties_schema: Option<String>,
+    /// The `type` of the phone scimops manages. Default: `mobile`.
+    pub phone_type: Option<String>,
+    /// Bizagi: how requests name a user, `id` (its guidUser, the default) or `userName`
+    /// (for projects that take only userNames in paths; `scimops discover` tells).
+    #[serde(default)]
+    pub user_keys: UserKeys,
+    /// How many users to ask for per listing call (the server may answer fewer).
+    /// Default: 500, Bizagi's largest page.
+    pub page_size: Option<u32>,
     /// Instead of `url` and `auth`: run a local Bizagi-compatible sandbox in-process, on
     /// loopback, for trying scimops without a Bizagi project.
     pub sandbox: Option<EmbeddedSandbox>,
@@ -67,14 +80,26 @@ pub enum DialectName {
     /// deactivates, one work e-mail, one phone, the UserProperties extension).
     #[default]
     Bizagi,
+    /// Any SCIM 2.0 service provider (RFC 7643/7644), as its discovery endpoints describe it.
+    #[serde(rename = "rfc7644")]
+    Rfc7644,
 }
 
 impl DialectName {
     pub fn as_str(self) -> &'static str {
         match self {
             DialectName::Bizagi => "bizagi",
+            DialectName::Rfc7644 => "rfc7644",
         }
     }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum UserKeys {
+    #[default]
+    Id,
+    UserName,
 }
 
 /// Authentication to the server. Secrets are references to environment variables.
@@ -84,6 +109,19 @@ pub enum Auth {
     /// OAuth 2.0 client credentials (Bizagi: an OAuth2 application with grant type
     /// "Client credentials" and the API and USER SYNC scopes).
     ClientCredentials(ClientCredentials),
+    /// A static bearer token (Bizagi: an OAuth2 application with grant type "Bearer
+    /// token", whose Client Secret is the token, as Entra ID uses it).
+    Bearer(Bearer),
+    /// No authentication (test servers on loopback).
+    None,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Bearer {
+    /// The token, as a reference to an environment variable: `${SCIM_TOKEN}`.
+    #[schemars(with = "String")]
+    pub token: Located<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]

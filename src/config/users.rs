@@ -46,6 +46,17 @@ pub struct UserEntry {
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, Option<Scalar>>")]
     pub properties: BTreeMap<String, Located<Option<Scalar>>>,
+    /// Other simple attributes of the server's core User schema (`displayName`,
+    /// `title`, `locale`...), each of the type the server declares. Not for Bizagi, which
+    /// does not store them.
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, Option<Scalar>>")]
+    pub attributes: BTreeMap<String, Located<Option<Scalar>>>,
+    /// Attributes of other extension schemas, by the schema's URN (for example
+    /// `urn:ietf:params:scim:schemas:extension:enterprise:2.0:User: {department: Sales}`).
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, BTreeMap<String, Option<Scalar>>>")]
+    pub extensions: BTreeMap<String, BTreeMap<String, Located<Option<Scalar>>>>,
 }
 
 /// The parts of a name; each one left out is left as the server has it.

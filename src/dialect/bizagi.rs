@@ -4,7 +4,9 @@
 //! - userName is `user@domain` (or `domain\user` on create), case-insensitive, at most
 //!   25 characters as `user@domain` (facts §4, §9.1; ambiguity 3). scimops matches on
 //!   lower-case `user@domain` whichever form a file or the server uses.
-//! - Users are addressed by `id` (guidUser) once read (ambiguity 1).
+//! - Users are addressed by `id` (guidUser) once read, or by userName where the target
+//!   says `userKeys: userName` (ambiguity 1: the pages disagree; `scimops discover`
+//!   tells which the server takes).
 //! - One full name built from three parts, at least one non-empty (§4). Parts are
 //!   compared with white space collapsed (ambiguity 11).
 //! - One contact e-mail: sent as the only, primary, `work` entry; the stored one is read
@@ -19,19 +21,12 @@
 //! - The UserProperties extension is sent as a top-level member named by its URN, and
 //!   the URN is listed in `schemas` (ambiguity 20).
 
-use std::collections::BTreeMap;
-
-use serde_json::{Map, json};
-
 use super::Dialect;
+use super::common::{Contacts, Mapping, NAME_PARTS};
 use crate::diag::Diagnostic;
-use crate::model::{
-    Attr, AttrChange, DesiredUser, ObservedUser, UserKey, Value, ValueType, fingerprint, parse_bool,
-};
-use crate::schema::{PropertyDef, UserSchema};
-use crate::scim::wire::{
-    Method, PatchOpKind, PatchOperation, Request, USER_URN, patch_body, user_path,
-};
+use crate::model::{Attr, AttrChange, DesiredUser, ObservedUser, UserKey, Value, ValueType};
+use crate::schema::{AttrDef, Attributes, UserSchema};
+use crate::scim::wire::{Method, Request, patch_body, user_path};
 
 pub const PROPERTIES_URN: &str = "urn:ietf:params:scim:schemas:extension:bizagi:2.0:UserProperties";
 
@@ -51,20 +46,35 @@ pub const BUILT_IN_PROPERTIES: [(&str, ValueType); 6] = [
     ("overtimeCost", ValueType::Decimal),
 ];
 
+/// How requests name a user in their path.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Keys {
+    /// `/Users/{guidUser}` (the default).
+    #[default]
+    Id,
+    /// `/Users/{user@domain}`.
+    UserName,
+}
+
 #[derive(Clone, Debug)]
 pub struct Bizagi {
-    /// The `type` sent with the phone number.
-    pub phone_type: String,
+    pub mapping: Mapping,
     /// Whether the server takes PATCH. Without it an update is a PUT of the whole user
     /// as read, with the changes applied (facts §7: PUT replaces everything).
     pub patch: bool,
+    pub keys: Keys,
 }
 
 impl Default for Bizagi {
     fn default() -> Self {
         Self {
-            phone_type: "mobile".to_string(),
+            mapping: Mapping {
+                properties_urn: PROPERTIES_URN.to_string(),
+                phone_type: "mobile".to_string(),
+                contacts: Contacts::Single,
+            },
             patch: true,
+            keys: Keys::Id,
         }
     }
 }
@@ -82,7 +92,7 @@ fn collapse_spaces(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-fn is_email(s: &str) -> bool {
+pub(super) fn is_email(s: &str) -> bool {
     match s.split_once('@') {
         Some((local, domain)) => {
             !local.is_empty()
@@ -106,134 +116,18 @@ fn is_bizagi_phone(s: &str) -> bool {
         && s.chars().count() <= MAX_PHONE
 }
 
-fn text(value: &Value) -> &str {
+pub(super) fn text(value: &Value) -> &str {
     match value {
         Value::String(s) | Value::DateTime(s) => s,
         _ => "",
     }
 }
 
-const NAME_PARTS: [(Attr, &str); 3] = [
-    (Attr::GivenName, "givenName"),
-    (Attr::MiddleName, "middleName"),
-    (Attr::FamilyName, "familyName"),
-];
-
 impl Bizagi {
-    fn email_json(value: &str) -> serde_json::Value {
-        json!([{"value": value, "type": "work", "primary": true}])
-    }
-
-    fn phone_json(&self, value: &str) -> serde_json::Value {
-        json!([{"value": value, "type": self.phone_type, "primary": true}])
-    }
-
-    /// The entry Bizagi keeps of a multi-valued attribute: the primary one, else the first.
-    fn kept_value(list: Option<&serde_json::Value>) -> Option<String> {
-        let list = list?.as_array()?;
-        let primary = |e: &&serde_json::Value| match e.get("primary") {
-            Some(serde_json::Value::Bool(b)) => *b,
-            Some(serde_json::Value::String(s)) => parse_bool(s) == Some(true),
-            _ => false,
-        };
-        let entry = list.iter().find(primary).or_else(|| list.first())?;
-        let value = entry.get("value")?.as_str()?.trim();
-        (!value.is_empty()).then(|| value.to_string())
-    }
-
-    /// The whole user as read, with `changes` applied: the body of a PUT. Attributes
-    /// scimops does not manage are sent back as they were read.
-    fn put_body(&self, observed: &ObservedUser, changes: &[AttrChange]) -> serde_json::Value {
-        let mut body = match &observed.raw {
-            serde_json::Value::Object(obj) => obj.clone(),
-            _ => Map::new(),
-        };
-        body.remove("meta");
-        for change in changes {
-            let after = change.after.as_ref();
-            let mut set = |key: &str, value: Option<serde_json::Value>| match value {
-                Some(v) => {
-                    body.insert(key.to_string(), v);
-                }
-                None => {
-                    body.remove(key);
-                }
-            };
-            match &change.attr {
-                Attr::GivenName | Attr::MiddleName | Attr::FamilyName => {
-                    let (_, part) = NAME_PARTS
-                        .iter()
-                        .find(|(a, _)| *a == change.attr)
-                        .expect("a name part");
-                    let name = body.entry("name").or_insert_with(|| json!({}));
-                    if let Some(name) = name.as_object_mut() {
-                        // The server builds the full name from the parts.
-                        name.remove("formatted");
-                        match after {
-                            Some(v) => name.insert((*part).to_string(), v.to_json()),
-                            None => name.remove(*part),
-                        };
-                    }
-                }
-                Attr::Email => set("emails", after.map(|v| Self::email_json(text(v)))),
-                Attr::Phone => set("phoneNumbers", after.map(|v| self.phone_json(text(v)))),
-                Attr::Active => set("active", after.map(Value::to_json)),
-                Attr::Property(p) => {
-                    let ext = body.entry(PROPERTIES_URN).or_insert_with(|| json!({}));
-                    if let Some(ext) = ext.as_object_mut() {
-                        match after {
-                            Some(v) => ext.insert(p.clone(), v.to_json()),
-                            None => ext.remove(p),
-                        };
-                    }
-                }
-            }
-        }
-        let mut schemas = vec![json!(USER_URN)];
-        if body.contains_key(PROPERTIES_URN) {
-            schemas.push(json!(PROPERTIES_URN));
-        }
-        body.insert("schemas".into(), schemas.into());
-        body.into()
-    }
-
-    fn patch_operation(&self, change: &AttrChange) -> PatchOperation {
-        let (path, value) = match &change.attr {
-            Attr::GivenName | Attr::MiddleName | Attr::FamilyName => {
-                let (_, part) = NAME_PARTS
-                    .iter()
-                    .find(|(a, _)| *a == change.attr)
-                    .expect("a name part");
-                (
-                    format!("name.{part}"),
-                    change.after.as_ref().map(Value::to_json),
-                )
-            }
-            Attr::Email => (
-                "emails".to_string(),
-                change.after.as_ref().map(|v| Self::email_json(text(v))),
-            ),
-            Attr::Phone => (
-                "phoneNumbers".to_string(),
-                change.after.as_ref().map(|v| self.phone_json(text(v))),
-            ),
-            Attr::Active => (
-                "active".to_string(),
-                change.after.as_ref().map(Value::to_json),
-            ),
-            Attr::Property(name) => (
-                format!("{PROPERTIES_URN}:{name}"),
-                change.after.as_ref().map(Value::to_json),
-            ),
-        };
-        PatchOperation {
-            op: if value.is_some() {
-                PatchOpKind::Replace
-            } else {
-                PatchOpKind::Remove
-            },
-            path: Some(path),
-            value,
+    fn path(&self, observed: &ObservedUser) -> String {
+        match self.keys {
+            Keys::Id => user_path(&observed.id),
+            Keys::UserName => user_path(&observed.user_name),
         }
     }
 }
@@ -243,8 +137,8 @@ impl Dialect for Bizagi {
         "bizagi"
     }
 
-    fn properties_urn(&self) -> &'static str {
-        PROPERTIES_URN
+    fn properties_urn(&self) -> &str {
+        &self.mapping.properties_urn
     }
 
     fn qualify(&self, user_name: &str, default_domain: Option<&str>) -> String {
@@ -263,15 +157,19 @@ impl Dialect for Bizagi {
         UserKey::from_canonical(canonical.to_lowercase())
     }
 
+    /// Bizagi stores no core attribute besides those of the model, and documents its
+    /// built-in properties.
     fn offline_schema(&self) -> UserSchema {
-        let mut schema = UserSchema::new(false);
+        let mut properties = Attributes::default();
         for (name, ty) in BUILT_IN_PROPERTIES {
-            schema.insert(PropertyDef {
+            properties.insert(AttrDef {
                 name: name.to_string(),
                 ty,
                 read_only: false,
             });
         }
+        let mut schema = UserSchema::new(false);
+        schema.add_extension(PROPERTIES_URN, properties);
         schema
     }
 
@@ -312,6 +210,20 @@ impl Dialect for Bizagi {
                         .hint("shorten the user part or the domain"),
                     );
                 }
+            }
+        }
+
+        // Bizagi keeps only its WFUser columns (facts §9.1): anything else would be
+        // dropped, and every plan would show the same change again.
+        for attr in user.attrs.keys() {
+            if matches!(attr, Attr::Core(_) | Attr::Extension(..)) {
+                out.push(
+                    Diagnostic::error(
+                        user.origin_of(attr).clone(),
+                        format!("Bizagi does not store `{attr}`"),
+                    )
+                    .hint("Bizagi keeps the name, one work e-mail, one phone, `active`, and its user properties (`properties`)"),
+                );
             }
         }
 
@@ -399,72 +311,18 @@ impl Dialect for Bizagi {
         resource: &serde_json::Value,
         schema: &UserSchema,
     ) -> Result<ObservedUser, String> {
-        let obj = resource.as_object().ok_or("a user is not a JSON object")?;
-        let string = |key: &str| obj.get(key).and_then(|v| v.as_str());
-        let user_name = string("userName").ok_or("a user has no `userName`")?;
-        let id = string("id")
-            .ok_or_else(|| format!("user `{user_name}` has no `id`"))?
-            .to_string();
-        let mut attrs = BTreeMap::new();
-
-        let active = match obj.get("active") {
-            None | Some(serde_json::Value::Null) => true,
-            Some(serde_json::Value::Bool(b)) => *b,
-            Some(serde_json::Value::String(s)) => {
-                parse_bool(s).ok_or_else(|| format!("user `{user_name}` has `active: {s:?}`"))?
-            }
-            Some(other) => return Err(format!("user `{user_name}` has `active: {other}`")),
-        };
-        attrs.insert(Attr::Active, Value::Boolean(active));
-
-        if let Some(name) = obj.get("name").and_then(|n| n.as_object()) {
-            for (attr, member) in NAME_PARTS {
-                if let Some(part) = name.get(member).and_then(|v| v.as_str())
-                    && !part.trim().is_empty()
-                {
-                    attrs.insert(attr, Value::String(part.to_string()));
-                }
-            }
-        }
-        if let Some(email) = Self::kept_value(obj.get("emails")) {
-            attrs.insert(Attr::Email, Value::String(email));
-        }
-        if let Some(phone) = Self::kept_value(obj.get("phoneNumbers")) {
-            attrs.insert(Attr::Phone, Value::String(phone));
-        }
-        if let Some(ext) = obj.get(PROPERTIES_URN).and_then(|e| e.as_object()) {
-            for (name, json) in ext {
-                if json.is_null() {
-                    continue;
-                }
-                let Some(def) = schema.get(name) else {
-                    continue;
-                };
-                // A value that does not read as its declared type is kept as text, so a
-                // plan shows it rather than hiding it.
-                let value = Value::from_json(def.ty, json)
-                    .unwrap_or_else(|| Value::String(json.to_string()));
-                attrs.insert(Attr::Property(def.name.clone()), value);
-            }
-        }
-
-        Ok(ObservedUser {
-            key: self.key(user_name),
-            id,
-            user_name: user_name.to_string(),
-            attrs,
-            raw: resource.clone(),
-            fingerprint: fingerprint(resource),
-        })
+        self.mapping
+            .read_user(resource, schema, |name| self.key(name))
     }
 
     fn equivalent(&self, attr: &Attr, want: &Value, have: &Value) -> bool {
         match attr {
+            // Bizagi builds one full name from the parts (ambiguity 11).
             Attr::GivenName | Attr::MiddleName | Attr::FamilyName | Attr::Phone => {
                 collapse_spaces(text(want)) == collapse_spaces(text(have))
             }
             Attr::Email => text(want).trim().eq_ignore_ascii_case(text(have).trim()),
-            Attr::Active | Attr::Property(_) => want == have,
+            _ => want == have,
         }
     }
 
@@ -474,48 +332,11 @@ impl Dialect for Bizagi {
     }
 
     fn create_request(&self, user: &DesiredUser) -> Request {
-        let mut body = Map::new();
-        let mut schemas = vec![json!(USER_URN)];
-        body.insert("userName".into(), json!(user.user_name));
-        body.insert("active".into(), json!(user.active()));
-        let mut name = Map::new();
-        let mut properties = Map::new();
-        for (attr, value) in &user.attrs {
-            let Some(value) = value else {
-                continue;
-            };
-            match attr {
-                Attr::GivenName | Attr::MiddleName | Attr::FamilyName => {
-                    let (_, member) = NAME_PARTS
-                        .iter()
-                        .find(|(a, _)| a == attr)
-                        .expect("a name part");
-                    name.insert((*member).to_string(), value.to_json());
-                }
-                Attr::Email => {
-                    body.insert("emails".into(), Self::email_json(text(value)));
-                }
-                Attr::Phone => {
-                    body.insert("phoneNumbers".into(), self.phone_json(text(value)));
-                }
-                Attr::Active => {}
-                Attr::Property(p) => {
-                    properties.insert(p.clone(), value.to_json());
-                }
-            }
-        }
-        if !name.is_empty() {
-            body.insert("name".into(), name.into());
-        }
-        if !properties.is_empty() {
-            schemas.push(json!(PROPERTIES_URN));
-            body.insert(PROPERTIES_URN.into(), properties.into());
-        }
-        body.insert("schemas".into(), schemas.into());
         Request {
             method: Method::Post,
             path: "/Users".to_string(),
-            body: Some(body.into()),
+            if_match: None,
+            body: Some(self.mapping.create_body(user)),
         }
     }
 
@@ -523,7 +344,8 @@ impl Dialect for Bizagi {
         if changes.is_empty() {
             return Vec::new();
         }
-        let path = user_path(&observed.id);
+        let path = self.path(observed);
+        // DELETE deactivates (facts §8): the one call for a deactivation alone.
         if let [only] = changes
             && only.attr == Attr::Active
             && only.after == Some(Value::Boolean(false))
@@ -531,21 +353,23 @@ impl Dialect for Bizagi {
             return vec![Request {
                 method: Method::Delete,
                 path,
+                if_match: None,
                 body: None,
             }];
         }
-        if !self.patch {
-            return vec![Request {
-                method: Method::Put,
-                path,
-                body: Some(self.put_body(observed, changes)),
-            }];
-        }
-        let operations = changes.iter().map(|c| self.patch_operation(c)).collect();
+        let (method, body) = if self.patch {
+            (
+                Method::Patch,
+                patch_body(self.mapping.patch_operations(observed, changes)),
+            )
+        } else {
+            (Method::Put, self.mapping.put_body(observed, changes))
+        };
         vec![Request {
-            method: Method::Patch,
+            method,
             path,
-            body: Some(patch_body(operations)),
+            if_match: None,
+            body: Some(body),
         }]
     }
 }
@@ -580,17 +404,5 @@ mod tests {
         assert!(!is_email("a@b@c"));
         assert!(!is_email("a b@c"));
         assert!(!is_email("@c"));
-    }
-
-    #[test]
-    fn the_kept_entry_is_the_primary_one() {
-        let list = json!([
-            {"value": "a@x", "type": "home"},
-            {"value": "b@x", "type": "work", "primary": "True"},
-        ]);
-        assert_eq!(Bizagi::kept_value(Some(&list)), Some("b@x".to_string()));
-        let list = json!([{"value": "a@x", "type": "home"}]);
-        assert_eq!(Bizagi::kept_value(Some(&list)), Some("a@x".to_string()));
-        assert_eq!(Bizagi::kept_value(Some(&json!([]))), None);
     }
 }

@@ -10,21 +10,25 @@
 //! - Everything here is pure: no I/O, no clock.
 
 mod bizagi;
+pub mod common;
+mod rfc7644;
 
-pub use bizagi::Bizagi;
+pub use bizagi::{Bizagi, Keys, PROPERTIES_URN};
+pub use rfc7644::{Rfc7644, user_name_filter};
 
-use crate::config::DialectName;
+use crate::config::{DialectConfig, DialectName};
 use crate::diag::Diagnostic;
 use crate::model::{Attr, AttrChange, DesiredUser, ObservedUser, UserKey, Value};
 use crate::schema::UserSchema;
 use crate::scim::wire::Request;
+use common::{Contacts, Mapping};
 
 pub trait Dialect: Send + Sync {
     /// The dialect's name, as the settings write it.
     fn name(&self) -> &'static str;
 
-    /// The URN of the extension schema that holds user properties.
-    fn properties_urn(&self) -> &'static str;
+    /// The URN of the extension schema that `properties` in user files stands for.
+    fn properties_urn(&self) -> &str;
 
     /// The userName a declared name stands for, with `default_domain` added where the
     /// dialect needs a domain and the name has none.
@@ -52,8 +56,14 @@ pub trait Dialect: Send + Sync {
     /// Whether the server's `have` already is the files' `want`.
     fn equivalent(&self, attr: &Attr, want: &Value, have: &Value) -> bool;
 
-    /// Where a user can be read by its userName (before its id is known).
+    /// Where a user can be read by its userName (before its id is known)...
     fn lookup_path(&self, user_name: &str) -> String;
+
+    /// ... and with which query: a GET of path and query answers the user or 404, or
+    /// a ListResponse holding it or not.
+    fn lookup_query(&self, _user_name: &str) -> Vec<(&'static str, String)> {
+        Vec::new()
+    }
 
     /// The one request that creates `user`.
     fn create_request(&self, user: &DesiredUser) -> Request;
@@ -71,7 +81,7 @@ pub struct Capabilities {
 }
 
 impl Default for Capabilities {
-    /// Before discovery: what Bizagi documents (PATCH, no filter, no ETag).
+    /// Before discovery: PATCH, no filter, no ETag (what Bizagi documents).
     fn default() -> Self {
         Self {
             patch: true,
@@ -81,12 +91,33 @@ impl Default for Capabilities {
     }
 }
 
-/// The dialect a target's settings name, for a server with `capabilities`.
-pub fn for_target(name: DialectName, capabilities: Capabilities) -> Box<dyn Dialect> {
-    match name {
+/// The dialect a target's settings describe, for a server with `capabilities`.
+pub fn for_target(config: &DialectConfig, capabilities: Capabilities) -> Box<dyn Dialect> {
+    let properties_urn = config
+        .properties_schema
+        .clone()
+        .unwrap_or_else(|| PROPERTIES_URN.to_string());
+    let phone_type = config
+        .phone_type
+        .clone()
+        .unwrap_or_else(|| "mobile".to_string());
+    match config.name {
         DialectName::Bizagi => Box::new(Bizagi {
+            mapping: Mapping {
+                properties_urn,
+                phone_type,
+                contacts: Contacts::Single,
+            },
             patch: capabilities.patch,
-            ..Bizagi::default()
+            keys: config.user_keys,
+        }),
+        DialectName::Rfc7644 => Box::new(Rfc7644 {
+            mapping: Mapping {
+                properties_urn,
+                phone_type,
+                contacts: Contacts::Merge,
+            },
+            capabilities,
         }),
     }
 }

@@ -30,6 +30,8 @@ pub struct PlanDocument {
     /// The scimops version that made the plan.
     pub scimops_version: String,
     pub target: TargetRef,
+    /// What the server said it supports when the plan was made.
+    pub server: Server,
     /// The repository's files when the plan was made.
     pub files: Files,
     pub summary: Summary,
@@ -51,6 +53,25 @@ pub struct TargetRef {
     pub dialect: String,
     /// The SCIM base URL, or `sandbox:<state file>` for an embedded sandbox.
     pub endpoint: String,
+}
+
+/// The server's capabilities (`ServiceProviderConfig`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Server {
+    pub patch: bool,
+    pub filter: bool,
+    pub etag: bool,
+}
+
+impl From<crate::dialect::Capabilities> for Server {
+    fn from(c: crate::dialect::Capabilities) -> Self {
+        Self {
+            patch: c.patch,
+            filter: c.filter,
+            etag: c.etag,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -139,7 +160,7 @@ pub struct Applied {
 }
 
 impl PlanDocument {
-    pub fn new(plan: &Plan, target: TargetRef, files: Files) -> Self {
+    pub fn new(plan: &Plan, target: TargetRef, server: Server, files: Files) -> Self {
         let users = plan
             .users
             .iter()
@@ -168,6 +189,7 @@ impl PlanDocument {
             format_version: FORMAT_VERSION.to_string(),
             scimops_version: env!("CARGO_PKG_VERSION").to_string(),
             target,
+            server,
             files,
             summary: plan.summary(),
             users,

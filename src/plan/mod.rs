@@ -157,13 +157,15 @@ impl Plan {
     }
 }
 
-/// Plans the changes that make `observed` what `desired` declares.
+/// Plans the changes that make `observed` what `desired` declares. `total` is how many
+/// users the server has (`observed` may hold only the declared ones).
 ///
 /// Fails when the plan cannot be carried out as declared (a user the dialect cannot
 /// create, a user the server holds twice); warnings come back with the plan.
 pub fn plan(
     desired: &[DesiredUser],
     observed: &[ObservedUser],
+    total: usize,
     dialect: &dyn Dialect,
 ) -> Result<(Plan, Vec<Diagnostic>), Diagnostics> {
     let mut by_key: BTreeMap<&UserKey, Vec<&ObservedUser>> = BTreeMap::new();
@@ -210,7 +212,7 @@ pub fn plan(
             }
         }
     }
-    plan.unmanaged = by_key.values().map(Vec::len).sum::<usize>() - managed;
+    plan.unmanaged = total.max(observed.len()).saturating_sub(managed);
     let warnings = diag::check(problems)?;
     Ok((plan, warnings))
 }

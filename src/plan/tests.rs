@@ -45,11 +45,12 @@ fn observed(name: &str, id: &str, attrs: &[(Attr, Value)]) -> ObservedUser {
         attrs,
         raw: json!({"id": id, "userName": name}),
         fingerprint: format!("sha256:{id}"),
+        version: None,
     }
 }
 
 fn run(d: &[DesiredUser], o: &[ObservedUser]) -> Plan {
-    let (plan, _warnings) = plan(d, o, &Bizagi::default()).expect("a plan");
+    let (plan, _warnings) = plan(d, o, o.len(), &Bizagi::default()).expect("a plan");
     plan
 }
 
@@ -332,6 +333,7 @@ fn creating_a_user_without_a_name_is_refused_before_any_request() {
     let err = plan(
         &[desired("ann@x", &[(Attr::Email, Some(s("a@x.com")))])],
         &[],
+        0,
         &Bizagi::default(),
     )
     .unwrap_err();
@@ -348,6 +350,7 @@ fn creating_without_enabled_for_assignation_warns() {
     let (_, warnings) = plan(
         &[desired("ann@x", &[(Attr::GivenName, Some(s("Ann")))])],
         &[],
+        0,
         &Bizagi::default(),
     )
     .unwrap();
@@ -360,6 +363,7 @@ fn two_server_users_matching_one_declared_user_is_an_error() {
     let err = plan(
         &[desired("ann@x", &ann())],
         &[observed("ann@x", "1", &[]), observed("ANN@X", "2", &[])],
+        2,
         &Bizagi::default(),
     )
     .unwrap_err();

@@ -26,6 +26,10 @@ pub enum Credentials {
         client_secret: Secret,
         scope: String,
     },
+    /// A static bearer token.
+    Bearer(Secret),
+    /// No authentication.
+    None,
 }
 
 /// A SCIM client for one service provider. Cheap to clone; clones share the token.
@@ -171,7 +175,16 @@ impl Client {
         self.inner.token_requests.load(Ordering::Relaxed)
     }
 
-    async fn bearer(&self) -> Result<Secret, HttpError> {
+    /// The bearer token to send, if any.
+    async fn bearer(&self) -> Result<Option<Secret>, HttpError> {
+        match &self.inner.credentials {
+            Credentials::ClientCredentials { .. } => self.issued_token().await.map(Some),
+            Credentials::Bearer(token) => Ok(Some(token.clone())),
+            Credentials::None => Ok(None),
+        }
+    }
+
+    async fn issued_token(&self) -> Result<Secret, HttpError> {
         let mut cached = self.inner.token.lock().await;
         if let Some(token) = cached.as_ref()
             && token.renew_at.is_none_or(|at| Instant::now() < at)
@@ -198,7 +211,10 @@ impl Client {
             client_id,
             client_secret,
             scope,
-        } = &self.inner.credentials;
+        } = &self.inner.credentials
+        else {
+            unreachable!("only client credentials fetch tokens")
+        };
         let failed = |message: String| HttpError::Token {
             url: token_url.to_string(),
             message,
@@ -253,6 +269,21 @@ impl Client {
         })
     }
 
+    /// Sends one request of a plan, exactly: method, path, `If-Match`, body.
+    pub async fn send_request(
+        &self,
+        request: &super::wire::Request,
+    ) -> Result<Response, HttpError> {
+        self.execute(
+            request.method,
+            &request.path,
+            &[],
+            request.body.as_ref(),
+            request.if_match.as_deref(),
+        )
+        .await
+    }
+
     /// Sends one SCIM request. `path` is relative to the base URL (`/Users/...`), already
     /// encoded; a 401 renews the token and retries once.
     pub async fn send(
@@ -261,6 +292,17 @@ impl Client {
         path: &str,
         query: &[(&str, String)],
         body: Option<&serde_json::Value>,
+    ) -> Result<Response, HttpError> {
+        self.execute(method, path, query, body, None).await
+    }
+
+    async fn execute(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&serde_json::Value>,
+        if_match: Option<&str>,
     ) -> Result<Response, HttpError> {
         let url = self
             .inner
@@ -278,8 +320,13 @@ impl Client {
                 .inner
                 .http
                 .request(reqwest_method(method), url.clone())
-                .bearer_auth(token.expose())
                 .header(ACCEPT, format!("{SCIM_JSON}, application/json"));
+            if let Some(token) = &token {
+                request = request.bearer_auth(token.expose());
+            }
+            if let Some(version) = if_match {
+                request = request.header(reqwest::header::IF_MATCH, version);
+            }
             if !query.is_empty() {
                 request = request.query(query);
             }
@@ -302,9 +349,15 @@ impl Client {
                 message: chain(&e),
             })?;
             let status = response.status();
-            if status == StatusCode::UNAUTHORIZED && !retried {
+            let renewable = matches!(
+                self.inner.credentials,
+                Credentials::ClientCredentials { .. }
+            );
+            if status == StatusCode::UNAUTHORIZED && !retried && renewable {
                 tracing::debug!("{method} {path}: 401, renewing the token once");
-                self.forget(&token).await;
+                if let Some(token) = &token {
+                    self.forget(token).await;
+                }
                 retried = true;
                 continue;
             }

@@ -49,7 +49,10 @@ impl fmt::Display for Method {
 pub struct Request {
     pub method: Method,
     pub path: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// The `If-Match` header: the user's version when it was read (servers with ETags).
+    #[serde(default, rename = "ifMatch", skip_serializing_if = "Option::is_none")]
+    pub if_match: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<serde_json::Value>,
 }
 

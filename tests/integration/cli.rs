@@ -170,7 +170,9 @@ fn a_missing_secret_is_named_and_nothing_is_sent() {
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert!(
-        stderr.contains(&format!("reading the client secret of target `test`: environment variable `{SECRET_VAR}` is not set")),
+        stderr.contains(&format!(
+            "reading the secret of target `test`: environment variable `{SECRET_VAR}` is not set"
+        )),
         "{stderr}"
     );
     assert!(sandbox.requests().requests.is_empty());

@@ -26,6 +26,7 @@ fn user(name: &str, action: Action, changes: Vec<Change>) -> UserPlan {
         requests: vec![Request {
             method: Method::Patch,
             path: "/Users/1".into(),
+            if_match: None,
             body: None,
         }],
     }
@@ -49,6 +50,7 @@ fn doc(users: Vec<UserPlan>) -> PlanDocument {
             dialect: "bizagi".into(),
             endpoint: "https://x/scim/v2/".into(),
         },
+        server: crate::plan::document::Server::default(),
         files: Files::new(BTreeMap::new()),
         summary: Summary {
             update: users.len(),

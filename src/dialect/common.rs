@@ -1,0 +1,393 @@
+//! The SCIM User mapping every dialect shares: reading a resource into the model, and
+//! building create, PATCH and PUT bodies. Dialects choose the few things that differ
+//! between servers through [`Mapping`]; everything else is RFC 7643/7644.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value as Json, json};
+
+use crate::model::{
+    Attr, AttrChange, DesiredUser, ObservedUser, UserKey, Value, fingerprint, parse_bool,
+};
+use crate::schema::UserSchema;
+use crate::scim::wire::{PatchOpKind, PatchOperation, USER_URN};
+
+pub const NAME_PARTS: [(Attr, &str); 3] = [
+    (Attr::GivenName, "givenName"),
+    (Attr::MiddleName, "middleName"),
+    (Attr::FamilyName, "familyName"),
+];
+
+/// How a server keeps multi-valued contact attributes (`emails`, `phoneNumbers`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Contacts {
+    /// One entry only (Bizagi): the attribute is written as that one entry.
+    Single,
+    /// Any number (RFC servers): the managed entry is changed inside the list read
+    /// from the server; the other entries are sent back as they were.
+    Merge,
+}
+
+#[derive(Clone, Debug)]
+pub struct Mapping {
+    /// The extension that `properties` in user files stands for.
+    pub properties_urn: String,
+    /// The `type` of the phone scimops manages.
+    pub phone_type: String,
+    pub contacts: Contacts,
+}
+
+/// Which entry of `emails` / `phoneNumbers` scimops manages: the one of `kind`, else the
+/// primary one, else the first. Returns its index.
+fn managed_entry(list: &[Json], kind: &str) -> Option<usize> {
+    let of_kind = |e: &Json| {
+        e.get("type")
+            .and_then(Json::as_str)
+            .is_some_and(|t| t.eq_ignore_ascii_case(kind))
+    };
+    let primary = |e: &Json| match e.get("primary") {
+        Some(Json::Bool(b)) => *b,
+        Some(Json::String(s)) => parse_bool(s) == Some(true),
+        _ => false,
+    };
+    list.iter()
+        .position(of_kind)
+        .or_else(|| list.iter().position(primary))
+        .or(if list.is_empty() { None } else { Some(0) })
+}
+
+fn entries(resource: &Json, attribute: &str) -> Vec<Json> {
+    resource
+        .get(attribute)
+        .and_then(Json::as_array)
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn entry_value(list: &[Json], kind: &str) -> Option<String> {
+    let entry = &list[managed_entry(list, kind)?];
+    let value = entry.get("value")?.as_str()?.trim();
+    (!value.is_empty()).then(|| value.to_string())
+}
+
+fn text(value: &Value) -> &str {
+    match value {
+        Value::String(s) | Value::DateTime(s) => s,
+        _ => "",
+    }
+}
+
+impl Mapping {
+    fn email_kind(&self) -> &str {
+        "work"
+    }
+
+    /// The attribute and entry type of a contact attribute.
+    fn contact(&self, attr: &Attr) -> Option<(&'static str, &str)> {
+        match attr {
+            Attr::Email => Some(("emails", self.email_kind())),
+            Attr::Phone => Some(("phoneNumbers", &self.phone_type)),
+            _ => None,
+        }
+    }
+
+    /// Reads a User resource. `key` is the dialect's matching key of a userName.
+    pub fn read_user(
+        &self,
+        resource: &Json,
+        schema: &UserSchema,
+        key: impl Fn(&str) -> UserKey,
+    ) -> Result<ObservedUser, String> {
+        let obj = resource.as_object().ok_or("a user is not a JSON object")?;
+        let string = |k: &str| obj.get(k).and_then(Json::as_str);
+        let user_name = string("userName").ok_or("a user has no `userName`")?;
+        let id = string("id")
+            .ok_or_else(|| format!("user `{user_name}` has no `id`"))?
+            .to_string();
+        let mut attrs = BTreeMap::new();
+
+        let active = match obj.get("active") {
+            None | Some(Json::Null) => true,
+            Some(Json::Bool(b)) => *b,
+            Some(Json::String(s)) => {
+                parse_bool(s).ok_or_else(|| format!("user `{user_name}` has `active: {s:?}`"))?
+            }
+            Some(other) => return Err(format!("user `{user_name}` has `active: {other}`")),
+        };
+        attrs.insert(Attr::Active, Value::Boolean(active));
+
+        if let Some(name) = obj.get("name").and_then(Json::as_object) {
+            for (attr, member) in NAME_PARTS {
+                if let Some(part) = name.get(member).and_then(Json::as_str)
+                    && !part.trim().is_empty()
+                {
+                    attrs.insert(attr, Value::String(part.to_string()));
+                }
+            }
+        }
+        for attr in [Attr::Email, Attr::Phone] {
+            let (attribute, kind) = self.contact(&attr).expect("a contact attribute");
+            if let Some(value) = entry_value(&entries(resource, attribute), kind) {
+                attrs.insert(attr, Value::String(value));
+            }
+        }
+        for def in schema.core.defs() {
+            if let Some(json) = obj.get(&def.name).filter(|j| !j.is_null()) {
+                attrs.insert(Attr::Core(def.name.clone()), read_value(def.ty, json));
+            }
+        }
+        for (urn, defs) in schema.extensions() {
+            let Some(ext) = obj
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(urn))
+                .and_then(|(_, v)| v.as_object())
+            else {
+                continue;
+            };
+            for (name, json) in ext {
+                let Some(def) = defs.get(name).filter(|_| !json.is_null()) else {
+                    continue;
+                };
+                let attr = if urn.eq_ignore_ascii_case(&self.properties_urn) {
+                    Attr::Property(def.name.clone())
+                } else {
+                    Attr::Extension(urn.to_string(), def.name.clone())
+                };
+                attrs.insert(attr, read_value(def.ty, json));
+            }
+        }
+        let version = obj
+            .get("meta")
+            .and_then(|m| m.get("version"))
+            .and_then(Json::as_str)
+            .map(str::to_string);
+        Ok(ObservedUser {
+            key: key(user_name),
+            id,
+            user_name: user_name.to_string(),
+            attrs,
+            raw: resource.clone(),
+            fingerprint: fingerprint(resource),
+            version,
+        })
+    }
+
+    /// The URN and member of an extension attribute.
+    fn extension<'a>(&'a self, attr: &'a Attr) -> Option<(&'a str, &'a str)> {
+        match attr {
+            Attr::Property(name) => Some((&self.properties_urn, name)),
+            Attr::Extension(urn, name) => Some((urn, name)),
+            _ => None,
+        }
+    }
+
+    /// The body of a POST creating `user`: every declared value, the extensions' URNs
+    /// listed in `schemas`.
+    pub fn create_body(&self, user: &DesiredUser) -> Json {
+        let mut body = Map::new();
+        let mut schemas = vec![USER_URN.to_string()];
+        body.insert("userName".into(), json!(user.user_name));
+        body.insert("active".into(), json!(user.active()));
+        let mut name = Map::new();
+        let mut extensions: BTreeMap<&str, Map<String, Json>> = BTreeMap::new();
+        for (attr, value) in &user.attrs {
+            let Some(value) = value else {
+                continue;
+            };
+            if let Some((urn, member)) = self.extension(attr) {
+                extensions
+                    .entry(urn)
+                    .or_default()
+                    .insert(member.to_string(), value.to_json());
+                continue;
+            }
+            if let Some((attribute, kind)) = self.contact(attr) {
+                body.insert(
+                    attribute.into(),
+                    json!([{"value": text(value), "type": kind, "primary": true}]),
+                );
+                continue;
+            }
+            match attr {
+                Attr::GivenName | Attr::MiddleName | Attr::FamilyName => {
+                    let (_, member) = NAME_PARTS
+                        .iter()
+                        .find(|(a, _)| a == attr)
+                        .expect("a name part");
+                    name.insert((*member).to_string(), value.to_json());
+                }
+                Attr::Core(member) => {
+                    body.insert(member.clone(), value.to_json());
+                }
+                _ => {}
+            }
+        }
+        if !name.is_empty() {
+            body.insert("name".into(), name.into());
+        }
+        for (urn, members) in extensions {
+            schemas.push(urn.to_string());
+            body.insert(urn.to_string(), members.into());
+        }
+        body.insert("schemas".into(), json!(schemas));
+        body.into()
+    }
+
+    /// The new value of a contact attribute (`emails`, `phoneNumbers`) after `change`:
+    /// `None` removes the attribute.
+    fn contact_list(&self, observed: &ObservedUser, change: &AttrChange) -> Option<Json> {
+        let (attribute, kind) = self.contact(&change.attr)?;
+        let after = change.after.as_ref().map(text);
+        match self.contacts {
+            Contacts::Single => after.map(|v| json!([{"value": v, "type": kind, "primary": true}])),
+            Contacts::Merge => {
+                let mut list = entries(&observed.raw, attribute);
+                match (managed_entry(&list, kind), after) {
+                    (Some(i), Some(v)) => list[i]["value"] = json!(v),
+                    (Some(i), None) => {
+                        list.remove(i);
+                    }
+                    (None, Some(v)) => {
+                        let primary = !list.iter().any(|e| e.get("primary") == Some(&json!(true)));
+                        list.push(json!({"value": v, "type": kind, "primary": primary}));
+                    }
+                    (None, None) => {}
+                }
+                (!list.is_empty()).then_some(Json::Array(list))
+            }
+        }
+    }
+
+    /// One PatchOp operation per change, with explicit paths and `replace`/`remove`.
+    pub fn patch_operations(
+        &self,
+        observed: &ObservedUser,
+        changes: &[AttrChange],
+    ) -> Vec<PatchOperation> {
+        changes
+            .iter()
+            .map(|change| {
+                let (path, value) = if let Some((attribute, _)) = self.contact(&change.attr) {
+                    (attribute.to_string(), self.contact_list(observed, change))
+                } else if let Some((urn, member)) = self.extension(&change.attr) {
+                    (
+                        format!("{urn}:{member}"),
+                        change.after.as_ref().map(Value::to_json),
+                    )
+                } else {
+                    let path = match &change.attr {
+                        Attr::GivenName | Attr::MiddleName | Attr::FamilyName => {
+                            let (_, member) = NAME_PARTS
+                                .iter()
+                                .find(|(a, _)| *a == change.attr)
+                                .expect("a name part");
+                            format!("name.{member}")
+                        }
+                        Attr::Core(member) => member.clone(),
+                        _ => "active".to_string(),
+                    };
+                    (path, change.after.as_ref().map(Value::to_json))
+                };
+                PatchOperation {
+                    op: if value.is_some() {
+                        PatchOpKind::Replace
+                    } else {
+                        PatchOpKind::Remove
+                    },
+                    path: Some(path),
+                    value,
+                }
+            })
+            .collect()
+    }
+
+    /// The whole user as read, with `changes` applied: the body of a PUT. Attributes
+    /// scimops does not manage are sent back as they were read; `meta` and the
+    /// server-built `name.formatted` are left out.
+    pub fn put_body(&self, observed: &ObservedUser, changes: &[AttrChange]) -> Json {
+        let mut body = match &observed.raw {
+            Json::Object(obj) => obj.clone(),
+            _ => Map::new(),
+        };
+        body.remove("meta");
+        for change in changes {
+            let after = change.after.as_ref();
+            if let Some((attribute, _)) = self.contact(&change.attr) {
+                match self.contact_list(observed, change) {
+                    Some(list) => body.insert(attribute.into(), list),
+                    None => body.remove(attribute),
+                };
+                continue;
+            }
+            if let Some((urn, member)) = self.extension(&change.attr) {
+                let ext = body.entry(urn.to_string()).or_insert_with(|| json!({}));
+                if let Some(ext) = ext.as_object_mut() {
+                    match after {
+                        Some(v) => ext.insert(member.to_string(), v.to_json()),
+                        None => ext.remove(member),
+                    };
+                }
+                continue;
+            }
+            match &change.attr {
+                Attr::GivenName | Attr::MiddleName | Attr::FamilyName => {
+                    let (_, part) = NAME_PARTS
+                        .iter()
+                        .find(|(a, _)| *a == change.attr)
+                        .expect("a name part");
+                    let name = body.entry("name").or_insert_with(|| json!({}));
+                    if let Some(name) = name.as_object_mut() {
+                        name.remove("formatted");
+                        match after {
+                            Some(v) => name.insert((*part).to_string(), v.to_json()),
+                            None => name.remove(*part),
+                        };
+                    }
+                }
+                attr => {
+                    let key = match attr {
+                        Attr::Core(member) => member.clone(),
+                        _ => "active".to_string(),
+                    };
+                    match after {
+                        Some(v) => body.insert(key, v.to_json()),
+                        None => body.remove(&key),
+                    };
+                }
+            }
+        }
+        // `schemas` lists the core schema and every extension present.
+        let mut schemas = vec![json!(USER_URN)];
+        for key in body.keys() {
+            if key.starts_with("urn:") && !key.eq_ignore_ascii_case(USER_URN) {
+                schemas.push(json!(key));
+            }
+        }
+        body.insert("schemas".into(), schemas.into());
+        body.into()
+    }
+}
+
+/// A JSON value as a value of `ty`; one that does not read as its type is kept as
+/// text, so a plan shows it rather than hiding it.
+fn read_value(ty: crate::model::ValueType, json: &Json) -> Value {
+    Value::from_json(ty, json).unwrap_or_else(|| Value::String(json.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_managed_contact_is_of_its_type_else_primary_else_first() {
+        let list = vec![
+            json!({"value": "a", "type": "home"}),
+            json!({"value": "b", "type": "other", "primary": "True"}),
+            json!({"value": "c", "type": "work"}),
+        ];
+        assert_eq!(managed_entry(&list, "work"), Some(2));
+        assert_eq!(managed_entry(&list, "mobile"), Some(1));
+        assert_eq!(managed_entry(&list[..1], "mobile"), Some(0));
+        assert_eq!(managed_entry(&[], "work"), None);
+    }
+}

@@ -1,0 +1,143 @@
+//! Any SCIM 2.0 service provider, as RFC 7643/7644 describe it, driven by what its
+//! `ServiceProviderConfig`, `ResourceTypes` and `Schemas` say.
+//!
+//! - Users are matched by userName without regard to case (`caseExact: false`, RFC
+//!   7643 §4.1.1) and addressed by `id`.
+//! - Updates are one PATCH when the server supports PATCH, else one PUT of the user as
+//!   read with the changes applied (attributes scimops does not manage are sent back).
+//! - With ETags, every write carries `If-Match` with the version read: a user changed
+//!   in between makes the server answer 412 instead of overwriting the change.
+//! - DELETE removes a user for real on these servers: a deactivation is `active: false`.
+//! - The managed e-mail is the `work` one and the managed phone the `mobile` one (else
+//!   the primary, else the first): they are changed inside the lists the server has, so
+//!   its other e-mails and phones are kept.
+//! - Attribute types come from `/Schemas`: `"3"` and `3` are the same integer, and
+//!   dateTimes are compared as instants.
+
+use super::common::Mapping;
+use super::{Capabilities, Dialect, bizagi};
+use crate::diag::Diagnostic;
+use crate::model::{Attr, AttrChange, DesiredUser, ObservedUser, UserKey, Value};
+use crate::schema::UserSchema;
+use crate::scim::wire::{Method, Request, patch_body, user_path};
+
+#[derive(Clone, Debug)]
+pub struct Rfc7644 {
+    pub mapping: Mapping,
+    pub capabilities: Capabilities,
+}
+
+/// `userName eq "..."`, quoted as RFC 7644 §3.4.2.2 requires.
+pub fn user_name_filter(user_name: &str) -> String {
+    let escaped = user_name.replace('\\', "\\\\").replace('"', "\\\"");
+    format!("userName eq \"{escaped}\"")
+}
+
+impl Dialect for Rfc7644 {
+    fn name(&self) -> &'static str {
+        "rfc7644"
+    }
+
+    fn properties_urn(&self) -> &str {
+        &self.mapping.properties_urn
+    }
+
+    fn qualify(&self, user_name: &str, default_domain: Option<&str>) -> String {
+        let user_name = user_name.trim();
+        match default_domain {
+            Some(domain) if !user_name.contains('@') => format!("{user_name}@{domain}"),
+            _ => user_name.to_string(),
+        }
+    }
+
+    fn key(&self, user_name: &str) -> UserKey {
+        UserKey::from_canonical(user_name.trim().to_lowercase())
+    }
+
+    /// Offline nothing is known: every attribute is checked against `/Schemas` at plan time.
+    fn offline_schema(&self) -> UserSchema {
+        UserSchema::new(false)
+    }
+
+    fn check_user(&self, user: &DesiredUser, out: &mut Vec<Diagnostic>) {
+        if let Some(Some(email)) = user.attrs.get(&Attr::Email)
+            && !bizagi::is_email(bizagi::text(email))
+        {
+            out.push(
+                Diagnostic::error(
+                    user.origin_of(&Attr::Email).clone(),
+                    format!("{email} is not an e-mail address"),
+                )
+                .hint("write it as `name@example.com`"),
+            );
+        }
+    }
+
+    fn check_create(&self, _user: &DesiredUser, _out: &mut Vec<Diagnostic>) {}
+
+    fn read_user(
+        &self,
+        resource: &serde_json::Value,
+        schema: &UserSchema,
+    ) -> Result<ObservedUser, String> {
+        self.mapping
+            .read_user(resource, schema, |name| self.key(name))
+    }
+
+    fn equivalent(&self, attr: &Attr, want: &Value, have: &Value) -> bool {
+        match attr {
+            Attr::Email => bizagi::text(want)
+                .trim()
+                .eq_ignore_ascii_case(bizagi::text(have).trim()),
+            _ => want == have,
+        }
+    }
+
+    fn lookup_path(&self, _user_name: &str) -> String {
+        "/Users".to_string()
+    }
+
+    fn lookup_query(&self, user_name: &str) -> Vec<(&'static str, String)> {
+        vec![("filter", user_name_filter(user_name))]
+    }
+
+    fn create_request(&self, user: &DesiredUser) -> Request {
+        Request {
+            method: Method::Post,
+            path: "/Users".to_string(),
+            if_match: None,
+            body: Some(self.mapping.create_body(user)),
+        }
+    }
+
+    fn update_requests(&self, observed: &ObservedUser, changes: &[AttrChange]) -> Vec<Request> {
+        if changes.is_empty() {
+            return Vec::new();
+        }
+        let (method, body) = if self.capabilities.patch {
+            (
+                Method::Patch,
+                patch_body(self.mapping.patch_operations(observed, changes)),
+            )
+        } else {
+            (Method::Put, self.mapping.put_body(observed, changes))
+        };
+        vec![Request {
+            method,
+            path: user_path(&observed.id),
+            if_match: observed.version.clone().filter(|_| self.capabilities.etag),
+            body: Some(body),
+        }]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters_quote_user_names() {
+        assert_eq!(user_name_filter("a@b"), r#"userName eq "a@b""#);
+        assert_eq!(user_name_filter(r#"a"b\c"#), r#"userName eq "a\"b\\c""#);
+    }
+}
