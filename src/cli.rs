@@ -44,6 +44,9 @@ pub enum Command {
     Plan(PlanArgs),
     /// Make the server match the files: plan, confirm, and send the changes.
     Apply(ApplyArgs),
+    /// Show what the server says of itself: capabilities, schemas and their attributes,
+    /// and how user files write each one.
+    Discover(DiscoverArgs),
     /// Run a local Bizagi-compatible SCIM server, for trying scimops and for tests.
     Sandbox(SandboxArgs),
     /// Write the JSON Schemas of scimops' files (for editors), generated from its types.
@@ -105,6 +108,19 @@ pub struct ApplyArgs {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum ApplyFormat {
     Human,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct DiscoverArgs {
+    /// Tables for people, or JSON.
+    #[arg(long, value_enum, default_value_t = DiscoverFormat::Table)]
+    pub format: DiscoverFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DiscoverFormat {
+    Table,
     Json,
 }
 

@@ -96,6 +96,7 @@ impl Report {
 /// Sends `work`, calling `on_outcome` as each user is done.
 pub async fn apply(
     client: &Client,
+    dialect: Arc<dyn Dialect>,
     work: Vec<Work>,
     parallelism: usize,
     _approval: Approval,
@@ -104,7 +105,7 @@ pub async fn apply(
     let mut report = Report::default();
     if parallelism <= 1 {
         for user in &work {
-            let outcome = apply_user(client, user).await;
+            let outcome = apply_user(client, dialect.as_ref(), user).await;
             on_outcome(&outcome);
             report.outcomes.push(outcome);
         }
@@ -113,11 +114,10 @@ pub async fn apply(
     let permits = Arc::new(Semaphore::new(parallelism));
     let mut tasks = JoinSet::new();
     for user in work {
-        let client = client.clone();
-        let permits = permits.clone();
+        let (client, dialect, permits) = (client.clone(), dialect.clone(), permits.clone());
         tasks.spawn(async move {
             let _permit = permits.acquire_owned().await;
-            apply_user(&client, &user).await
+            apply_user(&client, dialect.as_ref(), &user).await
         });
     }
     while let Some(done) = tasks.join_next().await {
@@ -131,7 +131,7 @@ pub async fn apply(
     report
 }
 
-async fn apply_user(client: &Client, user: &Work) -> Outcome {
+async fn apply_user(client: &Client, dialect: &dyn Dialect, user: &Work) -> Outcome {
     let mut outcome = Outcome {
         user_name: user.user_name.clone(),
         action: user.action,
@@ -152,7 +152,28 @@ async fn apply_user(client: &Client, user: &Work) -> Outcome {
                 }
             }
             Err(e) => {
-                outcome.error = Some(e.to_string());
+                let status = e.status().map(|s| s.as_u16());
+                let mut error = e.to_string();
+                if status == Some(412) {
+                    // Changed under us: say what it is now, never overwrite it.
+                    error = match client.send(Method::Get, &request.path, &[], None).await {
+                        Ok(now) => format!(
+                            "{} {}: the user changed on the server since it was read (412 Precondition Failed; it is now {}); nothing was overwritten: plan again",
+                            request.method,
+                            request.path,
+                            now.body
+                                .as_ref()
+                                .map_or_else(|| "unreadable".to_string(), fingerprint)
+                        ),
+                        Err(_) => format!(
+                            "{error}; the user changed on the server since it was read: plan again"
+                        ),
+                    };
+                }
+                if let Some(hint) = status.and_then(|s| dialect.failure_hint(request, s)) {
+                    error.push_str(&format!("\n  hint: {hint}"));
+                }
+                outcome.error = Some(error);
                 break;
             }
         }

@@ -10,7 +10,9 @@ use super::plan::{Planned, in_repository, make, target_ref, to_json};
 use crate::apply::{self, Approval, Report, Work};
 use crate::cli::{ApplyArgs, ApplyFormat};
 use crate::config::Repository;
-use crate::dialect::{self, Capabilities};
+use std::sync::Arc;
+
+use crate::dialect::{self, Capabilities, Dialect};
 use crate::exit::ExitStatus;
 use crate::plan::document::{Applied, Files, PlanDocument};
 use crate::render::human;
@@ -31,6 +33,7 @@ pub async fn run(ctx: &Context<'_>, args: &ApplyArgs) -> anyhow::Result<ExitStat
         session,
         plan,
         mut document,
+        dialect,
     } = make(ctx).await?;
     if !json {
         human::plan(
@@ -73,7 +76,7 @@ pub async fn run(ctx: &Context<'_>, args: &ApplyArgs) -> anyhow::Result<ExitStat
         return Ok(ExitStatus::Failure);
     };
     let work = plan.users.iter().map(Work::from).collect();
-    let report = write(ctx, &session.client, work, args, approval).await?;
+    let report = write(ctx, &session.client, dialect, work, args, approval).await?;
     finish(ctx, args, document, report)
 }
 
@@ -81,6 +84,7 @@ pub async fn run(ctx: &Context<'_>, args: &ApplyArgs) -> anyhow::Result<ExitStat
 async fn write(
     ctx: &Context<'_>,
     client: &crate::scim::client::Client,
+    dialect: Arc<dyn Dialect>,
     work: Vec<Work>,
     args: &ApplyArgs,
     approval: Approval,
@@ -92,6 +96,7 @@ async fn write(
     }
     Ok(apply::apply(
         client,
+        dialect,
         work,
         usize::from(args.parallelism),
         approval,
@@ -228,6 +233,14 @@ async fn apply_saved(
     }
     // Saving the plan was the approval; a reviewer approved this file.
     let work = document.users.iter().map(Work::from).collect();
-    let report = write(ctx, &session.client, work, args, Approval::auto_approved()).await?;
+    let report = write(
+        ctx,
+        &session.client,
+        dialect,
+        work,
+        args,
+        Approval::auto_approved(),
+    )
+    .await?;
     finish(ctx, args, document, report)
 }

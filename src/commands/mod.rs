@@ -1,6 +1,7 @@
 //! One file per subcommand: thin orchestration of the library's parts.
 
 mod apply;
+mod discover;
 mod plan;
 mod sandbox;
 mod schema;
@@ -33,6 +34,7 @@ pub async fn run(cli: Cli, term: &Term, env: Env<'_>) -> anyhow::Result<ExitStat
         Command::Validate => validate::run(&ctx),
         Command::Plan(args) => plan::run(&ctx, &args).await,
         Command::Apply(args) => apply::run(&ctx, &args).await,
+        Command::Discover(args) => discover::run(&ctx, &args).await,
         Command::Sandbox(args) => sandbox::run(&ctx, args).await,
         Command::Schema(args) => schema::run(&ctx, &args),
     }

@@ -8,7 +8,9 @@ use anyhow::Context as _;
 use super::Context;
 use crate::cli::{Format, PlanArgs};
 use crate::config::{Endpoint, Repository, TargetConfig};
-use crate::dialect::{self, Capabilities};
+use std::sync::Arc;
+
+use crate::dialect::{self, Capabilities, Dialect};
 use crate::exit::ExitStatus;
 use crate::observe::observe;
 use crate::plan::Plan;
@@ -22,6 +24,7 @@ pub struct Planned {
     pub session: Session,
     pub plan: Plan,
     pub document: PlanDocument,
+    pub dialect: Arc<dyn Dialect>,
 }
 
 /// How a saved plan names its target: name, dialect, and where it is.
@@ -102,6 +105,7 @@ pub async fn make(ctx: &Context<'_>) -> anyhow::Result<Planned> {
         session,
         plan,
         document,
+        dialect,
     })
 }
 

@@ -340,6 +340,14 @@ impl Dialect for Bizagi {
         }
     }
 
+    /// A 404 for a user scimops just listed: the project may take only userNames in
+    /// paths (ambiguity 1).
+    fn failure_hint(&self, request: &Request, status: u16) -> Option<&'static str> {
+        (status == 404 && request.method != Method::Post && self.keys == Keys::Id).then_some(
+            "this Bizagi project may address users by userName only: set `userKeys: userName` on the target (`scimops discover` shows which keys it takes)",
+        )
+    }
+
     fn update_requests(&self, observed: &ObservedUser, changes: &[AttrChange]) -> Vec<Request> {
         if changes.is_empty() {
             return Vec::new();

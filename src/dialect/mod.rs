@@ -16,6 +16,8 @@ mod rfc7644;
 pub use bizagi::{Bizagi, Keys, PROPERTIES_URN};
 pub use rfc7644::{Rfc7644, user_name_filter};
 
+use std::sync::Arc;
+
 use crate::config::{DialectConfig, DialectName};
 use crate::diag::Diagnostic;
 use crate::model::{Attr, AttrChange, DesiredUser, ObservedUser, UserKey, Value};
@@ -70,6 +72,12 @@ pub trait Dialect: Send + Sync {
 
     /// The requests that turn `observed` into the desired user, given what differs.
     fn update_requests(&self, observed: &ObservedUser, changes: &[AttrChange]) -> Vec<Request>;
+
+    /// What to tell a user whose request failed with `status`, when the dialect knows
+    /// a likely cause.
+    fn failure_hint(&self, _request: &Request, _status: u16) -> Option<&'static str> {
+        None
+    }
 }
 
 /// What a server says it can do (`GET /ServiceProviderConfig`).
@@ -92,7 +100,7 @@ impl Default for Capabilities {
 }
 
 /// The dialect a target's settings describe, for a server with `capabilities`.
-pub fn for_target(config: &DialectConfig, capabilities: Capabilities) -> Box<dyn Dialect> {
+pub fn for_target(config: &DialectConfig, capabilities: Capabilities) -> Arc<dyn Dialect> {
     let properties_urn = config
         .properties_schema
         .clone()
@@ -102,7 +110,7 @@ pub fn for_target(config: &DialectConfig, capabilities: Capabilities) -> Box<dyn
         .clone()
         .unwrap_or_else(|| "mobile".to_string());
     match config.name {
-        DialectName::Bizagi => Box::new(Bizagi {
+        DialectName::Bizagi => Arc::new(Bizagi {
             mapping: Mapping {
                 properties_urn,
                 phone_type,
@@ -111,7 +119,7 @@ pub fn for_target(config: &DialectConfig, capabilities: Capabilities) -> Box<dyn
             patch: capabilities.patch,
             keys: config.user_keys,
         }),
-        DialectName::Rfc7644 => Box::new(Rfc7644 {
+        DialectName::Rfc7644 => Arc::new(Rfc7644 {
             mapping: Mapping {
                 properties_urn,
                 phone_type,

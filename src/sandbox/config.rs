@@ -42,6 +42,32 @@ pub struct SandboxConfig {
     /// `If-Match` (412 when it no longer matches). Default: false (Bizagi documents none).
     #[serde(default)]
     pub etag: bool,
+    /// How `startIndex` is read: `index`, a 1-based item index as RFC 7644 says (the
+    /// default), or `page`, a page number as Bizagi's documentation words it.
+    #[serde(default)]
+    pub paging: Paging,
+    /// The page size when a listing gives no `count`. Default: 100 (Bizagi).
+    #[serde(default = "default_page")]
+    pub default_page_size: u64,
+    /// The largest `count` served; larger ones are capped. Default: 500 (Bizagi).
+    #[serde(default = "max_page")]
+    pub max_page_size: u64,
+    /// Booleans answered as strings (`"active": "True"`), as Bizagi's template writes
+    /// them, and accepted as strings. Default: false.
+    #[serde(default)]
+    pub string_booleans: bool,
+    /// Where `ResourceTypes` is served: `both` (the default), `documented`
+    /// (`/scim/v2/ResourceTypes`) or `misprinted` (`/scim/v2/scim/v2/ResourceTypes`, as
+    /// Bizagi's documentation prints it).
+    #[serde(default)]
+    pub resource_types: ResourceTypesPath,
+    /// What `/Users/{key}` takes: `both` (the default), `id` (guidUser) or `userName`.
+    #[serde(default)]
+    pub user_keys: UserKeys,
+    /// Whether `filter=userName eq "..."` is supported (Bizagi does not document it).
+    /// Default: true.
+    #[serde(default = "yes")]
+    pub filter: bool,
     /// Users the state starts with, as SCIM User resources (the body of a POST).
     #[serde(default)]
     #[schemars(with = "Vec<serde_json::Map<String, serde_json::Value>>")]
@@ -58,6 +84,13 @@ impl Default for SandboxConfig {
             phone_format: PhoneFormat::default(),
             patch: true,
             etag: false,
+            paging: Paging::default(),
+            default_page_size: default_page(),
+            max_page_size: max_page(),
+            string_booleans: false,
+            resource_types: ResourceTypesPath::default(),
+            user_keys: UserKeys::default(),
+            filter: true,
             seed: Vec::new(),
         }
     }
@@ -65,6 +98,40 @@ impl Default for SandboxConfig {
 
 fn yes() -> bool {
     true
+}
+
+fn default_page() -> u64 {
+    100
+}
+
+fn max_page() -> u64 {
+    500
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum Paging {
+    #[default]
+    Index,
+    Page,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum ResourceTypesPath {
+    #[default]
+    Both,
+    Documented,
+    Misprinted,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum UserKeys {
+    #[default]
+    Both,
+    Id,
+    UserName,
 }
 
 fn default_lifetime() -> u64 {

@@ -16,6 +16,7 @@ use base64::Engine;
 use serde::Serialize;
 use serde_json::{Value as Json, json};
 
+use super::config::{Paging, ResourceTypesPath, UserKeys};
 use super::random;
 use super::store::{SortKey, Store, StoreError};
 use super::user::{
@@ -24,12 +25,21 @@ use super::user::{
 use crate::scim::wire::{LIST_RESPONSE_URN, SCIM_JSON, ScimError, USER_URN};
 use crate::secret::Secret;
 
-const DEFAULT_COUNT: u64 = 100;
-const MAX_COUNT: u64 = 500;
+/// How listings and keys behave (Bizagi's ambiguities, facts §12).
+#[derive(Clone, Copy, Debug)]
+pub struct Listing {
+    pub paging: Paging,
+    pub default_page_size: u64,
+    pub max_page_size: u64,
+    pub filter: bool,
+    pub user_keys: UserKeys,
+    pub resource_types: ResourceTypesPath,
+}
 
 pub struct AppState {
     pub store: Store,
     pub rules: Rules,
+    pub listing: Listing,
     pub clients: Vec<(String, Secret)>,
     /// `None`: tokens never expire.
     pub token_lifetime: Option<Duration>,
@@ -43,12 +53,14 @@ impl AppState {
     pub fn new(
         store: Store,
         rules: Rules,
+        listing: Listing,
         clients: Vec<(String, Secret)>,
         token_lifetime: Option<Duration>,
     ) -> Self {
         Self {
             store,
             rules,
+            listing,
             clients,
             token_lifetime,
             tokens: Mutex::default(),
@@ -127,10 +139,15 @@ impl RequestLog {
 }
 
 pub fn router(state: Arc<AppState>) -> Router {
-    let scim = Router::new()
-        .route("/ServiceProviderConfig", get(service_provider_config))
-        .route("/ResourceTypes", get(resource_types))
-        .route("/scim/v2/ResourceTypes", get(resource_types))
+    let mut scim = Router::new().route("/ServiceProviderConfig", get(service_provider_config));
+    let types = state.listing.resource_types;
+    if types != ResourceTypesPath::Misprinted {
+        scim = scim.route("/ResourceTypes", get(resource_types));
+    }
+    if types != ResourceTypesPath::Documented {
+        scim = scim.route("/scim/v2/ResourceTypes", get(resource_types));
+    }
+    let scim = scim
         .route("/Schemas", get(schemas))
         .route("/Users", get(list_users).post(create_user))
         .route(
@@ -208,7 +225,7 @@ fn scim_response(status: StatusCode, body: &Json) -> Response {
 
 /// One user, with its ETag when versions are on.
 fn user_response(state: &AppState, status: StatusCode, user: &UserRecord, base: &str) -> Response {
-    let mut response = scim_response(status, &user.to_scim(base, state.rules.etag));
+    let mut response = scim_response(status, &user.answer(&state.rules, base));
     if state.rules.etag
         && let Ok(etag) = HeaderValue::from_str(&user.etag())
     {
@@ -389,7 +406,7 @@ async fn service_provider_config(State(state): State<Arc<AppState>>) -> Response
             "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"],
             "patch": {"supported": state.rules.patch},
             "bulk": {"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
-            "filter": {"supported": true, "maxResults": MAX_COUNT},
+            "filter": {"supported": state.listing.filter, "maxResults": state.listing.max_page_size},
             "changePassword": {"supported": false},
             "sort": {"supported": true},
             "etag": {"supported": state.rules.etag},
@@ -503,17 +520,21 @@ fn parse_body(body: &Bytes) -> Result<Json, Refusal> {
         .map_err(|e| Refusal::invalid_syntax(format!("the body is not JSON: {e}")))
 }
 
-/// A user by guidUser, else by userName (`user@domain`, `domain\user`, or bare).
+/// A user by guidUser, else by userName (`user@domain`, `domain\user`, or bare), as
+/// far as the sandbox's `userKeys` allows.
 fn find(state: &AppState, key: &str) -> Result<UserRecord, Refusal> {
-    if let Some(user) = state.store.by_guid(key).map_err(internal)? {
+    let keys = state.listing.user_keys;
+    if keys != UserKeys::UserName
+        && let Some(user) = state.store.by_guid(key).map_err(internal)?
+    {
         return Ok(user);
     }
     let by_name = match parse_user_name(key, &state.rules.default_domain) {
-        Ok((user, domain)) => state
+        Ok((user, domain)) if keys != UserKeys::Id => state
             .store
             .by_name_key(&name_key(&user, &domain))
             .map_err(internal)?,
-        Err(_) => None,
+        _ => None,
     };
     by_name.ok_or_else(|| not_found_user(key))
 }
@@ -533,12 +554,23 @@ async fn list_users(
                 .map_err(|_| Refusal::invalid_value(format!("{name} must be a number, not {v:?}"))),
         }
     };
-    let (start, count) = match (number("startIndex", 1), number("count", DEFAULT_COUNT)) {
-        (Ok(s), Ok(c)) => (s.max(1), c.min(MAX_COUNT)),
+    let listing = state.listing;
+    let (start, count) = match (
+        number("startIndex", 1),
+        number("count", listing.default_page_size),
+    ) {
+        (Ok(s), Ok(c)) => (s.max(1), c.min(listing.max_page_size)),
         (Err(r), _) | (_, Err(r)) => return refusal(r),
     };
     let base = base_url(&headers);
     if let Some(filter) = query.get("filter") {
+        if !listing.filter {
+            return refusal(Refusal {
+                status: 400,
+                scim_type: Some("invalidFilter"),
+                detail: "filtering is not supported".into(),
+            });
+        }
         let Some((_, value)) =
             parse_eq_filter(filter).filter(|(a, _)| a.eq_ignore_ascii_case("userName"))
         else {
@@ -557,7 +589,7 @@ async fn list_users(
         };
         let resources: Vec<Json> = found
             .iter()
-            .map(|u| u.to_scim(&base, state.rules.etag))
+            .map(|u| u.answer(&state.rules, &base))
             .collect();
         let total = resources.len() as u64;
         return scim_response(StatusCode::OK, &list_response(resources, total, 1));
@@ -576,11 +608,16 @@ async fn list_users(
     let descending = query
         .get("sortOrder")
         .is_some_and(|o| o.eq_ignore_ascii_case("descending"));
-    match state.store.list(start - 1, count, sort, descending) {
+    // RFC 7644: `startIndex` is a 1-based index; Bizagi's pages call it a page.
+    let offset = match listing.paging {
+        Paging::Index => start - 1,
+        Paging::Page => (start - 1).saturating_mul(count),
+    };
+    match state.store.list(offset, count, sort, descending) {
         Ok((total, users)) => {
             let resources = users
                 .iter()
-                .map(|u| u.to_scim(&base, state.rules.etag))
+                .map(|u| u.answer(&state.rules, &base))
                 .collect();
             scim_response(StatusCode::OK, &list_response(resources, total, start))
         }

@@ -21,7 +21,9 @@ use anyhow::{Context, bail};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub use self::config::{Client, PhoneFormat, PropertyType, SandboxConfig};
+pub use self::config::{
+    Client, Paging, PhoneFormat, PropertyType, ResourceTypesPath, SandboxConfig, UserKeys,
+};
 use self::http::AppState;
 pub use self::http::{RequestLog, Served};
 use self::store::Store;
@@ -145,6 +147,7 @@ fn rules(config: &SandboxConfig) -> anyhow::Result<Rules> {
         phone_format: config.phone_format,
         patch: config.patch,
         etag: config.etag,
+        string_booleans: config.string_booleans,
     })
 }
 
@@ -188,7 +191,15 @@ pub async fn start(options: Options, listen: SocketAddr) -> anyhow::Result<Runni
     let store = open_store(&state, &seed)?;
     let lifetime = (config.token_lifetime_seconds > 0)
         .then(|| Duration::from_secs(config.token_lifetime_seconds));
-    let app = Arc::new(AppState::new(store, rules, clients, lifetime));
+    let listing = http::Listing {
+        paging: config.paging,
+        default_page_size: config.default_page_size.max(1),
+        max_page_size: config.max_page_size.max(1),
+        filter: config.filter,
+        user_keys: config.user_keys,
+        resource_types: config.resource_types,
+    };
+    let app = Arc::new(AppState::new(store, rules, listing, clients, lifetime));
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;

@@ -89,6 +89,8 @@ pub struct Rules {
     pub phone_format: PhoneFormat,
     pub patch: bool,
     pub etag: bool,
+    /// Booleans answered, and accepted, as strings.
+    pub string_booleans: bool,
 }
 
 impl UserRecord {
@@ -135,6 +137,16 @@ impl UserRecord {
     /// The user's version, as an ETag: `W/"3"`.
     pub fn etag(&self) -> String {
         format!("W/\"{}\"", self.version)
+    }
+
+    /// The user as the rules answer it: with `meta.version` when versions are on, and
+    /// with every boolean as a string when the rules say so.
+    pub fn answer(&self, rules: &Rules, base: &str) -> Json {
+        let mut user = self.to_scim(base, rules.etag);
+        if rules.string_booleans {
+            stringify_booleans(&mut user);
+        }
+        user
     }
 
     /// The user as a SCIM resource. `base` is the SCIM base URL, for `meta.location`;
@@ -189,6 +201,16 @@ impl UserRecord {
             user["phoneNumbers"] = json!([{"value": phone, "type": "mobile", "primary": true}]);
         }
         user
+    }
+}
+
+/// `true` → `"True"`, everywhere in `value` (as Entra ID and Bizagi's template write them).
+fn stringify_booleans(value: &mut Json) {
+    match value {
+        Json::Bool(b) => *value = Json::String(if *b { "True" } else { "False" }.to_string()),
+        Json::Array(items) => items.iter_mut().for_each(stringify_booleans),
+        Json::Object(obj) => obj.values_mut().for_each(stringify_booleans),
+        _ => {}
     }
 }
 
@@ -291,7 +313,18 @@ fn is_date_time(s: &str) -> bool {
         && b[8..10].iter().all(u8::is_ascii_digit)
 }
 
-fn check_property(name: &str, ty: PropertyType, value: &Json) -> Result<Json, Refusal> {
+fn check_property(
+    name: &str,
+    ty: PropertyType,
+    value: &Json,
+    string_booleans: bool,
+) -> Result<Json, Refusal> {
+    if ty == PropertyType::Boolean
+        && string_booleans
+        && let Some(b) = as_bool(value)
+    {
+        return Ok(Json::Bool(b));
+    }
     let ok = match ty {
         PropertyType::Boolean => value.is_boolean(),
         PropertyType::Integer => value.is_i64() || value.is_u64(),
@@ -373,8 +406,10 @@ impl Rules {
                         )));
                     };
                     if !value.is_null() {
-                        properties
-                            .insert(canonical.clone(), check_property(canonical, *ty, value)?);
+                        properties.insert(
+                            canonical.clone(),
+                            check_property(canonical, *ty, value, self.string_booleans)?,
+                        );
                     }
                 }
             }

@@ -16,6 +16,7 @@ fn rules() -> Rules {
         phone_format: PhoneFormat::Strict,
         patch: true,
         etag: false,
+        string_booleans: false,
     }
 }
 
