@@ -1,0 +1,104 @@
+//! The scenarios against SCIM servers written by others: scim2-server (strict, ETags,
+//! PATCH answered 204) with and without PATCH and filters, and scimmy (lenient,
+//! case-sensitive filters, dateTimes rewritten).
+
+use crate::external::External;
+use crate::scenarios::{Kind, Scenario, Target, counts};
+
+fn scim2(server: &External, patch: bool) -> Target {
+    Target {
+        yaml: format!(
+            "    url: {}\n    dialect: rfc7644\n    auth: none\n    pageSize: 100\n",
+            server.base
+        ),
+        env: vec![],
+        kind: Kind::Rfc,
+        rich: true,
+        patch,
+        reads: 4,
+    }
+}
+
+fn scimmy(server: &External) -> Target {
+    Target {
+        yaml: format!(
+            "    url: {}\n    dialect: rfc7644\n    auth:\n      bearer:\n        token: ${{SCIMMY_TOKEN}}\n    pageSize: 100\n",
+            server.base
+        ),
+        env: vec![("SCIMMY_TOKEN".into(), server.token.clone().unwrap())],
+        kind: Kind::Rfc,
+        rich: true,
+        patch: true,
+        reads: 4,
+    }
+}
+
+#[test]
+fn scim2_server_lifecycle() {
+    let server = External::scim2("");
+    Scenario::new(scim2(&server, true)).lifecycle();
+}
+
+#[test]
+fn scim2_server_without_patch_and_filter_lifecycle() {
+    let server = External::scim2("patch filter");
+    Scenario::new(scim2(&server, false)).lifecycle();
+}
+
+#[test]
+fn scimmy_lifecycle() {
+    let server = External::scimmy();
+    Scenario::new(scimmy(&server)).lifecycle();
+}
+
+#[test]
+fn scim2_server_300_users_then_filter_lookups() {
+    let server = External::scim2("");
+    let scenario = Scenario::new(scim2(&server, true));
+    scenario.many(300, 100);
+
+    // Two declared users among 300, in pages of 20: a probe and two lookups cost less
+    // than the 14 pages left, and scim2-server matches userNames without regard to case.
+    let mut target = scim2(&server, true);
+    target.yaml = target.yaml.replace("pageSize: 100", "pageSize: 20");
+    let scenario = Scenario::new(target);
+    scenario.users("users:\n  - userName: U001\n    name: {givenName: U1}\n  - userName: u299\n    name: {givenName: U299}\n");
+    let plan = scenario.run(&["-vv", "plan", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "{plan:?}");
+    assert!(
+        plan.stderr.contains("users found by filtering by userName"),
+        "{}",
+        plan.stderr
+    );
+    assert!(counts(&plan.stderr).get <= 3 + 1 + 1 + 2, "{}", plan.stderr);
+    assert!(
+        plan.stdout
+            .contains("The server has 300 users; 298 are in no file"),
+        "{}",
+        plan.stdout
+    );
+}
+
+#[test]
+fn scimmy_300_users_and_case_sensitive_filters_are_not_trusted() {
+    let server = External::scimmy();
+    let scenario = Scenario::new(scimmy(&server));
+    scenario.many(300, 100);
+    scenario.users("users:\n  - userName: U001\n    name: {givenName: U1}\n");
+    let plan = scenario.run(&["-vv", "plan", "--detailed-exitcode"]);
+    assert_eq!(
+        plan.code, 0,
+        "U001 is u001@acme, found whatever its case:\n{plan:?}"
+    );
+    assert!(
+        plan.stderr.contains("users found by listing every page"),
+        "{}",
+        plan.stderr
+    );
+}
+
+#[test]
+fn scim2_server_without_patch_and_filter_300_users() {
+    let server = External::scim2("patch filter");
+    Scenario::new(scim2(&server, false)).many(300, 100);
+}

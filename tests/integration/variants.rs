@@ -1,0 +1,119 @@
+//! The scenarios against the sandbox, in each reading of Bizagi's documented
+//! ambiguities (`BIZAGI-SCIM-FACTS.md` §12), with the Bizagi dialect and the RFC one.
+
+use crate::scenarios::{Kind, Scenario, Target};
+use crate::support::{PROPERTIES, SECRET, SECRET_VAR, TestSandbox};
+
+fn sandbox(options: &str) -> TestSandbox {
+    TestSandbox::start(&format!("defaultDomain: acme\n{options}\n{PROPERTIES}"))
+}
+
+fn bizagi(sandbox: &TestSandbox, options: &str, reads: usize) -> Target {
+    Target {
+        yaml: format!(
+            "    url: {}\n    auth:\n      clientCredentials:\n        clientId: scimops\n        clientSecret: ${{{SECRET_VAR}}}\n{options}",
+            sandbox.running.scim_url()
+        ),
+        env: vec![(SECRET_VAR.into(), SECRET.into())],
+        kind: Kind::Bizagi,
+        rich: false,
+        patch: true,
+        reads,
+    }
+}
+
+#[test]
+fn bizagi_dialect_lifecycle() {
+    let s = sandbox("");
+    Scenario::new(bizagi(&s, "", 4)).lifecycle();
+}
+
+#[test]
+fn rfc7644_dialect_on_the_sandbox_lifecycle() {
+    let s = sandbox("");
+    Scenario::new(Target {
+        yaml: format!(
+            "    url: {}\n    dialect: rfc7644\n    auth:\n      clientCredentials:\n        clientId: scimops\n        clientSecret: ${{{SECRET_VAR}}}\n        tokenUrl: {}\n",
+            s.running.scim_url(),
+            s.running.token_url()
+        ),
+        env: vec![(SECRET_VAR.into(), SECRET.into())],
+        kind: Kind::Rfc,
+        rich: false,
+        patch: true,
+        reads: 4,
+    })
+    .lifecycle();
+}
+
+#[test]
+fn booleans_answered_as_strings() {
+    let s = sandbox("stringBooleans: true");
+    Scenario::new(bizagi(&s, "", 4)).lifecycle();
+}
+
+#[test]
+fn resource_types_only_at_the_misprinted_path() {
+    // GET /ResourceTypes answers 404, then /scim/v2/ResourceTypes: one more read.
+    let s = sandbox("resourceTypes: misprinted");
+    Scenario::new(bizagi(&s, "", 5)).lifecycle();
+}
+
+#[test]
+fn paths_take_only_ids() {
+    let s = sandbox("userKeys: id");
+    Scenario::new(bizagi(&s, "", 4)).lifecycle();
+}
+
+#[test]
+fn paths_take_only_user_names() {
+    let s = sandbox("userKeys: userName");
+    Scenario::new(bizagi(&s, "    userKeys: userName\n", 4)).lifecycle();
+}
+
+#[test]
+fn paths_take_only_user_names_and_the_target_does_not_say_so() {
+    let s = sandbox("userKeys: userName");
+    let scenario = Scenario::new(bizagi(&s, "", 4));
+    scenario.users("users:\n  - userName: ada\n    name: {givenName: Ada}\n");
+    assert_eq!(scenario.run(&["apply", "--auto-approve"]).code, 0);
+    scenario.users("users:\n  - userName: ada\n    name: {givenName: Augusta}\n");
+    let apply = scenario.run(&["apply", "--auto-approve"]);
+    assert_eq!(apply.code, 1, "{apply:?}");
+    assert!(apply.stdout.contains("404 Not Found"), "{}", apply.stdout);
+    assert!(
+        apply.stdout.contains(
+            "hint: this Bizagi project may address users by userName only: set `userKeys: userName`"
+        ),
+        "{}",
+        apply.stdout
+    );
+}
+
+#[test]
+fn no_filter_support() {
+    let s = sandbox("filter: false");
+    Scenario::new(bizagi(&s, "", 4)).lifecycle();
+}
+
+#[test]
+fn count_capped_below_what_is_asked() {
+    // scimops asks for 500 a page; the server serves 100.
+    let s = sandbox("maxPageSize: 100");
+    Scenario::new(bizagi(&s, "", 4)).many(300, 100);
+}
+
+#[test]
+fn start_index_read_as_a_page_number() {
+    // Pages of 100; `startIndex=2` means the second page. scimops asks for index 101
+    // (empty: page 101), then reads pages 2 and 3: one read more than pages.
+    let s = sandbox("paging: page\nmaxPageSize: 100");
+    let scenario = Scenario::new(bizagi(&s, "    pageSize: 100\n", 5));
+    scenario.many(300, 100);
+    let plan = scenario.run(&["plan"]);
+    assert!(
+        plan.stderr.contains("`startIndex` read as a page number"),
+        "{}",
+        plan.stderr
+    );
+}
