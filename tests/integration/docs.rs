@@ -102,3 +102,30 @@ fn the_readmes_commands_parse() {
         parses(&command).unwrap();
     }
 }
+
+#[test]
+fn the_readmes_yaml_blocks_are_yaml() {
+    let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
+    let mut blocks = 0;
+    let mut block = String::new();
+    let mut inside = false;
+    for line in readme.lines() {
+        match (inside, line.trim_start()) {
+            (false, "```yaml") => inside = true,
+            (true, "```") => {
+                serde_saphyr::from_str::<serde_json::Value>(&block).unwrap_or_else(|e| {
+                    panic!("a yaml block of the README does not parse: {e}\n{block}")
+                });
+                blocks += 1;
+                block.clear();
+                inside = false;
+            }
+            (true, _) => {
+                block.push_str(line);
+                block.push('\n');
+            }
+            _ => {}
+        }
+    }
+    assert!(blocks >= 4, "{blocks}");
+}
