@@ -54,6 +54,13 @@ pub fn resolve(
         let mut attrs = BTreeMap::new();
         let mut origins = BTreeMap::new();
         for (attr, value) in &d.attrs {
+            if *attr == Attr::Active && value.value.is_none() {
+                problems.push(
+                    Diagnostic::error(value.origin.clone(), "`active` cannot be cleared")
+                        .hint("write `active: true` or `active: false`, or leave it out (a declared user is active)"),
+                );
+                continue;
+            }
             match value
                 .value
                 .as_ref()

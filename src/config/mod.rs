@@ -4,6 +4,8 @@
 //! reported together. Turning declared users into typed, comparable users needs the
 //! target's dialect and schema, and happens in [`crate::desired`].
 
+mod check;
+mod node;
 mod settings;
 mod users;
 pub(crate) mod yaml;
@@ -14,6 +16,7 @@ use std::path::{Path, PathBuf};
 
 use url::Url;
 
+use self::node::{At, Node, NodeValue};
 pub use self::settings::{Auth, DialectName, Settings, UserKeys};
 pub use self::users::{Scalar, UserFile};
 use crate::diag::{Diagnostic, Diagnostics};
@@ -141,39 +144,50 @@ impl Repository {
             SETTINGS_FILE.to_string(),
             format!("sha256:{}", sha256_hex(&text)),
         );
-        let settings: Settings = match decode(&settings_file, &text)
-            .and_then(|text| yaml::parse(&settings_file, &text))
+        // Settings with problems stop the load, but the user files are still checked
+        // (those of the default folder), so that one run reports as much as it can.
+        let settings: Option<Settings> = match decode(&settings_file, &text)
+            .map_err(|d| vec![d])
+            .and_then(|text| read_checked(&settings_file, &text, "scimops.schema.json"))
         {
-            Ok(settings) => settings,
-            Err(d) => return Err(Diagnostics(vec![d])),
+            Ok(settings) => Some(settings),
+            Err(found) => {
+                problems.extend(found);
+                None
+            }
         };
+        let user_settings = settings.as_ref();
+        let default_settings = Settings::default();
 
         let mut users = Vec::new();
-        for file in user_files(root, &settings, &mut problems) {
+        for file in user_files(
+            root,
+            user_settings.unwrap_or(&default_settings),
+            &mut problems,
+        ) {
             let rel = file.strip_prefix(root).unwrap_or(&file).to_path_buf();
-            let parsed = std::fs::read(&file)
-                .map_err(|err| {
-                    Diagnostic::error(
-                        yaml::whole_file(&rel),
-                        format!("cannot read the file: {err}"),
-                    )
-                })
+            let node = read_limited(&file, &rel)
                 .inspect(|bytes| {
                     let path: Vec<_> = rel.iter().map(|c| c.to_string_lossy()).collect();
                     files.insert(path.join("/"), format!("sha256:{}", sha256_hex(bytes)));
                 })
                 .and_then(|bytes| decode(&rel, &bytes))
-                .and_then(|text| yaml::parse::<UserFile>(&rel, &text));
-            match parsed {
-                Ok(parsed) => users.extend(
-                    parsed
-                        .users
-                        .into_iter()
-                        .map(|entry| declared(&rel, entry, &settings, &settings_file)),
-                ),
+                .and_then(|text| yaml::parse_node(&rel, &text));
+            match node {
+                Ok(node) => {
+                    let mut checker = check::Checker::new(schema("users.schema.json"), &rel);
+                    checker.check_document(&node);
+                    problems.extend(checker.problems);
+                    if let Some(settings) = user_settings {
+                        users.extend(declared_users(&rel, &node, settings, &settings_file));
+                    }
+                }
                 Err(d) => problems.push(d),
             }
         }
+        let Some(settings) = settings else {
+            return Err(Diagnostics::sorted(problems));
+        };
 
         Ok(Self {
             root: root.to_path_buf(),
@@ -244,6 +258,59 @@ fn list_or_none<'a>(names: impl Iterator<Item = &'a String>) -> String {
     }
 }
 
+/// The largest file read: users are spread over several files well before this.
+pub const MAX_FILE_BYTES: u64 = 32 * 1024 * 1024;
+
+fn read_limited(path: &Path, shown: &Path) -> Result<Vec<u8>, Diagnostic> {
+    let unreadable = |err: std::io::Error| {
+        Diagnostic::error(
+            yaml::whole_file(shown),
+            format!("cannot read the file: {err}"),
+        )
+    };
+    let size = std::fs::metadata(path).map_err(unreadable)?.len();
+    if size > MAX_FILE_BYTES {
+        return Err(Diagnostic::error(
+            yaml::whole_file(shown),
+            format!(
+                "the file is {} MiB; scimops reads files of at most {} MiB",
+                size / (1024 * 1024),
+                MAX_FILE_BYTES / (1024 * 1024)
+            ),
+        )
+        .hint("split the users over several files"));
+    }
+    std::fs::read(path).map_err(unreadable)
+}
+
+/// The JSON Schemas of the files, made once.
+fn schema(name: &str) -> &'static serde_json::Value {
+    static SCHEMAS: std::sync::OnceLock<Vec<(&'static str, serde_json::Value)>> =
+        std::sync::OnceLock::new();
+    let schemas = SCHEMAS.get_or_init(json_schemas);
+    &schemas
+        .iter()
+        .find(|(n, _)| *n == name)
+        .expect("a schema of ours")
+        .1
+}
+
+/// Parses a file after checking it against its schema: every problem of the file is
+/// reported, each at its place, before any is acted on.
+fn read_checked<T: serde::de::DeserializeOwned + Default>(
+    file: &Path,
+    text: &str,
+    schema_name: &str,
+) -> Result<T, Vec<Diagnostic>> {
+    let node = yaml::parse_node(file, text).map_err(|d| vec![d])?;
+    let mut checker = check::Checker::new(schema(schema_name), file);
+    checker.check_document(&node);
+    if !checker.problems.is_empty() {
+        return Err(checker.problems);
+    }
+    yaml::parse(file, text).map_err(|d| vec![d])
+}
+
 /// UTF-8 text, without a byte-order mark.
 fn decode(file: &Path, bytes: &[u8]) -> Result<String, Diagnostic> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
@@ -303,88 +370,117 @@ fn collect_yaml(dir: &Path, files: &mut Vec<PathBuf>) {
     }
 }
 
-fn declared(
+/// A mapping's value at `key`.
+fn field<'a>(node: &'a Node, key: &str) -> Option<&'a Node> {
+    match &node.value {
+        NodeValue::Map(entries) => entries.iter().find(|(k, _, _)| k == key).map(|(_, _, v)| v),
+        _ => None,
+    }
+}
+
+/// The users a file's tree declares, with the settings' default properties merged in.
+/// Values of the wrong shape are left out: the schema check reports them, and every
+/// other value is still checked, so one run reports every problem.
+fn declared_users(
     file: &Path,
-    entry: users::UserEntry,
+    node: &Node,
     settings: &Settings,
     settings_file: &Path,
-) -> DeclaredUser {
-    let string = |v: yaml::Located<Option<String>>| Declared {
-        origin: yaml::origin(file, &v),
-        value: v.value.map(Scalar::String),
+) -> Vec<DeclaredUser> {
+    let origin = |at: At| Origin {
+        file: file.to_path_buf(),
+        line: at.line,
+        column: at.column,
     };
-    let mut attrs = BTreeMap::new();
-    if let Some(name) = entry.name {
-        for (attr, part) in [
-            (Attr::GivenName, name.given_name),
-            (Attr::MiddleName, name.middle_name),
-            (Attr::FamilyName, name.family_name),
-        ] {
-            if let Some(part) = part {
-                attrs.insert(attr, string(part));
-            }
-        }
-    }
-    if let Some(email) = entry.email {
-        attrs.insert(Attr::Email, string(email));
-    }
-    if let Some(phone) = entry.phone {
-        attrs.insert(Attr::Phone, string(phone));
-    }
-    if let Some(active) = entry.active {
-        attrs.insert(
-            Attr::Active,
-            Declared {
-                origin: yaml::origin(file, &active),
-                value: Some(Scalar::Boolean(active.value)),
-            },
-        );
-    }
-    let mut properties: BTreeMap<String, Declared> = settings
-        .defaults
-        .properties
-        .iter()
-        .map(|(name, v)| {
-            let declared = Declared {
-                origin: yaml::origin(settings_file, v),
-                value: v.value.clone(),
-            };
-            (name.clone(), declared)
+    let scalar = |n: &Node| -> Option<Declared> {
+        let value = match &n.value {
+            NodeValue::Null => None,
+            NodeValue::Bool(b) => Some(Scalar::Boolean(*b)),
+            NodeValue::Int(i) => Some(Scalar::Integer(*i)),
+            NodeValue::Float(f) => Some(Scalar::Decimal(*f)),
+            NodeValue::Str(s) => Some(Scalar::String(s.clone())),
+            NodeValue::Seq(_) | NodeValue::Map(_) => return None,
+        };
+        Some(Declared {
+            value,
+            origin: origin(n.at),
         })
-        .collect();
-    for (name, v) in entry.properties {
-        properties.insert(
-            name,
-            Declared {
-                origin: yaml::origin(file, &v),
-                value: v.value,
-            },
-        );
-    }
-    let declared_map =
-        |map: BTreeMap<String, yaml::Located<Option<Scalar>>>| -> BTreeMap<String, Declared> {
-            map.into_iter()
+    };
+    let text = |n: &Node| match &n.value {
+        NodeValue::Str(_) | NodeValue::Null => scalar(n),
+        _ => None,
+    };
+    let members = |n: Option<&Node>| -> BTreeMap<String, Declared> {
+        match n.map(|n| &n.value) {
+            Some(NodeValue::Map(entries)) => entries
+                .iter()
+                .filter_map(|(k, _, v)| Some((k.clone(), scalar(v)?)))
+                .collect(),
+            _ => BTreeMap::new(),
+        }
+    };
+    let Some(NodeValue::Seq(items)) = field(node, "users").map(|u| &u.value) else {
+        return Vec::new();
+    };
+    items
+        .iter()
+        .filter_map(|item| {
+            let user_name = field(item, "userName")?;
+            let NodeValue::Str(name) = &user_name.value else {
+                return None;
+            };
+            let mut attrs = BTreeMap::new();
+            if let Some(name_node) = field(item, "name") {
+                for (attr, part) in [
+                    (Attr::GivenName, "givenName"),
+                    (Attr::MiddleName, "middleName"),
+                    (Attr::FamilyName, "familyName"),
+                ] {
+                    if let Some(d) = field(name_node, part).and_then(text) {
+                        attrs.insert(attr, d);
+                    }
+                }
+            }
+            for (attr, key) in [(Attr::Email, "email"), (Attr::Phone, "phone")] {
+                if let Some(d) = field(item, key).and_then(text) {
+                    attrs.insert(attr, d);
+                }
+            }
+            if let Some(active) = field(item, "active")
+                && matches!(active.value, NodeValue::Bool(_) | NodeValue::Null)
+            {
+                attrs.insert(Attr::Active, scalar(active).expect("a scalar"));
+            }
+            let mut properties: BTreeMap<String, Declared> = settings
+                .defaults
+                .properties
+                .iter()
                 .map(|(name, v)| {
                     let declared = Declared {
-                        origin: yaml::origin(file, &v),
-                        value: v.value,
+                        origin: yaml::origin(settings_file, v),
+                        value: v.value.clone(),
                     };
-                    (name, declared)
+                    (name.clone(), declared)
                 })
-                .collect()
-        };
-    DeclaredUser {
-        origin: yaml::origin(file, &entry.user_name),
-        user_name: entry.user_name.value,
-        attrs,
-        properties,
-        attributes: declared_map(entry.attributes),
-        extensions: entry
-            .extensions
-            .into_iter()
-            .map(|(urn, members)| (urn, declared_map(members)))
-            .collect(),
-    }
+                .collect();
+            properties.extend(members(field(item, "properties")));
+            let extensions = match field(item, "extensions").map(|e| &e.value) {
+                Some(NodeValue::Map(entries)) => entries
+                    .iter()
+                    .map(|(urn, _, v)| (urn.clone(), members(Some(v))))
+                    .collect(),
+                _ => BTreeMap::new(),
+            };
+            Some(DeclaredUser {
+                user_name: name.clone(),
+                origin: origin(user_name.at),
+                attrs,
+                properties,
+                attributes: members(field(item, "attributes")),
+                extensions,
+            })
+        })
+        .collect()
 }
 
 fn check_target(

@@ -38,8 +38,9 @@ pub struct UserEntry {
     pub phone: Option<Located<Option<String>>>,
     /// Whether the user may sign in. Default: `true`. Set `false` to deactivate the user
     /// (Bizagi never deletes users).
-    #[schemars(with = "Option<bool>")]
-    pub active: Option<Located<bool>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schemars(with = "bool")]
+    pub active: Option<Located<Option<bool>>>,
     /// Values of the server's user-properties extension (for Bizagi: `enabledForAssignation`,
     /// `DelegateEnabled`, `createdCasesSkipAssigRules` and the project's custom properties),
     /// each of the type the server declares. `null` clears a value.

@@ -33,16 +33,30 @@ pub fn parse<T: DeserializeOwned + Default>(file: &Path, text: &str) -> Result<T
     if is_blank(text) {
         return Ok(T::default());
     }
-    serde_saphyr::from_str_with_options(text, options()).map_err(|err| {
-        let origin = err
-            .location()
-            .filter(|l| l.line() > 0)
-            .map(|l| origin_at(file, &l));
-        let message = serde_saphyr::UserMessageFormatter
-            .format_message(err.without_snippet())
-            .into_owned();
-        Diagnostic::error(origin.or_else(|| Some(whole_file(file))), message)
-    })
+    serde_saphyr::from_str_with_options(text, options()).map_err(|err| located(file, &err))
+}
+
+/// Parses `text` into a tree that keeps every place, for the schema check. An empty
+/// document is an empty mapping.
+pub fn parse_node(file: &Path, text: &str) -> Result<super::node::Node, Diagnostic> {
+    if is_blank(text) {
+        return Ok(super::node::Node {
+            at: super::node::At::default(),
+            value: super::node::NodeValue::Map(Vec::new()),
+        });
+    }
+    serde_saphyr::from_str_with_options(text, options()).map_err(|err| located(file, &err))
+}
+
+fn located(file: &Path, err: &serde_saphyr::Error) -> Diagnostic {
+    let origin = err
+        .location()
+        .filter(|l| l.line() > 0)
+        .map(|l| origin_at(file, &l));
+    let message = serde_saphyr::UserMessageFormatter
+        .format_message(err.without_snippet())
+        .into_owned();
+    Diagnostic::error(origin.or_else(|| Some(whole_file(file))), message)
 }
 
 /// Only comments and white space.

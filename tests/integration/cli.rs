@@ -124,7 +124,7 @@ fn plan_refuses_bad_files_before_any_request() {
     assert_eq!(run.code, 1, "{run:?}");
     assert!(
         run.stderr
-            .contains("users/a.yaml:4:5: error: unknown field `emial`"),
+            .contains("users/a.yaml:4:5: error: unknown key `emial`"),
         "{}",
         run.stderr
     );

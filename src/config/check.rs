@@ -1,0 +1,372 @@
+//! Checks a file's [`Node`] tree against the JSON Schema generated from the Rust types
+//! that parse it (`schemas/`), reporting every problem at once, each at its place, with
+//! what would be right. One source of truth: the schema editors use is the one CI uses.
+//!
+//! The subset of JSON Schema that schemars emits for scimops' types is understood:
+//! `$ref`, `type`, `properties`, `additionalProperties`, `required`, `anyOf`, `oneOf`,
+//! `const`, `enum`, `items`, `minimum`, `format` (int64, uint32).
+
+use std::path::Path;
+
+use serde_json::Value as Json;
+
+use super::node::{At, Node, NodeValue};
+use crate::desired::suggest;
+use crate::diag::Diagnostic;
+use crate::model::Origin;
+
+pub struct Checker<'a> {
+    root: &'a Json,
+    file: &'a Path,
+    pub problems: Vec<Diagnostic>,
+}
+
+fn article(ty: &str) -> &'static str {
+    match ty {
+        "string" => "a string",
+        "boolean" => "a boolean (true or false)",
+        "integer" => "a whole number",
+        "number" => "a number",
+        "array" => "a list",
+        "object" => "a mapping",
+        "null" => "null",
+        _ => "a value",
+    }
+}
+
+fn or_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
+}
+
+/// The types a schema allows (`type` as a string or a list).
+fn types(schema: &Json) -> Vec<&str> {
+    match schema.get("type") {
+        Some(Json::String(t)) => vec![t.as_str()],
+        Some(Json::Array(ts)) => ts.iter().filter_map(Json::as_str).collect(),
+        _ => Vec::new(),
+    }
+}
+
+impl<'a> Checker<'a> {
+    pub fn new(root: &'a Json, file: &'a Path) -> Self {
+        Self {
+            root,
+            file,
+            problems: Vec::new(),
+        }
+    }
+
+    fn origin(&self, at: At) -> Origin {
+        Origin {
+            file: self.file.to_path_buf(),
+            line: at.line,
+            column: at.column,
+        }
+    }
+
+    fn error(&mut self, at: At, message: String) -> &mut Diagnostic {
+        self.problems
+            .push(Diagnostic::error(self.origin(at), message));
+        self.problems.last_mut().expect("just pushed")
+    }
+
+    fn resolve(&self, schema: &'a Json) -> &'a Json {
+        let mut schema = schema;
+        for _ in 0..32 {
+            let Some(reference) = schema.get("$ref").and_then(Json::as_str) else {
+                break;
+            };
+            let Some(name) = reference.strip_prefix("#/$defs/") else {
+                break;
+            };
+            match self.root.get("$defs").and_then(|d| d.get(name)) {
+                Some(target) => schema = target,
+                None => break,
+            }
+        }
+        schema
+    }
+
+    /// Checks `node` against the document's root schema.
+    pub fn check_document(&mut self, node: &Node) {
+        self.check(node, self.root, "the file");
+    }
+
+    /// How many problems checking `node` against `schema` would report.
+    fn count(&self, node: &Node, schema: &'a Json, name: &str) -> usize {
+        let mut probe = Checker::new(self.root, self.file);
+        probe.check(node, schema, name);
+        probe.problems.len()
+    }
+
+    /// `name` says the value in messages: "`active`", "a user".
+    fn check(&mut self, node: &Node, schema: &'a Json, name: &str) {
+        let schema = self.resolve(schema);
+        if let Some(branches) = schema
+            .get("anyOf")
+            .or_else(|| schema.get("oneOf"))
+            .and_then(Json::as_array)
+        {
+            return self.check_branches(node, branches, name);
+        }
+        if let Some(wanted) = schema.get("const").and_then(Json::as_str) {
+            return self.check_choice(node, &[wanted], name);
+        }
+        if let Some(values) = schema.get("enum").and_then(Json::as_array) {
+            let choices: Vec<&str> = values.iter().filter_map(Json::as_str).collect();
+            return self.check_choice(node, &choices, name);
+        }
+        let allowed = types(schema);
+        if !allowed.is_empty() && !node.value.json_types().iter().any(|t| allowed.contains(t)) {
+            let expected: Vec<String> = allowed
+                .iter()
+                .filter(|t| **t != "null")
+                .map(|t| article(t).to_string())
+                .collect();
+            let hint = match (&node.value, allowed.first()) {
+                (NodeValue::Str(s), Some(&"boolean"))
+                    if matches!(s.to_lowercase().as_str(), "yes" | "no" | "on" | "off") =>
+                {
+                    Some(
+                        "YAML's `yes` and `no` are strings here: write `true` or `false`"
+                            .to_string(),
+                    )
+                }
+                (NodeValue::Int(_) | NodeValue::Float(_) | NodeValue::Bool(_), Some(&"string")) => {
+                    Some("quote the value to make it a string".to_string())
+                }
+                _ => None,
+            };
+            let d = self.error(
+                node.at,
+                format!(
+                    "{name} must be {}, not {}",
+                    or_list(&expected),
+                    node.value.kind()
+                ),
+            );
+            if let Some(hint) = hint {
+                d.hint = Some(hint);
+            }
+            return;
+        }
+        match &node.value {
+            NodeValue::Map(entries) => self.check_map(node.at, entries, schema, name),
+            NodeValue::Seq(items) => {
+                if let Some(item_schema) = schema.get("items") {
+                    let item_name = if name == "`users`" {
+                        "a user".to_string()
+                    } else {
+                        format!("an item of {name}")
+                    };
+                    for item in items {
+                        self.check(item, item_schema, &item_name);
+                    }
+                }
+            }
+            NodeValue::Int(i) => {
+                let minimum = schema.get("minimum").and_then(Json::as_f64);
+                let format = schema.get("format").and_then(Json::as_str);
+                if let Some(min) = minimum.filter(|m| (*i as f64) < *m) {
+                    self.error(node.at, format!("{name} must be at least {min}, not {i}"));
+                } else if format == Some("uint32") && u32::try_from(*i).is_err() {
+                    self.error(
+                        node.at,
+                        format!(
+                            "{name} must be a whole number from 0 to {}, not {i}",
+                            u32::MAX
+                        ),
+                    );
+                }
+            }
+            NodeValue::Float(f)
+                if types(schema) == ["integer"] || types(schema) == ["integer", "null"] =>
+            {
+                self.error(node.at, format!("{name} must be a whole number, not {f}"));
+            }
+            _ => {}
+        }
+    }
+
+    fn check_choice(&mut self, node: &Node, choices: &[&str], name: &str) {
+        let listed: Vec<String> = choices.iter().map(|c| format!("`{c}`")).collect();
+        match &node.value {
+            NodeValue::Str(s) if choices.contains(&s.as_str()) => {}
+            NodeValue::Str(s) => {
+                let hint =
+                    suggest(s, choices.iter().copied()).map(|c| format!("did you mean `{c}`?"));
+                let d = self.error(
+                    node.at,
+                    format!("{name} must be {}, not {s:?}", or_list(&listed)),
+                );
+                d.hint = hint;
+            }
+            other => {
+                self.error(
+                    node.at,
+                    format!("{name} must be {}, not {}", or_list(&listed), other.kind()),
+                );
+            }
+        }
+    }
+
+    /// `anyOf`/`oneOf`: fine when one branch fits; else the problems of the branch that
+    /// fits best. An externally tagged enum (`{clientCredentials: ...}`, `{bearer: ...}`,
+    /// `none`) is reported as a choice between its tags.
+    fn check_branches(&mut self, node: &Node, branches: &'a [Json], name: &str) {
+        let branches: Vec<&'a Json> = branches.iter().map(|b| self.resolve(b)).collect();
+        if branches.iter().any(|b| self.count(node, b, name) == 0) {
+            return;
+        }
+        let tags: Vec<&str> = branches
+            .iter()
+            .filter_map(|b| {
+                let required = b.get("required")?.as_array()?;
+                let props = b.get("properties")?.as_object()?;
+                (required.len() == 1 && props.len() == 1)
+                    .then(|| required[0].as_str())
+                    .flatten()
+            })
+            .collect();
+        let consts: Vec<&str> = branches
+            .iter()
+            .filter_map(|b| b.get("const").and_then(Json::as_str))
+            .collect();
+        if tags.is_empty() && consts.len() == branches.len() {
+            // An enum: one of its names.
+            return self.check_choice(node, &consts, name);
+        }
+        if !tags.is_empty() {
+            let choices: Vec<String> = tags
+                .iter()
+                .map(|t| format!("`{t}: ...`"))
+                .chain(consts.iter().map(|c| format!("`{c}`")))
+                .collect();
+            match &node.value {
+                NodeValue::Map(entries)
+                    if entries.len() == 1 && !tags.contains(&entries[0].0.as_str()) =>
+                {
+                    let (key, at, _) = &entries[0];
+                    let all: Vec<&str> = tags.iter().chain(consts.iter()).copied().collect();
+                    let hint =
+                        suggest(key, all.into_iter()).map(|c| format!("did you mean `{c}`?"));
+                    let d = self.error(
+                        *at,
+                        format!(
+                            "unknown key `{key}` in {name}: it is one of {}",
+                            or_list(&choices)
+                        ),
+                    );
+                    d.hint = hint;
+                    return;
+                }
+                NodeValue::Map(entries) if entries.len() == 1 => {
+                    // A known tag: the problems are those inside it.
+                    let tagged = branches.iter().find(|b| {
+                        b.get("required").and_then(Json::as_array).is_some_and(|r| {
+                            r.iter().any(|t| t.as_str() == Some(entries[0].0.as_str()))
+                        })
+                    });
+                    if let Some(branch) = tagged {
+                        return self.check(node, branch, name);
+                    }
+                }
+                NodeValue::Str(_) if !consts.is_empty() => {
+                    let all: Vec<&str> = consts.iter().chain(tags.iter()).copied().collect();
+                    return self.check_choice(node, &all, name);
+                }
+                _ => {
+                    self.error(
+                        node.at,
+                        format!(
+                            "{name} must be one of {}, not {}",
+                            or_list(&choices),
+                            node.value.kind()
+                        ),
+                    );
+                    return;
+                }
+            }
+        }
+        // The branches the value's kind could be, and among them the one with the
+        // fewest problems.
+        let fitting: Vec<&'a Json> = branches
+            .iter()
+            .copied()
+            .filter(|b| {
+                let t = types(b);
+                t.is_empty() || node.value.json_types().iter().any(|k| t.contains(k))
+            })
+            .collect();
+        match fitting.iter().min_by_key(|b| self.count(node, b, name)) {
+            Some(best) => self.check(node, best, name),
+            None => {
+                let mut expected: Vec<String> = branches
+                    .iter()
+                    .flat_map(|b| types(b))
+                    .filter(|t| *t != "null")
+                    .map(|t| article(t).to_string())
+                    .collect();
+                expected.dedup();
+                self.error(
+                    node.at,
+                    format!(
+                        "{name} must be {}, not {}",
+                        or_list(&expected),
+                        node.value.kind()
+                    ),
+                );
+            }
+        }
+    }
+
+    fn check_map(&mut self, at: At, entries: &[(String, At, Node)], schema: &'a Json, name: &str) {
+        let properties = schema.get("properties").and_then(Json::as_object);
+        let additional = schema.get("additionalProperties");
+        for (key, key_at, value) in entries {
+            match properties.and_then(|p| p.get(key)) {
+                Some(property) => self.check(value, property, &format!("`{key}`")),
+                None => match additional {
+                    Some(Json::Bool(false)) => {
+                        let known: Vec<&str> = properties
+                            .map(|p| p.keys().map(String::as_str).collect())
+                            .unwrap_or_default();
+                        let hint = match suggest(key, known.iter().copied()) {
+                            Some(close) => format!("did you mean `{close}`?"),
+                            None => format!(
+                                "{name} takes {}",
+                                or_list(
+                                    &known.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>()
+                                )
+                            ),
+                        };
+                        let d = self.error(*key_at, format!("unknown key `{key}`"));
+                        d.hint = Some(hint);
+                    }
+                    Some(extra @ Json::Object(_)) => self.check(value, extra, &format!("`{key}`")),
+                    _ => {}
+                },
+            }
+        }
+        for required in schema
+            .get("required")
+            .and_then(Json::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let Some(required) = required.as_str() else {
+                continue;
+            };
+            if !entries.iter().any(|(k, _, _)| k == required) {
+                self.error(at, format!("{name} needs `{required}`"));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
