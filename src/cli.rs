@@ -39,7 +39,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check the repository's files, offline: syntax, types, duplicates, Bizagi's limits.
-    Validate,
+    Validate(ValidateArgs),
     /// Read the server and show what `apply` would change. Sends only GET requests.
     Plan(PlanArgs),
     /// Make the server match the files: plan, confirm, and send the changes.
@@ -51,6 +51,21 @@ pub enum Command {
     Sandbox(SandboxArgs),
     /// Write the JSON Schemas of scimops' files (for editors), generated from its types.
     Schema(SchemaArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// How to report problems: for people, as GitHub Actions annotations (shown on the
+    /// pull request's lines), or as JSON.
+    #[arg(long, value_enum, default_value_t = ValidateFormat::Human)]
+    pub format: ValidateFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ValidateFormat {
+    Human,
+    Github,
+    Json,
 }
 
 #[derive(Debug, Args)]

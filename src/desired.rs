@@ -54,13 +54,6 @@ pub fn resolve(
         let mut attrs = BTreeMap::new();
         let mut origins = BTreeMap::new();
         for (attr, value) in &d.attrs {
-            if *attr == Attr::Active && value.value.is_none() {
-                problems.push(
-                    Diagnostic::error(value.origin.clone(), "`active` cannot be cleared")
-                        .hint("write `active: true` or `active: false`, or leave it out (a declared user is active)"),
-                );
-                continue;
-            }
             match value
                 .value
                 .as_ref()
@@ -90,7 +83,7 @@ pub fn resolve(
                     if let Some(first) = origins.get(&attr).filter(|_| attrs.contains_key(&attr)) {
                         problems.push(Diagnostic::error(
                             value.origin.clone(),
-                            format!("`{attr}` is set twice for this user; the first is at {first}"),
+                            format!("`{attr}` is set twice; it is also set at {first}"),
                         ));
                         continue;
                     }

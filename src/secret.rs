@@ -31,6 +31,8 @@ impl fmt::Debug for Secret {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SecretRef {
     pub var: String,
+    /// Where the reference is written, for messages.
+    pub origin: Option<crate::model::Origin>,
 }
 
 impl SecretRef {
@@ -52,7 +54,14 @@ impl SecretRef {
             })?;
         Ok(Self {
             var: var.to_string(),
+            origin: None,
         })
+    }
+
+    #[must_use]
+    pub fn at(mut self, origin: crate::model::Origin) -> Self {
+        self.origin = Some(origin);
+        self
     }
 
     /// Reads the variable through `env` (the process environment, or a test's map).

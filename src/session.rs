@@ -30,7 +30,7 @@ pub async fn connect(root: &Path, target: &TargetConfig, env: Env<'_>) -> anyhow
                     .map_err(anyhow::Error::msg)
                     .with_context(|| format!("reading the secret of target `{}`", target.name))
             };
-            let credentials = match (auth, secret()?) {
+            let credentials = match (auth.as_ref(), secret()?) {
                 (
                     AuthConfig::ClientCredentials {
                         token_url,

@@ -31,7 +31,7 @@ pub async fn run(cli: Cli, term: &Term, env: Env<'_>) -> anyhow::Result<ExitStat
         env,
     };
     match cli.command {
-        Command::Validate => validate::run(&ctx),
+        Command::Validate(args) => validate::run(&ctx, &args),
         Command::Plan(args) => plan::run(&ctx, &args).await,
         Command::Apply(args) => apply::run(&ctx, &args).await,
         Command::Discover(args) => discover::run(&ctx, &args).await,

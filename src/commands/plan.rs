@@ -73,6 +73,9 @@ pub async fn make(ctx: &Context<'_>) -> anyhow::Result<Planned> {
         .map(|u| (u.key.clone(), u.user_name.clone()))
         .collect();
 
+    if let Some(problem) = target.check_secret(ctx.env) {
+        return Err(crate::diag::Diagnostics(vec![problem]).into());
+    }
     let session = connect(&ctx.dir, &target, ctx.env).await?;
     ctx.term
         .progress(&format!("Reading users from {}...", session.describe));

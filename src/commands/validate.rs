@@ -1,49 +1,171 @@
-//! `scimops validate`: the files alone, no network.
+//! `scimops validate`: the files alone, no network. Every problem at once, as text for
+//! people, as GitHub Actions annotations (shown on the pull request's lines), or as JSON.
+
+use std::io::Write;
+use std::path::Path;
+
+use serde_json::json;
 
 use super::Context;
-use crate::config::{Endpoint, Repository};
-use crate::diag::{Diagnostic, Diagnostics};
+use crate::cli::{ValidateArgs, ValidateFormat};
+use crate::config::Repository;
+use crate::diag::{Diagnostic, Diagnostics, Severity};
 use crate::exit::ExitStatus;
 use crate::{desired, dialect};
 
-pub fn run(ctx: &Context<'_>) -> anyhow::Result<ExitStatus> {
-    let repo = Repository::load(&ctx.dir)?;
-    let target = repo.target(ctx.target.as_deref())?;
+/// Everything `validate` finds, and a summary of what it read.
+fn findings(ctx: &Context<'_>) -> (Vec<Diagnostic>, Option<String>) {
+    let repo = match Repository::load(&ctx.dir) {
+        Ok(repo) => repo,
+        Err(Diagnostics(list)) => return (list, None),
+    };
+    let target = match repo.target(ctx.target.as_deref()) {
+        Ok(target) => target,
+        Err(Diagnostics(mut list)) => {
+            list.extend(repo.problems);
+            return (list, None);
+        }
+    };
     let dialect = dialect::for_target(&target.dialect, dialect::Capabilities::default());
-    let domain = repo.default_domain();
-    let mut warnings = Vec::new();
-    let mut problems = Vec::new();
-    match desired::resolve(
+    let mut found = match desired::resolve(
         &repo.users,
         repo.problems.clone(),
-        domain,
+        repo.default_domain(),
         &dialect.offline_schema(),
         dialect.as_ref(),
     ) {
-        Ok(resolved) => warnings.extend(resolved.warnings),
-        Err(Diagnostics(list)) => problems.extend(list),
-    }
-    if let Endpoint::Remote { auth, .. } = &target.endpoint
-        && let Some(secret) = auth.secret()
-        && let Err(message) = secret.resolve(ctx.env)
-    {
-        problems.push(
-            Diagnostic::error(None, format!("target `{}`: {message}", target.name))
-                .hint("set it before running `plan` or `apply`; its value is never printed"),
-        );
-    }
-    if !problems.is_empty() {
-        problems.extend(warnings);
-        return Err(Diagnostics::sorted(problems).into());
-    }
-    ctx.term.diagnostics(&warnings);
+        Ok(resolved) => resolved.warnings,
+        Err(Diagnostics(list)) => list,
+    };
+    found.extend(target.check_secret(ctx.env));
     let files: std::collections::BTreeSet<_> = repo.users.iter().map(|u| &u.origin.file).collect();
-    ctx.term.progress(&format!(
-        "The files are valid: {} in {} for target `{}` ({}).",
+    let summary = format!(
+        "{} in {} for target `{}` ({})",
         crate::render::count(repo.users.len(), "user"),
         crate::render::count(files.len(), "file"),
         target.name,
         dialect.name()
-    ));
-    Ok(ExitStatus::Success)
+    );
+    (Diagnostics::sorted(found).0, Some(summary))
+}
+
+/// GitHub's workflow-command escaping (data, and property values).
+fn escape(text: &str, property: bool) -> String {
+    let text = text
+        .replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A");
+    if property {
+        text.replace(':', "%3A").replace(',', "%2C")
+    } else {
+        text
+    }
+}
+
+/// `::error file=...,line=...,col=...::message`, the path as seen from where scimops runs.
+fn annotation(dir: &Path, d: &Diagnostic) -> String {
+    let level = match d.severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+    };
+    let mut message = d.message.clone();
+    if let Some(hint) = &d.hint {
+        message.push_str(&format!("\nhint: {hint}"));
+    }
+    let place = match &d.origin {
+        Some(o) => {
+            let file = if dir == Path::new(".") {
+                o.file.clone()
+            } else {
+                dir.join(&o.file)
+            };
+            let mut place = format!(" file={}", escape(&file.to_string_lossy(), true));
+            if o.line > 0 {
+                place.push_str(&format!(",line={},col={}", o.line, o.column));
+            }
+            place
+        }
+        None => String::new(),
+    };
+    format!(
+        "::{level}{place},title=scimops::{}",
+        escape(&message, false)
+    )
+}
+
+pub fn run(ctx: &Context<'_>, args: &ValidateArgs) -> anyhow::Result<ExitStatus> {
+    let (found, summary) = findings(ctx);
+    let errors = found.iter().filter(|d| d.is_error()).count();
+    match args.format {
+        ValidateFormat::Human => {
+            if errors > 0 {
+                return Err(Diagnostics(found).into());
+            }
+            ctx.term.diagnostics(&found);
+            if let Some(summary) = summary {
+                ctx.term
+                    .progress(&format!("The files are valid: {summary}."));
+            }
+        }
+        ValidateFormat::Github => {
+            let mut out = ctx.term.out();
+            for d in &found {
+                writeln!(out, "{}", annotation(&ctx.dir, d))?;
+            }
+        }
+        ValidateFormat::Json => {
+            let problems: Vec<_> = found
+                .iter()
+                .map(|d| {
+                    json!({
+                        "severity": if d.is_error() { "error" } else { "warning" },
+                        "file": d.origin.as_ref().map(|o| o.file.to_string_lossy().replace('\\', "/")),
+                        "line": d.origin.as_ref().map(|o| o.line).filter(|l| *l > 0),
+                        "column": d.origin.as_ref().map(|o| o.column).filter(|c| *c > 0),
+                        "message": d.message,
+                        "hint": d.hint,
+                    })
+                })
+                .collect();
+            let report = json!({
+                "errors": errors,
+                "warnings": found.len() - errors,
+                "problems": problems,
+            });
+            writeln!(ctx.term.out(), "{}", serde_json::to_string_pretty(&report)?)?;
+        }
+    }
+    Ok(if errors > 0 {
+        ExitStatus::Failure
+    } else {
+        ExitStatus::Success
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Origin;
+
+    #[test]
+    fn annotations_escape_what_github_needs() {
+        let d = Diagnostic::error(
+            Origin {
+                file: "users/a,b.yaml".into(),
+                line: 3,
+                column: 5,
+            },
+            "unknown key `emial`: 100%",
+        )
+        .hint("did you mean `email`?");
+        assert_eq!(
+            annotation(Path::new("repo"), &d),
+            "::error file=repo/users/a%2Cb.yaml,line=3,col=5,title=scimops::unknown key `emial`: 100%25%0Ahint: did you mean `email`?"
+        );
+        let d = Diagnostic::warning(None, "a\nb");
+        assert_eq!(
+            annotation(Path::new("."), &d),
+            "::warning,title=scimops::a%0Ab"
+        );
+    }
 }

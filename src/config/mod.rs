@@ -86,7 +86,7 @@ pub struct DialectConfig {
 #[derive(Clone, Debug)]
 pub enum Endpoint {
     /// A real server.
-    Remote { url: Url, auth: AuthConfig },
+    Remote { url: Url, auth: Box<AuthConfig> },
     /// A sandbox to start in-process (paths are absolute).
     Sandbox { config: PathBuf, state: PathBuf },
 }
@@ -101,6 +101,25 @@ pub enum AuthConfig {
     },
     Bearer(SecretRef),
     None,
+}
+
+impl TargetConfig {
+    /// A problem with the target's secret in this environment (unset, empty), located
+    /// where the settings reference it. Never shows the value.
+    pub fn check_secret(&self, env: &dyn Fn(&str) -> Option<String>) -> Option<Diagnostic> {
+        let Endpoint::Remote { auth, .. } = &self.endpoint else {
+            return None;
+        };
+        let secret = auth.secret()?;
+        let message = secret.resolve(env).err()?;
+        Some(
+            Diagnostic::error(
+                secret.origin.clone(),
+                format!("target `{}`: {message}", self.name),
+            )
+            .hint("set it before running `plan` or `apply`; its value is never printed"),
+        )
+    }
 }
 
 impl AuthConfig {
@@ -447,7 +466,7 @@ fn declared_users(
                 }
             }
             if let Some(active) = field(item, "active")
-                && matches!(active.value, NodeValue::Bool(_) | NodeValue::Null)
+                && matches!(active.value, NodeValue::Bool(_))
             {
                 attrs.insert(Attr::Active, scalar(active).expect("a scalar"));
             }
@@ -504,14 +523,18 @@ fn check_target(
                 problems.extend(d);
             });
             match (base, auth) {
-                (Ok(url), Ok(auth)) => Endpoint::Remote { url, auth },
+                (Ok(url), Ok(auth)) => Endpoint::Remote {
+                    url,
+                    auth: Box::new(auth),
+                },
                 _ => return Err(problems),
             }
         }
-        (_, _, Some(_)) => {
+        (url, _, Some(_)) => {
+            let at = url.as_ref().map_or_else(whole, |u| yaml::origin(file, u));
             return Err(vec![
                 Diagnostic::error(
-                    whole(),
+                    at,
                     format!("target `{name}` has both `sandbox` and `url`/`auth`"),
                 )
                 .hint("a target is either an embedded sandbox or a server reached by `url` with `auth`"),
@@ -523,22 +546,24 @@ fn check_target(
                     .hint("set `url` to the server's SCIM base URL, e.g. `https://my-company.bizagi.com/scim/v2`"),
             ]);
         }
-        (Some(_), None, None) => {
+        (Some(url), None, None) => {
             return Err(vec![
-                Diagnostic::error(whole(), format!("target `{name}` has no `auth`")).hint(
-                    "add `auth: {clientCredentials: {clientId: ..., clientSecret: ${ENV_VAR}}}`",
-                ),
+                Diagnostic::error(
+                    yaml::origin(file, url),
+                    format!("target `{name}` has no `auth`"),
+                )
+                .hint("add `auth: {clientCredentials: {clientId: ..., clientSecret: ${ENV_VAR}}}`"),
             ]);
         }
     };
-    let page_size = match target.page_size {
-        Some(0) => {
+    let page_size = match &target.page_size {
+        Some(n) if n.value == 0 => {
             return Err(vec![Diagnostic::error(
-                whole(),
+                yaml::origin(file, n),
                 format!("target `{name}` has `pageSize: 0`; use at least 1"),
             )]);
         }
-        Some(n) => n as usize,
+        Some(n) => n.value as usize,
         None => crate::observe::PAGE_SIZE,
     };
     Ok(TargetConfig {
@@ -598,13 +623,14 @@ fn checked_auth(
         Auth::ClientCredentials(cc) => cc,
         Auth::Bearer(bearer) => {
             return SecretRef::parse(&bearer.token.value)
-                .map(AuthConfig::Bearer)
+                .map(|r| AuthConfig::Bearer(r.at(yaml::origin(file, &bearer.token))))
                 .map_err(|m| vec![Diagnostic::error(yaml::origin(file, &bearer.token), m)]);
         }
         Auth::None => return Ok(AuthConfig::None),
     };
     let mut problems = Vec::new();
     let secret = SecretRef::parse(&cc.client_secret.value)
+        .map(|r| r.at(yaml::origin(file, &cc.client_secret)))
         .map_err(|m| problems.push(Diagnostic::error(yaml::origin(file, &cc.client_secret), m)));
     let token_url = match (&cc.token_url, base) {
         (Some(url), _) => checked_url(&url.value)

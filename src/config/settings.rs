@@ -67,7 +67,8 @@ pub struct Target {
     pub user_keys: UserKeys,
     /// How many users to ask for per listing call (the server may answer fewer).
     /// Default: 500, Bizagi's largest page.
-    pub page_size: Option<u32>,
+    #[schemars(with = "Option<u32>")]
+    pub page_size: Option<Located<u32>>,
     /// Instead of `url` and `auth`: run a local Bizagi-compatible sandbox in-process, on
     /// loopback, for trying scimops without a Bizagi project.
     pub sandbox: Option<EmbeddedSandbox>,

@@ -33,7 +33,7 @@ pub fn parse<T: DeserializeOwned + Default>(file: &Path, text: &str) -> Result<T
     if is_blank(text) {
         return Ok(T::default());
     }
-    serde_saphyr::from_str_with_options(text, options()).map_err(|err| located(file, &err))
+    serde_saphyr::from_str_with_options(text, options()).map_err(|err| located(file, text, &err))
 }
 
 /// Parses `text` into a tree that keeps every place, for the schema check. An empty
@@ -45,10 +45,23 @@ pub fn parse_node(file: &Path, text: &str) -> Result<super::node::Node, Diagnost
             value: super::node::NodeValue::Map(Vec::new()),
         });
     }
-    serde_saphyr::from_str_with_options(text, options()).map_err(|err| located(file, &err))
+    serde_saphyr::from_str_with_options(text, options()).map_err(|err| located(file, text, &err))
 }
 
-fn located(file: &Path, err: &serde_saphyr::Error) -> Diagnostic {
+fn located(file: &Path, text: &str, err: &serde_saphyr::Error) -> Diagnostic {
+    // YAML indents with spaces only, but a parser reports a tab where the value it was
+    // reading began: point at the tab itself.
+    if let Some((line, column)) = indenting_tab(text) {
+        return Diagnostic::error(
+            Some(Origin {
+                file: file.to_path_buf(),
+                line,
+                column,
+            }),
+            "a tab indents this line; YAML indents with spaces only",
+        )
+        .hint("replace the tab with spaces");
+    }
     let origin = err
         .location()
         .filter(|l| l.line() > 0)
@@ -56,7 +69,31 @@ fn located(file: &Path, err: &serde_saphyr::Error) -> Diagnostic {
     let message = serde_saphyr::UserMessageFormatter
         .format_message(err.without_snippet())
         .into_owned();
-    Diagnostic::error(origin.or_else(|| Some(whole_file(file))), message)
+    let d = Diagnostic::error(origin.or_else(|| Some(whole_file(file))), "");
+    match message.strip_prefix("YAML document too large or too complex: limits breached: ") {
+        Some(breach) if breach.starts_with("Depth") => Diagnostic {
+            message: "the document nests deeper than 64 levels".into(),
+            ..d
+        }
+        .hint("user files are shallow: look for brackets that do not close"),
+        Some(_) => Diagnostic {
+            message: "the document is too large, or its aliases expand too far".into(),
+            ..d
+        }
+        .hint(
+            "scimops refuses documents that would expand beyond its limits; write the values out",
+        ),
+        None => Diagnostic { message, ..d },
+    }
+}
+
+/// The first line indented with a tab: its line and the tab's column.
+fn indenting_tab(text: &str) -> Option<(u64, u64)> {
+    text.lines().enumerate().find_map(|(i, line)| {
+        let indent = &line[..line.len() - line.trim_start_matches([' ', '\t']).len()];
+        let tab = indent.find('\t')?;
+        Some((i as u64 + 1, tab as u64 + 1))
+    })
 }
 
 /// Only comments and white space.

@@ -171,7 +171,7 @@ fn a_missing_secret_is_named_and_nothing_is_sent() {
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert!(
         stderr.contains(&format!(
-            "reading the secret of target `test`: environment variable `{SECRET_VAR}` is not set"
+            "scimops.yaml:7:23: error: target `test`: environment variable `{SECRET_VAR}` is not set"
         )),
         "{stderr}"
     );

@@ -4,6 +4,7 @@
 
 mod cli;
 mod client;
+mod corpus;
 mod docs;
 mod end_to_end;
 mod example;

@@ -1,0 +1,163 @@
+//! The bad-input corpus (`tests/corpus/<case>/`): broken repositories, each refused by
+//! `scimops plan` with exit code 1 and a clear message (snapshot-tested), without a
+//! single request reaching the server, and without hanging.
+//!
+//! A case folder holds the repository's files and `CASE` (what is broken). Without a
+//! `scimops.yaml` (and without `NO_SETTINGS`), the case gets one that points at the
+//! test's sandbox; `{url}` in a case's own settings is replaced by the sandbox's URL.
+//! `GENERATE` names content made here rather than kept in Git (`huge`: a 33 MiB file).
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::support::{PROPERTIES, SECRET, SECRET_VAR, TestSandbox, repo_root};
+
+const SETTINGS: &str = "targets:
+  test:
+    url: {url}
+    auth:
+      clientCredentials:
+        clientId: scimops
+        clientSecret: ${SCIMOPS_TEST_SECRET}
+defaults:
+  domain: acme
+  properties:
+    enabledForAssignation: true
+";
+
+/// No input may make scimops run longer than this.
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+fn prepare(case: &Path, into: &Path, url: &str) {
+    let mut has_settings = false;
+    for entry in walk(case) {
+        let rel = entry.strip_prefix(case).unwrap();
+        let name = rel.to_string_lossy();
+        if ["CASE", "NO_SETTINGS", "GENERATE"].contains(&name.as_ref()) {
+            has_settings |= name == "NO_SETTINGS";
+            continue;
+        }
+        let target = into.join(rel);
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        let bytes = std::fs::read(&entry).unwrap();
+        if name == "scimops.yaml" {
+            has_settings = true;
+            let text = String::from_utf8(bytes).unwrap().replace("{url}", url);
+            std::fs::write(&target, text).unwrap();
+        } else {
+            std::fs::write(&target, bytes).unwrap();
+        }
+    }
+    if !has_settings {
+        std::fs::write(into.join("scimops.yaml"), SETTINGS.replace("{url}", url)).unwrap();
+    }
+    if std::fs::read_to_string(case.join("GENERATE")).is_ok_and(|g| g.trim() == "huge") {
+        let user = "  - userName: someone\n    name: {givenName: Some, familyName: One}\n";
+        let text = format!("users:\n{}", user.repeat(33 * 1024 * 1024 / user.len() + 1));
+        std::fs::write(into.join("users/huge.yaml"), text).unwrap();
+    }
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Runs `scimops plan` in `dir`; `None` if it did not finish in time.
+fn plan(dir: &Path) -> Option<(i32, String)> {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_scimops"))
+        .arg("-C")
+        .arg(dir)
+        .arg("plan")
+        .env(SECRET_VAR, SECRET)
+        .env_remove("CORPUS_UNSET_SECRET")
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut stderr = String::new();
+            std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+            return Some((status.code().unwrap_or(-1), stderr));
+        }
+        if started.elapsed() > TIMEOUT {
+            let _ = child.kill();
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn every_broken_repository_is_refused_clearly_and_sends_nothing() {
+    let sandbox = TestSandbox::start(&format!("defaultDomain: acme\n{PROPERTIES}"));
+    let url = sandbox.running.scim_url();
+    let corpus = repo_root().join("tests/corpus");
+    let mut cases: Vec<_> = std::fs::read_dir(&corpus)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    cases.sort();
+    assert!(cases.len() >= 40, "the corpus has {} cases", cases.len());
+
+    let mut failed = Vec::new();
+    for case in &cases {
+        let name = case.file_name().unwrap().to_string_lossy().to_string();
+        let dir = tempfile::tempdir().unwrap();
+        prepare(case, dir.path(), &url);
+        sandbox.clear();
+        let Some((code, stderr)) = plan(dir.path()) else {
+            failed.push(format!("{name}: still running after {TIMEOUT:?}"));
+            continue;
+        };
+        let requests = sandbox.requests().requests;
+        if code != 1 {
+            failed.push(format!("{name}: exit code {code}, not 1:\n{stderr}"));
+        }
+        if !requests.is_empty() {
+            failed.push(format!(
+                "{name}: {} requests reached the server: {requests:?}",
+                requests.len()
+            ));
+        }
+        if !stderr.contains("error:") || stderr.contains("panicked") {
+            failed.push(format!("{name}: no clear error:\n{stderr}"));
+        }
+        let snapshot = std::panic::catch_unwind(|| {
+            insta::with_settings!({
+                snapshot_path => "snapshots/corpus",
+                prepend_module_to_snapshot => false,
+                description => std::fs::read_to_string(case.join("CASE")).unwrap_or_default(),
+                filters => vec![(r"127\.0\.0\.1:\d+", "127.0.0.1:[port]"), (r"/tmp/\.tmp\w+", "[repo]")],
+            }, {
+                insta::assert_snapshot!(name.clone(), stderr);
+            });
+        });
+        if snapshot.is_err() {
+            failed.push(format!(
+                "{name}: the message changed (see the .snap.new file)"
+            ));
+        }
+    }
+    assert!(
+        failed.is_empty(),
+        "{} of {} cases failed:\n{}",
+        failed.len(),
+        cases.len(),
+        failed.join("\n")
+    );
+}
