@@ -68,6 +68,10 @@ pub struct SandboxConfig {
     /// Default: true.
     #[serde(default = "yes")]
     pub filter: bool,
+    /// Requests to answer with a failure instead of serving them (tests of how errors
+    /// are shown): the first failure whose method and path prefix match applies.
+    #[serde(default)]
+    pub failures: Vec<Failure>,
     /// Users the state starts with, as SCIM User resources (the body of a POST).
     #[serde(default)]
     #[schemars(with = "Vec<serde_json::Map<String, serde_json::Value>>")]
@@ -91,6 +95,7 @@ impl Default for SandboxConfig {
             resource_types: ResourceTypesPath::default(),
             user_keys: UserKeys::default(),
             filter: true,
+            failures: Vec::new(),
             seed: Vec::new(),
         }
     }
@@ -106,6 +111,23 @@ fn default_page() -> u64 {
 
 fn max_page() -> u64 {
     500
+}
+
+/// A request answered with a failure.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Failure {
+    /// `GET`, `POST`, `PATCH`, `PUT` or `DELETE`.
+    pub method: String,
+    /// The start of the path under `/scim/v2` (`/Users`). Default: any.
+    #[serde(default)]
+    pub path: String,
+    pub status: u16,
+    /// The answer's body, as is. Default: none.
+    #[serde(default)]
+    pub body: String,
+    /// Default: `text/html` when the body starts with `<`, else `application/scim+json`.
+    pub content_type: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]

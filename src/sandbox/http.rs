@@ -16,7 +16,7 @@ use base64::Engine;
 use serde::Serialize;
 use serde_json::{Value as Json, json};
 
-use super::config::{Paging, ResourceTypesPath, UserKeys};
+use super::config::{Failure, Paging, ResourceTypesPath, UserKeys};
 use super::random;
 use super::store::{SortKey, Store, StoreError};
 use super::user::{
@@ -40,6 +40,7 @@ pub struct AppState {
     pub store: Store,
     pub rules: Rules,
     pub listing: Listing,
+    pub failures: Vec<Failure>,
     pub clients: Vec<(String, Secret)>,
     /// `None`: tokens never expire.
     pub token_lifetime: Option<Duration>,
@@ -61,6 +62,7 @@ impl AppState {
             store,
             rules,
             listing,
+            failures: Vec::new(),
             clients,
             token_lifetime,
             tokens: Mutex::default(),
@@ -197,9 +199,33 @@ async fn track(State(state): State<Arc<AppState>>, req: Request, next: Next) -> 
         None
     };
     let started = Instant::now();
-    let response = next
-        .run(Request::from_parts(parts, axum::body::Body::from(bytes)))
-        .await;
+    let scim_path = path.strip_prefix("/scim/v2").unwrap_or(&path);
+    let failure = state.failures.iter().find(|f| {
+        f.method.eq_ignore_ascii_case(parts.method.as_str()) && scim_path.starts_with(&f.path)
+    });
+    let response = match failure {
+        Some(f) => {
+            let kind = f.content_type.clone().unwrap_or_else(|| {
+                if f.body.trim_start().starts_with('<') {
+                    "text/html"
+                } else {
+                    SCIM_JSON
+                }
+                .to_string()
+            });
+            let status =
+                StatusCode::from_u16(f.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let mut response = (status, f.body.clone()).into_response();
+            if let Ok(kind) = HeaderValue::from_str(&kind) {
+                response.headers_mut().insert(header::CONTENT_TYPE, kind);
+            }
+            response
+        }
+        None => {
+            next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
+                .await
+        }
+    };
     let status = response.status().as_u16();
     tracing::info!(
         target: "scimops::sandbox",

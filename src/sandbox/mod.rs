@@ -199,7 +199,9 @@ pub async fn start(options: Options, listen: SocketAddr) -> anyhow::Result<Runni
         user_keys: config.user_keys,
         resource_types: config.resource_types,
     };
-    let app = Arc::new(AppState::new(store, rules, listing, clients, lifetime));
+    let mut app = AppState::new(store, rules, listing, clients, lifetime);
+    app.failures = config.failures.clone();
+    let app = Arc::new(app);
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;

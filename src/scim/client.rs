@@ -129,9 +129,35 @@ fn chain(err: &dyn std::error::Error) -> String {
     message
 }
 
+/// What a body that is not a SCIM error says, in one line: an HTML page (a gateway, a
+/// login page) by its text, anything else by its start.
 fn excerpt(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(body);
     let text = text.trim();
+    if text.is_empty() {
+        return "(no body)".to_string();
+    }
+    if text.starts_with('<') {
+        let mut words = String::new();
+        let mut in_tag = false;
+        for c in text.chars() {
+            match c {
+                '<' => {
+                    in_tag = true;
+                    words.push(' ');
+                }
+                '>' => in_tag = false,
+                c if !in_tag => words.push(c),
+                _ => {}
+            }
+        }
+        let words: Vec<&str> = words.split_whitespace().collect();
+        let mut summary = words.join(" ");
+        if summary.chars().count() > 200 {
+            summary = summary.chars().take(200).collect::<String>() + "…";
+        }
+        return format!("an HTML page, not a SCIM answer: {summary:?}");
+    }
     let mut cut: String = text.chars().take(300).collect();
     if cut.len() < text.len() {
         cut.push('…');

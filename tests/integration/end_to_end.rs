@@ -267,3 +267,54 @@ fn reading_many_users_costs_one_call_per_page_of_500() {
     );
     assert_eq!(log.count("GET"), 6, "3 discovery calls and 3 pages");
 }
+
+#[test]
+fn server_errors_that_are_not_scim_errors_are_explained() {
+    let sandbox = TestSandbox::start(&format!(
+        "defaultDomain: acme
+{PROPERTIES}
+failures:
+  - {{method: POST, path: /Users, status: 502, body: '<html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1><p>The upstream server is unavailable.</p></body></html>'}}
+  - {{method: PATCH, status: 500}}
+  - {{method: DELETE, status: 503, body: '{{\"message\": \"down for maintenance\"}}', contentType: application/json}}
+seed:
+  - userName: change@acme
+    name: {{givenName: Chan}}
+    {EXT}: {{enabledForAssignation: true}}
+  - userName: leave@acme
+    name: {{givenName: Lea}}
+    {EXT}: {{enabledForAssignation: true}}
+"
+    ));
+    let repo = Repo::for_sandbox(
+        &sandbox,
+        "users:
+  - userName: new
+    name: {givenName: New}
+  - userName: change
+    name: {givenName: Chang}
+  - userName: leave
+    active: false
+",
+    );
+    let apply = repo.run(&["apply", "--auto-approve", "--parallelism", "1"]);
+    assert_eq!(apply.code, 1, "{apply:?}");
+    let results = apply.stdout.split("Apply will send").nth(1).unwrap();
+    insta::with_settings!({filters => vec![(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "[guid]")]}, {
+        insta::assert_snapshot!(results);
+    });
+}
+
+#[test]
+fn a_server_error_while_reading_names_the_call() {
+    let sandbox = TestSandbox::start(
+        "failures:\n  - {method: GET, path: /Users, status: 502, body: '<html><body><h1>502 Bad Gateway</h1></body></html>'}\n",
+    );
+    let repo = Repo::for_sandbox(&sandbox, "users: []\n");
+    let plan = repo.run(&["plan"]);
+    assert_eq!(plan.code, 1);
+    insta::with_settings!({filters => vec![(r"127\.0\.0\.1:\d+", "127.0.0.1:[port]")]}, {
+        insta::assert_snapshot!(plan.stderr);
+    });
+    assert_eq!(sandbox.requests().writes(), 0);
+}

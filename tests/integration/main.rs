@@ -9,6 +9,7 @@ mod docs;
 mod end_to_end;
 mod example;
 mod external;
+mod fuzz;
 mod process;
 mod properties;
 mod sandbox;
