@@ -39,6 +39,8 @@ pub fn resolve(
         }
         let user_name = dialect.qualify(&d.user_name, default_domain);
         let key = dialect.key(&user_name);
+        // A duplicate is reported, and its values are still checked (and then dropped).
+        let duplicate = seen.get(&key).is_some();
         if let Some(first) = seen.get(&key) {
             problems.push(
                 Diagnostic::error(
@@ -47,9 +49,9 @@ pub fn resolve(
                 )
                 .hint("userNames are compared without regard to case; keep one entry"),
             );
-            continue;
+        } else {
+            seen.insert(key.clone(), &d.origin);
         }
-        seen.insert(key.clone(), &d.origin);
 
         let mut attrs = BTreeMap::new();
         let mut origins = BTreeMap::new();
@@ -101,7 +103,9 @@ pub fn resolve(
             origins,
         };
         dialect.check_user(&user, &mut problems);
-        users.push(user);
+        if !duplicate {
+            users.push(user);
+        }
     }
     let warnings = diag::check(problems)?;
     Ok(Resolved { users, warnings })
