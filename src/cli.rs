@@ -90,6 +90,31 @@ pub struct PlanArgs {
     /// Mask e-mail addresses and phone numbers (human and Markdown output).
     #[arg(long)]
     pub mask_pii: bool,
+
+    #[command(flatten)]
+    pub guards: GuardArgs,
+}
+
+/// Overrides of the safety policy, for one run.
+#[derive(Debug, Args)]
+pub struct GuardArgs {
+    /// Allow exactly N deactivations (and deletions) beyond the policy's budget: the
+    /// number the refusal gave, so a different plan is still refused.
+    #[arg(long, value_name = "N")]
+    pub allow_deactivations: Option<usize>,
+
+    /// Allow DELETE that removes users (policy `unmanaged: delete`, RFC servers).
+    #[arg(long)]
+    pub allow_delete: bool,
+}
+
+impl GuardArgs {
+    pub fn overrides(&self) -> crate::policy::Overrides {
+        crate::policy::Overrides {
+            deactivations: self.allow_deactivations,
+            delete: self.allow_delete,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -118,6 +143,9 @@ pub struct ApplyArgs {
     /// each user (`applied`).
     #[arg(long, value_enum, default_value_t = ApplyFormat::Human)]
     pub format: ApplyFormat,
+
+    #[command(flatten)]
+    pub guards: GuardArgs,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

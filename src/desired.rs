@@ -40,7 +40,7 @@ pub fn resolve(
         let user_name = dialect.qualify(&d.user_name, default_domain);
         let key = dialect.key(&user_name);
         // A duplicate is reported, and its values are still checked (and then dropped).
-        let duplicate = seen.get(&key).is_some();
+        let duplicate = seen.contains_key(&key);
         if let Some(first) = seen.get(&key) {
             problems.push(
                 Diagnostic::error(

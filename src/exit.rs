@@ -12,6 +12,8 @@ pub enum ExitStatus {
     Changes,
     /// `apply FILE`: the saved plan is stale (the files or the server changed since).
     Stale,
+    /// Refused by a safety guard (deactivation budget, deleting without `--allow-delete`).
+    Refused,
 }
 
 impl ExitStatus {
@@ -21,6 +23,7 @@ impl ExitStatus {
             ExitStatus::Failure => 1,
             ExitStatus::Changes => 2,
             ExitStatus::Stale => 3,
+            ExitStatus::Refused => 4,
         }
     }
 }

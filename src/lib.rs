@@ -15,6 +15,7 @@ pub mod exit;
 pub mod model;
 pub mod observe;
 pub mod plan;
+pub mod policy;
 pub mod render;
 pub mod sandbox;
 pub mod schema;

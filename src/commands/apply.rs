@@ -6,10 +6,11 @@ use std::path::Path;
 use anyhow::Context as _;
 
 use super::Context;
-use super::plan::{Planned, in_repository, make, target_ref, to_json};
+use super::plan::{Planned, in_repository, make, refused, target_ref, to_json};
 use crate::apply::{self, Approval, Report, Work};
 use crate::cli::{ApplyArgs, ApplyFormat};
 use crate::config::Repository;
+use crate::policy::Counts;
 use std::sync::Arc;
 
 use crate::dialect::{self, Capabilities, Dialect};
@@ -34,7 +35,8 @@ pub async fn run(ctx: &Context<'_>, args: &ApplyArgs) -> anyhow::Result<ExitStat
         plan,
         mut document,
         dialect,
-    } = make(ctx).await?;
+        policy,
+    } = make(ctx, args.guards.overrides()).await?;
     if !json {
         human::plan(
             &mut term.out(),
@@ -42,6 +44,9 @@ pub async fn run(ctx: &Context<'_>, args: &ApplyArgs) -> anyhow::Result<ExitStat
             &term.out_styles,
             human::Options::default(),
         )?;
+    }
+    if let Some(status) = refused(ctx, Counts::of(&plan), &policy, args.guards.overrides()) {
+        return Ok(status);
     }
     if plan.is_empty() {
         if json {
@@ -196,6 +201,14 @@ async fn apply_saved(
     }
     if !stale.is_empty() {
         return Ok(refuse_stale(ctx, &stale));
+    }
+    let counts = Counts {
+        deactivations: document.summary.deactivate,
+        deletions: document.summary.delete,
+        managed: document.summary.managed,
+    };
+    if let Some(status) = refused(ctx, counts, &repo.policy(), args.guards.overrides()) {
+        return Ok(status);
     }
 
     let session = connect(&ctx.dir, &target, ctx.env).await?;

@@ -15,6 +15,7 @@ use crate::exit::ExitStatus;
 use crate::observe::observe;
 use crate::plan::Plan;
 use crate::plan::document::{Files, PlanDocument, TargetRef};
+use crate::policy::{Counts, Overrides, Policy, refusals};
 use crate::render::{human, markdown};
 use crate::session::{Session, connect};
 use crate::{desired, plan};
@@ -25,6 +26,22 @@ pub struct Planned {
     pub plan: Plan,
     pub document: PlanDocument,
     pub dialect: Arc<dyn Dialect>,
+    pub policy: Policy,
+}
+
+/// Prints why the policy refuses the plan, if it does (exit code 4).
+pub fn refused(
+    ctx: &Context<'_>,
+    counts: Counts,
+    policy: &Policy,
+    overrides: Overrides,
+) -> Option<ExitStatus> {
+    let reasons = refusals(counts, policy, overrides);
+    for reason in &reasons {
+        ctx.term
+            .error(&format!("refused by the safety policy: {reason}"));
+    }
+    (!reasons.is_empty()).then_some(ExitStatus::Refused)
 }
 
 /// How a saved plan names its target: name, dialect, and where it is.
@@ -54,7 +71,7 @@ pub fn in_repository(ctx: &Context<'_>, path: &Path) -> PathBuf {
 }
 
 /// Reads the files and the server, and plans. Shared by `plan` and `apply`.
-pub async fn make(ctx: &Context<'_>) -> anyhow::Result<Planned> {
+pub async fn make(ctx: &Context<'_>, overrides: Overrides) -> anyhow::Result<Planned> {
     let repo = Repository::load(&ctx.dir)?;
     let target = repo.target(ctx.target.as_deref())?;
     let offline = dialect::for_target(&target.dialect, Capabilities::default());
@@ -90,25 +107,30 @@ pub async fn make(ctx: &Context<'_>) -> anyhow::Result<Planned> {
         &observed.schema,
         dialect.as_ref(),
     )?;
+    let policy = repo.policy();
     let (plan, warnings) = plan::plan(
         &resolved.users,
         &observed.users,
         observed.total,
         dialect.as_ref(),
+        &policy,
     )?;
     ctx.term.diagnostics(&resolved.warnings);
     ctx.term.diagnostics(&warnings);
-    let document = PlanDocument::new(
+    let mut document = PlanDocument::new(
         &plan,
         target_ref(&ctx.dir, &target),
         observed.capabilities.into(),
         Files::new(repo.files.clone()),
     );
+    document.refusals = refusals(Counts::of(&plan), &policy, overrides);
+    document.seal();
     Ok(Planned {
         session,
         plan,
         document,
         dialect,
+        policy,
     })
 }
 
@@ -137,7 +159,12 @@ pub fn to_json(document: &PlanDocument) -> String {
 }
 
 pub async fn run(ctx: &Context<'_>, args: &PlanArgs) -> anyhow::Result<ExitStatus> {
-    let Planned { plan, document, .. } = make(ctx).await?;
+    let Planned {
+        plan,
+        document,
+        policy,
+        ..
+    } = make(ctx, args.guards.overrides()).await?;
     if let Some(out) = &args.out {
         let path = in_repository(ctx, out);
         std::fs::write(&path, to_json(&document))
@@ -171,6 +198,10 @@ pub async fn run(ctx: &Context<'_>, args: &PlanArgs) -> anyhow::Result<ExitStatu
             };
             w.write_all(markdown::render(&document, options).as_bytes())?;
         }
+    }
+    drop(w);
+    if let Some(status) = refused(ctx, Counts::of(&plan), &policy, args.guards.overrides()) {
+        return Ok(status);
     }
     Ok(if args.detailed_exitcode && !plan.is_empty() {
         ExitStatus::Changes

@@ -217,6 +217,29 @@ impl Repository {
         })
     }
 
+    /// The safety policy the settings describe (defaults where they are silent).
+    pub fn policy(&self) -> crate::policy::Policy {
+        let p = &self.settings.policy;
+        let mut policy = crate::policy::Policy::default();
+        if let Some(unmanaged) = &p.unmanaged {
+            policy.unmanaged = unmanaged.value;
+            policy.origin = yaml::origin(Path::new(SETTINGS_FILE), unmanaged);
+        }
+        if let Some(patterns) = &p.protected {
+            policy.protected = patterns
+                .iter()
+                .map(|p| crate::policy::Pattern::new(p))
+                .collect();
+        }
+        if let Some(n) = p.max_deactivations {
+            policy.max_deactivations = n as usize;
+        }
+        if let Some(percent) = p.max_deactivation_percent {
+            policy.max_deactivation_percent = percent;
+        }
+        policy
+    }
+
     /// The domain added to userNames written without one.
     pub fn default_domain(&self) -> Option<&str> {
         self.settings

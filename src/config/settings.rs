@@ -26,6 +26,29 @@ pub struct Settings {
     /// Values every user gets unless the user's own entry says otherwise.
     #[serde(default)]
     pub defaults: Defaults,
+    /// What scimops may do beyond what the files declare, and the guards that stop a
+    /// plan before it locks people out.
+    #[serde(default)]
+    pub policy: PolicySettings,
+}
+
+/// The safety policy.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PolicySettings {
+    /// Users on the server that no file declares: `ignore` (the default), `deactivate`,
+    /// or `delete` (servers where DELETE removes a user; apply needs `--allow-delete`).
+    #[schemars(with = "Option<crate::policy::Unmanaged>")]
+    pub unmanaged: Option<Located<crate::policy::Unmanaged>>,
+    /// userName patterns (`*`, `?`; without regard to case) of users scimops never
+    /// changes, whatever the files or the policy say. Default: `[admon, admon@*]`,
+    /// Bizagi's administrator (the account scimops' OAuth application runs as).
+    pub protected: Option<Vec<String>>,
+    /// At most this many deactivations (and deletions) per run. Default: 100.
+    pub max_deactivations: Option<u32>,
+    /// At most this percentage of the managed users per run, once there are 20 or more.
+    /// Default: 25.
+    pub max_deactivation_percent: Option<f64>,
 }
 
 /// Defaults applied to every declared user.

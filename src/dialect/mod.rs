@@ -70,6 +70,12 @@ pub trait Dialect: Send + Sync {
     /// The one request that creates `user`.
     fn create_request(&self, user: &DesiredUser) -> Request;
 
+    /// The request that removes `observed` from the server, where DELETE removes users
+    /// (not on Bizagi, where DELETE deactivates).
+    fn delete_request(&self, _observed: &ObservedUser) -> Option<Request> {
+        None
+    }
+
     /// The requests that turn `observed` into the desired user, given what differs.
     fn update_requests(&self, observed: &ObservedUser, changes: &[AttrChange]) -> Vec<Request>;
 

@@ -110,6 +110,15 @@ impl Dialect for Rfc7644 {
         }
     }
 
+    fn delete_request(&self, observed: &ObservedUser) -> Option<Request> {
+        Some(Request {
+            method: Method::Delete,
+            path: user_path(&observed.id),
+            if_match: observed.version.clone().filter(|_| self.capabilities.etag),
+            body: None,
+        })
+    }
+
     fn update_requests(&self, observed: &ObservedUser, changes: &[AttrChange]) -> Vec<Request> {
         if changes.is_empty() {
             return Vec::new();

@@ -37,6 +37,12 @@ pub struct PlanDocument {
     pub summary: Summary,
     /// The users with something to do, ordered by key (lower-case userName).
     pub users: Vec<UserPlan>,
+    /// Protected users a file or the policy would have changed: left as they are.
+    #[serde(default)]
+    pub protected: Vec<super::Protected>,
+    /// Why the safety policy refused this plan when it was made (empty: it did not).
+    #[serde(default)]
+    pub refusals: Vec<String>,
     /// `sha256:` of this document without `digest` and `applied`: two plans with the
     /// same digest do the same thing to the same users.
     pub digest: String,
@@ -193,11 +199,18 @@ impl PlanDocument {
             files,
             summary: plan.summary(),
             users,
+            protected: plan.protected.clone(),
+            refusals: Vec::new(),
             digest: String::new(),
             applied: None,
         };
         doc.digest = doc.compute_digest();
         doc
+    }
+
+    /// Recomputes the digest after the document was changed.
+    pub fn seal(&mut self) {
+        self.digest = self.compute_digest();
     }
 
     fn compute_digest(&self) -> String {

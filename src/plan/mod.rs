@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::diag::{self, Diagnostic, Diagnostics};
 use crate::dialect::Dialect;
 use crate::model::{Attr, AttrChange, DesiredUser, ObservedUser, Origin, UserKey, Value};
+use crate::policy::{Policy, Unmanaged};
 use crate::scim::wire::{Method, Request};
 
 /// What happens to one user.
@@ -30,6 +31,8 @@ pub enum Action {
     Update,
     Deactivate,
     Reactivate,
+    /// Removed from the server (RFC servers, `unmanaged: delete` only).
+    Delete,
 }
 
 /// The change to one user: which attributes, and the requests that make it.
@@ -60,8 +63,23 @@ pub struct Plan {
     pub users: Vec<UserChange>,
     /// Declared users that are already as declared.
     pub unchanged: usize,
-    /// Users on the server that no file declares; left alone.
+    /// Users on the server that no file declares, and the policy leaves alone.
     pub unmanaged: usize,
+    /// Users on the server that scimops manages: declared ones, and those the policy
+    /// acts on. The deactivation budget is a share of them.
+    pub managed: usize,
+    /// Protected users a file or the policy would have changed: left as they are.
+    pub protected: Vec<Protected>,
+}
+
+/// A change the policy did not let through.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Protected {
+    pub user_name: String,
+    pub action: Action,
+    /// The pattern that protects the user.
+    pub pattern: String,
 }
 
 /// How many users each action touches, and how many requests apply sends by method.
@@ -72,10 +90,18 @@ pub struct Summary {
     pub update: usize,
     pub deactivate: usize,
     pub reactivate: usize,
+    #[serde(default)]
+    pub delete: usize,
     /// Declared users already as declared.
     pub unchanged: usize,
     /// Users on the server that no file declares (left alone).
     pub unmanaged: usize,
+    /// Users scimops manages on the server (the deactivation budget is a share of them).
+    #[serde(default)]
+    pub managed: usize,
+    /// Protected users left as they are.
+    #[serde(default)]
+    pub protected: usize,
     /// The requests apply sends, by method.
     pub requests: BTreeMap<Method, usize>,
 }
@@ -89,6 +115,9 @@ impl Summary {
         );
         if self.reactivate > 0 {
             line.push_str(&format!(", {} to reactivate", self.reactivate));
+        }
+        if self.delete > 0 {
+            line.push_str(&format!(", {} to delete", self.delete));
         }
         line.push('.');
         line
@@ -140,6 +169,8 @@ impl Plan {
         let mut s = Summary {
             unchanged: self.unchanged,
             unmanaged: self.unmanaged,
+            managed: self.managed,
+            protected: self.protected.len(),
             ..Summary::default()
         };
         for u in &self.users {
@@ -148,6 +179,7 @@ impl Plan {
                 Action::Update => &mut s.update,
                 Action::Deactivate => &mut s.deactivate,
                 Action::Reactivate => &mut s.reactivate,
+                Action::Delete => &mut s.delete,
             } += 1;
             for r in &u.requests {
                 *s.requests.entry(r.method).or_default() += 1;
@@ -167,6 +199,7 @@ pub fn plan(
     observed: &[ObservedUser],
     total: usize,
     dialect: &dyn Dialect,
+    policy: &Policy,
 ) -> Result<(Plan, Vec<Diagnostic>), Diagnostics> {
     let mut by_key: BTreeMap<&UserKey, Vec<&ObservedUser>> = BTreeMap::new();
     for o in observed {
@@ -174,20 +207,22 @@ pub fn plan(
     }
     let mut desired: Vec<&DesiredUser> = desired.iter().collect();
     desired.sort_by(|a, b| a.key.cmp(&b.key));
+    let declared: std::collections::BTreeSet<&UserKey> = desired.iter().map(|u| &u.key).collect();
 
     let mut problems = Vec::new();
     let mut plan = Plan::default();
     let mut managed = 0;
-    for user in desired {
+    let mut changes = Vec::new();
+    for user in &desired {
         match by_key.get(&user.key).map(Vec::as_slice) {
             None | Some([]) => {
                 dialect.check_create(user, &mut problems);
-                plan.users.push(create(user, dialect));
+                changes.push(create(user, dialect));
             }
             Some([o]) => {
                 managed += 1;
                 match update(user, o, dialect) {
-                    Some(change) => plan.users.push(change),
+                    Some(change) => changes.push(change),
                     None => plan.unchanged += 1,
                 }
             }
@@ -212,9 +247,113 @@ pub fn plan(
             }
         }
     }
-    plan.unmanaged = total.max(observed.len()).saturating_sub(managed);
+    // Users in no file: left alone, unless the policy acts on them.
+    let mut acted_on = 0;
+    if policy.unmanaged != Unmanaged::Ignore {
+        for (key, users) in &by_key {
+            let [o] = users.as_slice() else { continue };
+            if declared.contains(key) {
+                continue;
+            }
+            if let Some(change) = unmanaged(o, dialect, policy, &mut problems) {
+                acted_on += 1;
+                changes.push(change);
+            }
+        }
+    }
+    let unmanaged_total = total.max(observed.len()).saturating_sub(managed);
+    plan.unmanaged = unmanaged_total - acted_on;
+    plan.managed = managed + acted_on;
+
+    // Protected users are never changed: what would have happened is reported. They
+    // are not managed either: the budget is a share of the users scimops may change.
+    for change in changes {
+        match policy.protected.iter().find(|p| p.matches(&change.key)) {
+            Some(pattern) => plan.protected.push(Protected {
+                user_name: change.user_name,
+                action: change.action,
+                pattern: pattern.as_str().to_string(),
+            }),
+            None => plan.users.push(change),
+        }
+    }
+    let protected_existing = plan
+        .protected
+        .iter()
+        .filter(|p| p.action != Action::Create)
+        .count();
+    plan.managed = plan.managed.saturating_sub(protected_existing);
+    plan.users.sort_by(|a, b| a.key.cmp(&b.key));
     let warnings = diag::check(problems)?;
     Ok((plan, warnings))
+}
+
+/// What the policy does to a user in no file.
+fn unmanaged(
+    o: &ObservedUser,
+    dialect: &dyn Dialect,
+    policy: &Policy,
+    problems: &mut Vec<Diagnostic>,
+) -> Option<UserChange> {
+    let (action, changes, requests, reason) = match policy.unmanaged {
+        Unmanaged::Ignore => return None,
+        Unmanaged::Deactivate => {
+            if !o.active() {
+                return None;
+            }
+            let changes = vec![AttrChange {
+                attr: Attr::Active,
+                before: Some(Value::Boolean(true)),
+                after: Some(Value::Boolean(false)),
+            }];
+            let requests = dialect.update_requests(o, &changes);
+            (
+                Action::Deactivate,
+                changes,
+                requests,
+                "in no file, and the policy deactivates such users",
+            )
+        }
+        Unmanaged::Delete => {
+            let Some(request) = dialect.delete_request(o) else {
+                problems.push(
+                    Diagnostic::error(
+                        policy.origin.clone(),
+                        format!("the policy deletes users in no file, and {} servers cannot delete users", dialect.name()),
+                    )
+                    .hint("use `unmanaged: deactivate`"),
+                );
+                return None;
+            };
+            let changes = o
+                .attrs
+                .iter()
+                .map(|(attr, value)| AttrChange {
+                    attr: attr.clone(),
+                    before: Some(value.clone()),
+                    after: None,
+                })
+                .collect();
+            (
+                Action::Delete,
+                changes,
+                vec![request],
+                "in no file, and the policy deletes such users",
+            )
+        }
+    };
+    Some(UserChange {
+        user_name: o.user_name.clone(),
+        key: o.key.clone(),
+        id: Some(o.id.clone()),
+        action,
+        reason,
+        changes,
+        unchanged_attributes: 0,
+        requests,
+        origin: policy.origin.clone(),
+        fingerprint: Some(o.fingerprint.clone()),
+    })
 }
 
 /// The attributes to compare: the declared ones, with `active` always included.

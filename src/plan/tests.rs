@@ -5,6 +5,7 @@ use serde_json::json;
 
 use super::*;
 use crate::dialect::{Bizagi, Dialect};
+use crate::policy::Policy;
 use crate::scim::wire::Method;
 
 fn origin() -> Origin {
@@ -50,7 +51,8 @@ fn observed(name: &str, id: &str, attrs: &[(Attr, Value)]) -> ObservedUser {
 }
 
 fn run(d: &[DesiredUser], o: &[ObservedUser]) -> Plan {
-    let (plan, _warnings) = plan(d, o, o.len(), &Bizagi::default()).expect("a plan");
+    let (plan, _warnings) =
+        plan(d, o, o.len(), &Bizagi::default(), &Policy::default()).expect("a plan");
     plan
 }
 
@@ -335,6 +337,7 @@ fn creating_a_user_without_a_name_is_refused_before_any_request() {
         &[],
         0,
         &Bizagi::default(),
+        &Policy::default(),
     )
     .unwrap_err();
     assert_eq!(err.error_count(), 1);
@@ -352,6 +355,7 @@ fn creating_without_enabled_for_assignation_warns() {
         &[],
         0,
         &Bizagi::default(),
+        &Policy::default(),
     )
     .unwrap();
     assert_eq!(warnings.len(), 1);
@@ -365,6 +369,7 @@ fn two_server_users_matching_one_declared_user_is_an_error() {
         &[observed("ann@x", "1", &[]), observed("ANN@X", "2", &[])],
         2,
         &Bizagi::default(),
+        &Policy::default(),
     )
     .unwrap_err();
     assert!(
@@ -372,4 +377,73 @@ fn two_server_users_matching_one_declared_user_is_an_error() {
             .message
             .contains("the server has 2 users that match")
     );
+}
+
+#[test]
+fn users_in_no_file_are_deactivated_only_when_the_policy_says_so() {
+    let d = [desired("ann@x", &ann())];
+    let o = [
+        observed("ann@x", "1", &ann_on_server()),
+        observed("bob@x", "2", &[]),
+        observed("admon@x", "3", &[]),
+    ];
+    let policy = Policy {
+        unmanaged: crate::policy::Unmanaged::Deactivate,
+        ..Policy::default()
+    };
+    let (p, _) = plan(&d, &o, 3, &Bizagi::default(), &policy).unwrap();
+    assert_eq!(p.users.len(), 1);
+    assert_eq!(p.users[0].user_name, "bob@x");
+    assert_eq!(p.users[0].action, Action::Deactivate);
+    assert_eq!(p.users[0].requests[0].method, Method::Delete);
+    assert_eq!(p.protected.len(), 1, "admon is protected by default");
+    assert_eq!(p.protected[0].user_name, "admon@x");
+    assert_eq!(p.managed, 2, "ann and bob");
+    assert_eq!(p.unmanaged, 0);
+    let (ignored, _) = plan(&d, &o, 3, &Bizagi::default(), &Policy::default()).unwrap();
+    assert!(ignored.is_empty());
+    assert_eq!(ignored.unmanaged, 2);
+}
+
+#[test]
+fn deleting_on_bizagi_is_an_error() {
+    let policy = Policy {
+        unmanaged: crate::policy::Unmanaged::Delete,
+        ..Policy::default()
+    };
+    let err = plan(
+        &[],
+        &[observed("bob@x", "2", &[])],
+        1,
+        &Bizagi::default(),
+        &policy,
+    )
+    .unwrap_err();
+    assert!(
+        err.0[0]
+            .message
+            .contains("bizagi servers cannot delete users"),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn protected_declared_users_are_reported_not_changed() {
+    let mut want = ann();
+    want.push((Attr::Active, Some(Value::Boolean(false))));
+    let policy = Policy {
+        protected: vec![crate::policy::Pattern::new("ann@*")],
+        ..Policy::default()
+    };
+    let (p, _) = plan(
+        &[desired("ann@x", &want)],
+        &[observed("ann@x", "1", &ann_on_server())],
+        1,
+        &Bizagi::default(),
+        &policy,
+    )
+    .unwrap();
+    assert!(p.users.is_empty());
+    assert_eq!(p.protected[0].action, Action::Deactivate);
+    assert_eq!(p.protected[0].pattern, "ann@*");
 }

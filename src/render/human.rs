@@ -23,7 +23,7 @@ fn symbol(action: Action) -> &'static str {
     match action {
         Action::Create => "+",
         Action::Update | Action::Reactivate => "~",
-        Action::Deactivate => "-",
+        Action::Deactivate | Action::Delete => "-",
     }
 }
 
@@ -31,7 +31,7 @@ fn action_style(action: Action, s: &Styles) -> anstyle::Style {
     match action {
         Action::Create => s.create,
         Action::Update | Action::Reactivate => s.update,
-        Action::Deactivate => s.remove,
+        Action::Deactivate | Action::Delete => s.remove,
     }
 }
 
@@ -41,6 +41,7 @@ fn verb(action: Action) -> &'static str {
         Action::Update => "updated in place",
         Action::Deactivate => "deactivated",
         Action::Reactivate => "reactivated",
+        Action::Delete => "deleted",
     }
 }
 
@@ -54,7 +55,8 @@ pub fn plan(w: &mut dyn Write, plan: &Plan, s: &Styles, options: Options) -> io:
             s.bold.render_reset()
         )?;
         writeln!(w)?;
-        return writeln!(w, "{}", summary.users_line());
+        writeln!(w, "{}", summary.users_line())?;
+        return protected(w, plan);
     }
 
     writeln!(w, "Users are marked with the following symbols:")?;
@@ -67,6 +69,12 @@ pub fn plan(w: &mut dyn Write, plan: &Plan, s: &Styles, options: Options) -> io:
             "update in place",
         ),
         (summary.deactivate, s.remove, "-", "deactivate"),
+        (
+            summary.delete,
+            s.remove,
+            "-",
+            "delete (removed from the server)",
+        ),
     ] {
         if n > 0 {
             writeln!(
@@ -93,7 +101,27 @@ pub fn plan(w: &mut dyn Write, plan: &Plan, s: &Styles, options: Options) -> io:
     )?;
     writeln!(w, "{}", summary.requests_line())?;
     writeln!(w)?;
-    writeln!(w, "{}", summary.users_line())
+    writeln!(w, "{}", summary.users_line())?;
+    protected(w, plan)
+}
+
+/// Protected users a file or the policy would have changed.
+fn protected(w: &mut dyn Write, plan: &Plan) -> io::Result<()> {
+    if plan.protected.is_empty() {
+        return Ok(());
+    }
+    writeln!(w)?;
+    writeln!(w, "Protected by the policy, and left as they are:")?;
+    for p in &plan.protected {
+        writeln!(
+            w,
+            "  {} (would be {}; matches `{}`)",
+            p.user_name,
+            verb(p.action),
+            p.pattern
+        )?;
+    }
+    Ok(())
 }
 
 /// Terraform's note for a plan that was not saved.
@@ -312,6 +340,9 @@ pub fn report(w: &mut dyn Write, report: &Report, s: &Styles) -> io::Result<()> 
     {
         parts.push(format!("{} reactivated", done(Action::Reactivate)));
     }
+    if report.outcomes.iter().any(|o| o.action == Action::Delete) {
+        parts.push(format!("{} deleted", done(Action::Delete)));
+    }
     let failed = report.failed();
     if failed == 0 {
         writeln!(
@@ -341,8 +372,7 @@ mod tests {
     fn render(user: UserChange, options: Options) -> String {
         let plan = Plan {
             users: vec![user],
-            unchanged: 0,
-            unmanaged: 0,
+            ..Plan::default()
         };
         let mut out = Vec::new();
         super::plan(&mut out, &plan, &Styles::plain(), options).unwrap();

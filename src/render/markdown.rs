@@ -70,7 +70,7 @@ fn turned(change: &Change, to: bool) -> bool {
 fn group(user: &UserPlan) -> Group {
     match user.action {
         Action::Create | Action::Reactivate => Group::Grants,
-        Action::Deactivate => Group::Revocations,
+        Action::Deactivate | Action::Delete => Group::Revocations,
         Action::Update if user.changes.iter().any(|c| turned(c, true)) => Group::Grants,
         Action::Update if user.changes.iter().any(|c| turned(c, false)) => Group::Revocations,
         Action::Update => Group::Profile,
@@ -83,6 +83,7 @@ fn verb(action: Action) -> &'static str {
         Action::Update => "will be updated",
         Action::Deactivate => "will be deactivated",
         Action::Reactivate => "will be reactivated",
+        Action::Delete => "will be deleted",
     }
 }
 
@@ -172,11 +173,35 @@ pub fn render(doc: &PlanDocument, options: Options) -> String {
         return head + &footer(doc);
     }
     let _ = writeln!(head, "**{}** {}\n", s.line(), s.requests_line());
+    for reason in &doc.refusals {
+        let _ = writeln!(
+            head,
+            "> [!CAUTION]\n> **Refused by the safety policy:** {reason}\n"
+        );
+    }
+    if !doc.protected.is_empty() {
+        let names: Vec<String> = doc
+            .protected
+            .iter()
+            .map(|p| {
+                format!(
+                    "{} (would be {})",
+                    code(&p.user_name),
+                    verb(p.action).trim_start_matches("will be ")
+                )
+            })
+            .collect();
+        let _ = writeln!(
+            head,
+            "> [!NOTE]\n> Protected by the policy, and left as they are: {}.\n",
+            names.join(", ")
+        );
+    }
 
     let revoked: Vec<&UserPlan> = doc
         .users
         .iter()
-        .filter(|u| u.action == Action::Deactivate)
+        .filter(|u| matches!(u.action, Action::Deactivate | Action::Delete))
         .collect();
     if !revoked.is_empty() {
         let names: Vec<String> = revoked
@@ -187,7 +212,7 @@ pub fn render(doc: &PlanDocument, options: Options) -> String {
         let more = revoked.len().saturating_sub(20);
         let _ = writeln!(
             head,
-            "> [!WARNING]\n> This plan **deactivates {}**: {}{}. They will no longer be able to sign in.\n",
+            "> [!WARNING]\n> This plan **deactivates or deletes {}**: {}{}. They will no longer be able to sign in.\n",
             super::count(revoked.len(), "user"),
             names.join(", "),
             if more > 0 {

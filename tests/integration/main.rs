@@ -10,6 +10,7 @@ mod end_to_end;
 mod example;
 mod external;
 mod fuzz;
+mod guards;
 mod process;
 mod properties;
 mod sandbox;

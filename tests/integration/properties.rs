@@ -236,9 +236,19 @@ proptest! {
         let sandbox = TestSandbox::start(&seed_yaml(&users));
         let repo = Repo::for_sandbox(&sandbox, &users_yaml(&users));
 
-        let plan = repo.run(&["plan", "--format", "json"]);
-        prop_assert_eq!(plan.code, 0, "{:?}\n{}\n{}", plan, seed_yaml(&users), users_yaml(&users));
-        let plan: Json = serde_json::from_str(&plan.stdout).unwrap();
+        let run = repo.run(&["plan", "--format", "json"]);
+        let plan: Json = serde_json::from_str(&run.stdout).unwrap();
+        if !plan["refusals"].as_array().unwrap().is_empty() {
+            // Refused by the safety policy (every managed user deactivated): apply
+            // refuses too, and writes nothing.
+            prop_assert_eq!(run.code, 4, "{:?}", run);
+            sandbox.clear();
+            let apply = repo.run(&["apply", "--auto-approve"]);
+            prop_assert_eq!(apply.code, 4, "{:?}", apply);
+            prop_assert_eq!(sandbox.requests().writes(), 0);
+            return Ok(());
+        }
+        prop_assert_eq!(run.code, 0, "{:?}\n{}\n{}", run, seed_yaml(&users), users_yaml(&users));
         let mut announced = Vec::new();
         for user in plan["users"].as_array().unwrap() {
             for r in user["requests"].as_array().unwrap() {

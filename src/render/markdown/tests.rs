@@ -57,6 +57,8 @@ fn doc(users: Vec<UserPlan>) -> PlanDocument {
             ..Summary::default()
         },
         users,
+        protected: vec![],
+        refusals: vec![],
         digest: "sha256:0123456789abcdef".into(),
         applied: None,
     }
@@ -113,7 +115,7 @@ fn users_are_grouped_for_access_review() {
         assert!(at > section, "{name} in the wrong group:\n{md}");
     }
     assert!(
-        md.contains("> [!WARNING]\n> This plan **deactivates 1 user**: `e@x`."),
+        md.contains("> [!WARNING]\n> This plan **deactivates or deletes 1 user**: `e@x`."),
         "{md}"
     );
     assert!(md.contains("! name.familyName = \"Lee\" -> \"Li\""), "{md}");

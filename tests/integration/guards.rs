@@ -1,0 +1,201 @@
+//! The safety policy's guards: the deactivation budget and its exact override, the
+//! refusal to deactivate every managed user, protected users, users in no file.
+
+use crate::external::External;
+use crate::scenarios::counts;
+use crate::support::{Repo, TestSandbox};
+
+const EXT: &str = "urn:ietf:params:scim:schemas:extension:bizagi:2.0:UserProperties";
+
+/// A sandbox with `n` users `u00@acme`..., and the admin account.
+fn sandbox(n: usize) -> TestSandbox {
+    let seed: String = (0..n)
+        .map(|i| format!("  - {{userName: u{i:02}@acme, name: {{givenName: U{i}}}, {EXT}: {{enabledForAssignation: true}}}}\n"))
+        .collect();
+    TestSandbox::start(&format!(
+        "defaultDomain: acme\nseed:\n{seed}  - {{userName: admon@acme, name: {{givenName: Admin}}, {EXT}: {{enabledForAssignation: true}}}}\n"
+    ))
+}
+
+/// Declares `u00`..`u{n-1}`, the first `inactive` of them `active: false`.
+fn users(n: usize, inactive: usize) -> String {
+    let mut out = "users:\n".to_string();
+    for i in 0..n {
+        out.push_str(&format!(
+            "  - userName: u{i:02}\n    name: {{givenName: U{i}}}\n"
+        ));
+        if i < inactive {
+            out.push_str("    active: false\n");
+        }
+    }
+    out
+}
+
+fn repo(sandbox: &TestSandbox, policy: &str, users: &str) -> Repo {
+    let repo = Repo::for_sandbox(sandbox, users);
+    let settings = std::fs::read_to_string(repo.path().join("scimops.yaml")).unwrap();
+    std::fs::write(
+        repo.path().join("scimops.yaml"),
+        format!("{settings}policy:\n{policy}"),
+    )
+    .unwrap();
+    repo
+}
+
+#[test]
+fn the_deactivation_budget_refuses_and_an_override_must_name_the_exact_number() {
+    let sandbox = sandbox(30);
+    let repo = repo(&sandbox, "  maxDeactivations: 3\n", &users(30, 4));
+    let plan = repo.run(&["plan"]);
+    assert_eq!(plan.code, 4, "{plan:?}");
+    assert!(
+        plan.stderr.contains("error: refused by the safety policy: this plan deactivates 4 users; the policy allows at most 3 (`maxDeactivations: 3` and `maxDeactivationPercent: 25` of 30 managed users (7)). If that is intended, run again with `--allow-deactivations 4`"),
+        "{}",
+        plan.stderr
+    );
+    assert!(
+        plan.stdout
+            .contains("Plan: 0 to create, 0 to update, 4 to deactivate."),
+        "the plan is still shown"
+    );
+    sandbox.clear();
+    assert_eq!(repo.run(&["apply", "--auto-approve"]).code, 4);
+    assert_eq!(
+        repo.run(&["apply", "--auto-approve", "--allow-deactivations", "5"])
+            .code,
+        4,
+        "not the exact number"
+    );
+    assert_eq!(sandbox.requests().writes(), 0);
+    let allowed = repo.run(&["apply", "--auto-approve", "--allow-deactivations", "4"]);
+    assert_eq!(allowed.code, 0, "{allowed:?}");
+    assert_eq!(sandbox.requests().count("DELETE"), 4);
+}
+
+#[test]
+fn the_budget_is_also_a_share_of_managed_users() {
+    // 30 managed users, 25%: at most 7.
+    let sandbox = sandbox(30);
+    let repo = repo(&sandbox, "  maxDeactivationPercent: 25\n", &users(30, 8));
+    let plan = repo.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 4, "{plan:?}");
+    assert!(
+        plan.stderr
+            .contains("deactivates 8 users; the policy allows at most 7"),
+        "{}",
+        plan.stderr
+    );
+    let repo = self::repo(&sandbox, "  maxDeactivationPercent: 25\n", &users(30, 7));
+    assert_eq!(repo.run(&["plan", "--detailed-exitcode"]).code, 2);
+}
+
+#[test]
+fn deactivating_every_managed_user_is_always_refused() {
+    let sandbox = sandbox(3);
+    let repo = repo(&sandbox, "  maxDeactivations: 10\n", &users(3, 3));
+    let apply = repo.run(&["apply", "--auto-approve", "--allow-deactivations", "3"]);
+    assert_eq!(apply.code, 4, "{apply:?}");
+    assert!(
+        apply
+            .stderr
+            .contains("deactivates every managed user (3 of 3)"),
+        "{}",
+        apply.stderr
+    );
+    assert_eq!(sandbox.requests().writes(), 0);
+    let md = repo.run(&["plan", "--format", "markdown"]);
+    assert!(md.stdout.contains("> [!CAUTION]\n> **Refused by the safety policy:** this plan deactivates every managed user"), "{}", md.stdout);
+}
+
+#[test]
+fn protected_users_are_never_changed() {
+    let sandbox = sandbox(2);
+    let repo = repo(
+        &sandbox,
+        "  protected: [admon, admon@*, u01@*]\n",
+        "users:\n  - userName: admon\n    name: {givenName: Root}\n  - userName: u00\n    name: {givenName: Zero}\n  - userName: u01\n    active: false\n",
+    );
+    let apply = repo.run(&["apply", "--auto-approve"]);
+    assert_eq!(apply.code, 0, "{apply:?}");
+    assert!(
+        apply.stdout.contains("Protected by the policy, and left as they are:\n  admon@acme (would be updated in place; matches `admon@*`)\n  u01@acme (would be deactivated; matches `u01@*`)\n"),
+        "{}",
+        apply.stdout
+    );
+    let log = sandbox.requests();
+    assert_eq!(log.writes(), 1, "only u00: {:#?}", log.requests);
+    let token = sandbox.token();
+    let (_, admon) = sandbox.call("GET", "/Users/admon@acme", &token, None);
+    assert_eq!(admon["name"]["givenName"], "Admin");
+}
+
+#[test]
+fn users_in_no_file_are_left_alone_unless_the_policy_deactivates_them() {
+    let sandbox = sandbox(6);
+    let ignore = repo(&sandbox, "  unmanaged: ignore\n", &users(4, 0));
+    let plan = ignore.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "{plan:?}");
+    assert!(
+        plan.stdout
+            .contains("The server has 7 users; 3 are in no file and are left alone."),
+        "{}",
+        plan.stdout
+    );
+
+    let deactivate = repo(&sandbox, "  unmanaged: deactivate\n", &users(4, 0));
+    let apply = deactivate.run(&["apply", "--auto-approve"]);
+    assert_eq!(apply.code, 0, "{apply:?}");
+    assert!(
+        apply.stdout.contains("# u04@acme will be deactivated"),
+        "{}",
+        apply.stdout
+    );
+    assert!(
+        apply
+            .stdout
+            .contains("admon@acme (would be deactivated; matches `admon@*`)"),
+        "{}",
+        apply.stdout
+    );
+    assert_eq!(
+        sandbox.requests().count("DELETE"),
+        2,
+        "u04 and u05; admon is protected"
+    );
+    assert_eq!(deactivate.run(&["plan", "--detailed-exitcode"]).code, 0);
+}
+
+#[test]
+fn deleting_users_in_no_file_needs_the_command_line_on_servers_that_delete() {
+    let server = External::scim2("");
+    let repo = Repo::new(
+        &server.base,
+        "users:\n  - userName: keep\n    name: {givenName: Keep}\n",
+    );
+    let settings = format!(
+        "targets:\n  t:\n    url: {}\n    dialect: rfc7644\n    auth: none\ndefaults:\n  domain: acme\npolicy:\n  unmanaged: delete\n",
+        server.base
+    );
+    std::fs::write(repo.path().join("scimops.yaml"), &settings).unwrap();
+    // First create three users, then stop declaring two of them.
+    repo.write_users("users:\n  - userName: keep\n    name: {givenName: Keep}\n  - userName: gone1\n    name: {givenName: G}\n  - userName: gone2\n    name: {givenName: G}\n");
+    assert_eq!(repo.run(&["apply", "--auto-approve"]).code, 0);
+    repo.write_users("users:\n  - userName: keep\n    name: {givenName: Keep}\n");
+    let refused = repo.run(&["-vv", "apply", "--auto-approve"]);
+    assert_eq!(refused.code, 4, "{refused:?}");
+    assert!(refused.stderr.contains("this plan deletes 2 users (policy `unmanaged: delete`); deleting needs `--allow-delete`"), "{}", refused.stderr);
+    assert_eq!(counts(&refused.stderr).delete, 0);
+    let applied = repo.run(&["-vv", "apply", "--auto-approve", "--allow-delete"]);
+    assert_eq!(applied.code, 0, "{applied:?}");
+    assert!(
+        applied.stdout.contains("# gone1@acme will be deleted"),
+        "{}",
+        applied.stdout
+    );
+    assert_eq!(counts(&applied.stderr).delete, 2);
+    assert!(
+        repo.run(&["plan"])
+            .stdout
+            .contains("The server has 1 user; all declared.")
+    );
+}
