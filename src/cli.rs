@@ -32,6 +32,22 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub no_color: bool,
 
+    /// The longest one request may take, in seconds.
+    #[arg(long, value_name = "SECONDS", global = true, default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub timeout: u64,
+
+    /// How many times a request is retried after a transient failure (429, 5xx, a
+    /// dropped connection), with backoff; 0: never.
+    #[arg(long, value_name = "N", global = true, default_value_t = 5,
+          value_parser = clap::value_parser!(u32).range(0..=20))]
+    pub retries: u32,
+
+    /// Allow plain http:// to a host that is not loopback (a warning is printed):
+    /// credentials and user data then cross the network unencrypted.
+    #[arg(long, global = true)]
+    pub allow_insecure_http: bool,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -139,6 +155,11 @@ pub struct ApplyArgs {
     #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub parallelism: u16,
 
+    /// Start no new user once N users failed (the rest are reported as skipped): a
+    /// failure that hits everyone is not repeated for every user.
+    #[arg(long, value_name = "N", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_failures: u32,
+
     /// How to print the result: `json` prints the plan document with what happened to
     /// each user (`applied`).
     #[arg(long, value_enum, default_value_t = ApplyFormat::Human)]
@@ -197,6 +218,16 @@ pub struct SandboxArgs {
     /// Override the token lifetime of the settings, in seconds (0: never expires).
     #[arg(long, value_name = "SECONDS")]
     pub token_lifetime: Option<u64>,
+
+    /// Inject faults into this share of requests (0 to 1): errors, 429 with
+    /// Retry-After, dropped connections, slow answers, answers lost after the write.
+    #[arg(long, value_name = "RATE")]
+    pub faults: Option<f64>,
+
+    /// The kinds of fault, comma-separated: 500, 503, 429, reset, slow, lost
+    /// (default: all).
+    #[arg(long, value_name = "KINDS", value_delimiter = ',')]
+    pub fault_kinds: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -16,6 +16,7 @@ pub mod model;
 pub mod observe;
 pub mod plan;
 pub mod policy;
+mod random;
 pub mod render;
 pub mod sandbox;
 pub mod schema;

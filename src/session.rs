@@ -6,7 +6,7 @@ use anyhow::Context;
 
 use crate::config::{AuthConfig, Endpoint, TargetConfig};
 use crate::sandbox::{self, SandboxConfig};
-use crate::scim::client::{Client, Credentials};
+use crate::scim::client::{self, Client, Credentials};
 use crate::secret::Secret;
 
 /// A live connection. Keeps an embedded sandbox running for as long as it lives.
@@ -20,7 +20,12 @@ pub struct Session {
 /// Reads environment variables: the process environment, or a test's map.
 pub type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
 
-pub async fn connect(root: &Path, target: &TargetConfig, env: Env<'_>) -> anyhow::Result<Session> {
+pub async fn connect(
+    root: &Path,
+    target: &TargetConfig,
+    env: Env<'_>,
+    options: client::Options,
+) -> anyhow::Result<Session> {
     match &target.endpoint {
         Endpoint::Remote { url, auth } => {
             let secret = || {
@@ -48,7 +53,7 @@ pub async fn connect(root: &Path, target: &TargetConfig, env: Env<'_>) -> anyhow
                 (AuthConfig::Bearer(_), Some(token)) => Credentials::Bearer(token),
                 _ => Credentials::None,
             };
-            let client = Client::new(url.clone(), credentials)?;
+            let client = Client::new(url.clone(), credentials, options)?;
             Ok(Session {
                 client,
                 describe: format!("target `{}` ({url})", target.name),
@@ -70,8 +75,8 @@ pub async fn connect(root: &Path, target: &TargetConfig, env: Env<'_>) -> anyhow
             )
             .await
             .context("starting the embedded sandbox")?;
-            let url =
-                crate::config::checked_url(&running.scim_url()).map_err(anyhow::Error::msg)?;
+            let url = crate::config::checked_url(&running.scim_url(), false)
+                .map_err(anyhow::Error::msg)?;
             let token_url = url::Url::parse(&running.token_url())?;
             let client = Client::new(
                 url,
@@ -80,6 +85,11 @@ pub async fn connect(root: &Path, target: &TargetConfig, env: Env<'_>) -> anyhow
                     client_id,
                     client_secret,
                     scope: "api".to_string(),
+                },
+                // In this process: no proxy between.
+                client::Options {
+                    proxy: false,
+                    ..options
                 },
             )?;
             let state_shown = state.strip_prefix(root).unwrap_or(state);

@@ -8,6 +8,7 @@
 //! - Users are written concurrently, at most `parallelism` at a time.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
@@ -16,7 +17,7 @@ use crate::dialect::Dialect;
 use crate::model::{Origin, UserKey, fingerprint};
 use crate::plan::document::UserPlan;
 use crate::plan::{Action, UserChange};
-use crate::scim::client::Client;
+use crate::scim::client::{Client, HttpError};
 use crate::scim::wire::{Method, Request};
 
 /// Proof that someone approved the writes.
@@ -77,20 +78,71 @@ pub struct Outcome {
     pub origin: Origin,
     /// The user's id (for a create: the one the server gave it).
     pub id: Option<String>,
-    /// Why it failed, naming the request.
-    pub error: Option<String>,
+    pub status: Status,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// Every request succeeded; `note` says how, when it was not plain (a create whose
+    /// answer was lost, found by looking the user up).
+    Applied { note: Option<String> },
+    /// A request failed: why, naming the request. The later requests were not sent.
+    Failed(String),
+    /// Not started: why (interrupted, too many failures).
+    Skipped(String),
+}
+
+impl Outcome {
+    pub fn applied(&self) -> bool {
+        matches!(self.status, Status::Applied { .. })
+    }
 }
 
 #[derive(Debug, Default)]
 pub struct Report {
     /// In the order users finished.
     pub outcomes: Vec<Outcome>,
+    /// Whether Ctrl-C stopped the run before every user was started.
+    pub interrupted: bool,
 }
 
 impl Report {
     pub fn failed(&self) -> usize {
-        self.outcomes.iter().filter(|o| o.error.is_some()).count()
+        self.outcomes
+            .iter()
+            .filter(|o| matches!(o.status, Status::Failed(_)))
+            .count()
     }
+
+    pub fn skipped(&self) -> usize {
+        self.outcomes
+            .iter()
+            .filter(|o| matches!(o.status, Status::Skipped(_)))
+            .count()
+    }
+}
+
+/// How to apply.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// At most this many users are written at once.
+    pub parallelism: usize,
+    /// Once this many users failed, no new user is started: a wide failure (a wrong
+    /// setting, a server down) is not repeated for every user.
+    pub max_failures: usize,
+    /// How a user is looked up by userName (after a create whose answer was lost).
+    pub lookup: Lookup,
+    /// Set (by Ctrl-C) to start no new user; users in flight finish.
+    pub stop: Arc<AtomicBool>,
+}
+
+/// How users are found by userName on this server.
+#[derive(Clone, Copy, Debug)]
+pub struct Lookup {
+    /// Whether the server filters (else a dialect that looks users up by filter lists
+    /// every user).
+    pub filter: bool,
+    pub page_size: usize,
 }
 
 /// Sends `work`, calling `on_outcome` as each user is done.
@@ -98,26 +150,44 @@ pub async fn apply(
     client: &Client,
     dialect: Arc<dyn Dialect>,
     work: Vec<Work>,
-    parallelism: usize,
+    options: &Options,
     _approval: Approval,
     mut on_outcome: impl FnMut(&Outcome),
 ) -> Report {
     let mut report = Report::default();
-    if parallelism <= 1 {
-        for user in &work {
-            let outcome = apply_user(client, dialect.as_ref(), user).await;
-            on_outcome(&outcome);
-            report.outcomes.push(outcome);
-        }
-        return report;
-    }
-    let permits = Arc::new(Semaphore::new(parallelism));
+    let permits = Arc::new(Semaphore::new(options.parallelism.max(1)));
+    let failures = Arc::new(AtomicUsize::new(0));
     let mut tasks = JoinSet::new();
     for user in work {
         let (client, dialect, permits) = (client.clone(), dialect.clone(), permits.clone());
+        let (options, failures) = (options.clone(), failures.clone());
         tasks.spawn(async move {
             let _permit = permits.acquire_owned().await;
-            apply_user(&client, dialect.as_ref(), &user).await
+            let failed = failures.load(Ordering::SeqCst);
+            let skip = if options.stop.load(Ordering::SeqCst) {
+                Some("interrupted before it started".to_string())
+            } else if failed >= options.max_failures {
+                Some(format!(
+                    "not started after {failed} failures (--max-failures {})",
+                    options.max_failures
+                ))
+            } else {
+                None
+            };
+            let outcome = match skip {
+                Some(reason) => Outcome {
+                    user_name: user.user_name.clone(),
+                    action: user.action,
+                    origin: user.origin.clone(),
+                    id: user.id.clone(),
+                    status: Status::Skipped(reason),
+                },
+                None => apply_user(&client, dialect.as_ref(), &options.lookup, &user).await,
+            };
+            if matches!(outcome.status, Status::Failed(_)) {
+                failures.fetch_add(1, Ordering::SeqCst);
+            }
+            outcome
         });
     }
     while let Some(done) = tasks.join_next().await {
@@ -128,57 +198,193 @@ pub async fn apply(
         on_outcome(&outcome);
         report.outcomes.push(outcome);
     }
+    report.interrupted = options.stop.load(Ordering::SeqCst);
     report
 }
 
-async fn apply_user(client: &Client, dialect: &dyn Dialect, user: &Work) -> Outcome {
+/// How many times a create whose answer was lost is looked up and sent again.
+const LOST_CREATES: usize = 2;
+
+async fn apply_user(
+    client: &Client,
+    dialect: &dyn Dialect,
+    lookup: &Lookup,
+    user: &Work,
+) -> Outcome {
     let mut outcome = Outcome {
         user_name: user.user_name.clone(),
         action: user.action,
         origin: user.origin.clone(),
         id: user.id.clone(),
-        error: None,
+        status: Status::Applied { note: None },
     };
     for request in &user.requests {
-        match client.send_request(request).await {
-            Ok(response) => {
-                if let Some(id) = response
-                    .body
+        let sent = if request.method == Method::Post {
+            create(client, dialect, lookup, user, request).await
+        } else {
+            match client.send_request(request).await {
+                Ok(response) => Ok((response.body, None)),
+                Err(e) => Err(explain(client, dialect, request, e).await),
+            }
+        };
+        match sent {
+            Ok((resource, note)) => {
+                if let Some(id) = resource
                     .as_ref()
                     .and_then(|b| b.get("id"))
                     .and_then(|i| i.as_str())
                 {
                     outcome.id = Some(id.to_string());
                 }
+                if note.is_some() {
+                    outcome.status = Status::Applied { note };
+                }
             }
-            Err(e) => {
-                let status = e.status().map(|s| s.as_u16());
-                let mut error = e.to_string();
-                if status == Some(412) {
-                    // Changed under us: say what it is now, never overwrite it.
-                    error = match client.send(Method::Get, &request.path, &[], None).await {
-                        Ok(now) => format!(
-                            "{} {}: the user changed on the server since it was read (412 Precondition Failed; it is now {}); nothing was overwritten: plan again",
-                            request.method,
-                            request.path,
-                            now.body
-                                .as_ref()
-                                .map_or_else(|| "unreadable".to_string(), fingerprint)
-                        ),
-                        Err(_) => format!(
-                            "{error}; the user changed on the server since it was read: plan again"
-                        ),
-                    };
-                }
-                if let Some(hint) = status.and_then(|s| dialect.failure_hint(request, s)) {
-                    error.push_str(&format!("\n  hint: {hint}"));
-                }
-                outcome.error = Some(error);
+            Err(message) => {
+                outcome.status = Status::Failed(message);
                 break;
             }
         }
     }
     outcome
+}
+
+/// Sends a create. When its answer is lost (the server may have created the user), the
+/// user is looked up before anything is sent again: found, it is the one just created;
+/// absent, the create is sent again (at most [`LOST_CREATES`] times). A 409 after a
+/// lost answer means the lost attempt created it: it is looked up too.
+async fn create(
+    client: &Client,
+    dialect: &dyn Dialect,
+    lookup: &Lookup,
+    user: &Work,
+    request: &Request,
+) -> Result<(Option<serde_json::Value>, Option<String>), String> {
+    let mut lost = 0;
+    loop {
+        let error = match client.send_request(request).await {
+            Ok(response) => {
+                let note = (lost > 0).then(|| {
+                    "an earlier answer was lost and the user was not there: sent again".to_string()
+                });
+                return Ok((response.body, note));
+            }
+            Err(e) => e,
+        };
+        let conflict = error.status().map(|s| s.as_u16()) == Some(409);
+        if !(error.maybe_done() || (conflict && lost > 0)) || lost == LOST_CREATES {
+            let mut message = explain(client, dialect, request, error).await;
+            if lost > 0 {
+                message.push_str(&format!(
+                    "\n  (sent {} times; looked up after each failure, the user was not there)",
+                    lost + 1
+                ));
+            }
+            return Err(message);
+        }
+        lost += 1;
+        tracing::info!(
+            "user `{}`: {error}; looking the user up before sending the create again",
+            user.user_name
+        );
+        match find_user(client, dialect, &user.user_name, lookup).await {
+            Ok(Some(resource)) => {
+                let note = "the answer was lost; the user was found on the server".to_string();
+                return Ok((Some(resource), Some(note)));
+            }
+            Ok(None) if conflict => return Err(explain(client, dialect, request, error).await),
+            Ok(None) => continue,
+            Err(e) => {
+                let message = format!(
+                    "{error}; looking the user up then failed ({e:#}), so whether it was created is unknown: plan again"
+                );
+                return Err(message);
+            }
+        }
+    }
+}
+
+/// A failed request's message, with what the dialect knows of the status; a 412 re-reads
+/// the user to say what it is now (nothing is overwritten).
+async fn explain(
+    client: &Client,
+    dialect: &dyn Dialect,
+    request: &Request,
+    error: HttpError,
+) -> String {
+    let status = error.status().map(|s| s.as_u16());
+    let mut message = error.to_string();
+    if status == Some(412) && !message.contains("plan again") {
+        // Changed under us: say what it is now, never overwrite it.
+        message = match client.send(Method::Get, &request.path, &[], None).await {
+            Ok(now) => format!(
+                "{} {}: the user changed on the server since it was read (412 Precondition Failed; it is now {}); nothing was overwritten: plan again",
+                request.method,
+                request.path,
+                now.body
+                    .as_ref()
+                    .map_or_else(|| "unreadable".to_string(), fingerprint)
+            ),
+            Err(_) => {
+                format!("{message}; the user changed on the server since it was read: plan again")
+            }
+        };
+    }
+    if let Some(hint) = status.and_then(|s| dialect.failure_hint(request, s)) {
+        message.push_str(&format!("\n  hint: {hint}"));
+    }
+    message
+}
+
+/// The user named `user_name` on the server, if it exists: by the dialect's lookup, or
+/// from the whole listing where the dialect filters and the server does not.
+pub async fn find_user(
+    client: &Client,
+    dialect: &dyn Dialect,
+    user_name: &str,
+    lookup: &Lookup,
+) -> anyhow::Result<Option<serde_json::Value>> {
+    let key = dialect.key(user_name);
+    let query = dialect.lookup_query(user_name);
+    if !query.is_empty() && !lookup.filter {
+        let all = crate::observe::list_all(client, lookup.page_size).await?;
+        return Ok(all.into_iter().find(|r| is_user(r, dialect, &key)));
+    }
+    let query: Vec<(&str, String)> = query.iter().map(|(k, v)| (*k, v.clone())).collect();
+    match client
+        .send(Method::Get, &dialect.lookup_path(user_name), &query, None)
+        .await
+    {
+        Ok(response) => Ok(found_in(response.body, dialect, &key)),
+        Err(e) if e.status() == Some(reqwest::StatusCode::NOT_FOUND) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn is_user(resource: &serde_json::Value, dialect: &dyn Dialect, key: &UserKey) -> bool {
+    resource
+        .get("userName")
+        .and_then(|n| n.as_str())
+        .is_some_and(|n| dialect.key(n) == *key)
+}
+
+/// The user in a lookup's answer: a ListResponse holds it or not; a resource is it.
+fn found_in(
+    body: Option<serde_json::Value>,
+    dialect: &dyn Dialect,
+    key: &UserKey,
+) -> Option<serde_json::Value> {
+    let body = body?;
+    if body.get("Resources").is_some() || body.get("totalResults").is_some() {
+        return body
+            .get("Resources")
+            .and_then(|r| r.as_array())
+            .into_iter()
+            .flatten()
+            .find(|r| is_user(r, dialect, key))
+            .cloned();
+    }
+    Some(body)
 }
 
 /// Why a saved plan no longer holds on the server: for each user it touches, whether
@@ -191,13 +397,12 @@ pub async fn stale_users(
     dialect: &dyn Dialect,
     users: &[UserPlan],
     parallelism: usize,
-    filter: bool,
-    page_size: usize,
+    lookup: &Lookup,
 ) -> anyhow::Result<Vec<String>> {
     let by_filter = !dialect.lookup_query("").is_empty();
     let listed: Option<Vec<UserKey>> =
-        if by_filter && !filter && users.iter().any(|u| u.fingerprint.is_none()) {
-            let all = crate::observe::list_all(client, page_size).await?;
+        if by_filter && !lookup.filter && users.iter().any(|u| u.fingerprint.is_none()) {
+            let all = crate::observe::list_all(client, lookup.page_size).await?;
             Some(
                 all.iter()
                     .filter_map(|r| r.get("userName").and_then(|n| n.as_str()))
@@ -257,25 +462,10 @@ pub async fn stale_users(
     while let Some(done) = checks.join_next().await {
         let (i, answer) = done?;
         let now = match answer {
-            // A ListResponse (a filter) holds the user or not; a resource is the user.
-            Ok(response) => match response.body {
-                Some(body)
-                    if body.get("Resources").is_some() || body.get("totalResults").is_some() =>
-                {
-                    body.get("Resources")
-                        .and_then(|r| r.as_array())
-                        .into_iter()
-                        .flatten()
-                        .find(|r| {
-                            r.get("userName")
-                                .and_then(|n| n.as_str())
-                                .is_some_and(|n| dialect.key(n) == users[i].key)
-                        })
-                        .map(fingerprint)
-                }
-                Some(body) => Some(fingerprint(&body)),
-                None => Some(String::new()),
-            },
+            Ok(response) if response.body.is_none() => Some(String::new()),
+            Ok(response) => {
+                found_in(response.body, dialect, &users[i].key).map(|r| fingerprint(&r))
+            }
             Err(e) if e.status() == Some(reqwest::StatusCode::NOT_FOUND) => None,
             Err(e) => return Err(e.into()),
         };

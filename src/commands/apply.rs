@@ -1,23 +1,24 @@
 //! `scimops apply`: plan (or read a saved plan), confirm, write, report.
 
-use std::io::{BufRead, Write};
+use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use indicatif::{ProgressBar, ProgressStyle};
 
 use anyhow::Context as _;
 
 use super::Context;
 use super::plan::{Planned, in_repository, make, refused, target_ref, to_json};
-use crate::apply::{self, Approval, Report, Work};
+use crate::apply::{self, Approval, Report, Status, Work};
 use crate::cli::{ApplyArgs, ApplyFormat};
-use crate::config::Repository;
 use crate::policy::Counts;
-use std::sync::Arc;
 
 use crate::dialect::{self, Capabilities, Dialect};
 use crate::exit::ExitStatus;
 use crate::plan::document::{Applied, Files, PlanDocument};
 use crate::render::human;
-use crate::session::connect;
 
 pub async fn run(ctx: &Context<'_>, args: &ApplyArgs) -> anyhow::Result<ExitStatus> {
     if let Some(file) = &args.plan {
@@ -36,6 +37,7 @@ pub async fn run(ctx: &Context<'_>, args: &ApplyArgs) -> anyhow::Result<ExitStat
         mut document,
         dialect,
         policy,
+        lookup,
     } = make(ctx, args.guards.overrides()).await?;
     if !json {
         human::plan(
@@ -81,17 +83,19 @@ pub async fn run(ctx: &Context<'_>, args: &ApplyArgs) -> anyhow::Result<ExitStat
         return Ok(ExitStatus::Failure);
     };
     let work = plan.users.iter().map(Work::from).collect();
-    let report = write(ctx, &session.client, dialect, work, args, approval).await?;
+    let report = write(ctx, &session.client, dialect, work, args, lookup, approval).await?;
     finish(ctx, args, document, report)
 }
 
-/// Sends the work, printing each user as it is done (for people).
+/// Sends the work: a progress bar on a terminal, a line per user as it is done
+/// otherwise (CI logs). Ctrl-C starts no new user and lets those in flight finish.
 async fn write(
     ctx: &Context<'_>,
     client: &crate::scim::client::Client,
     dialect: Arc<dyn Dialect>,
     work: Vec<Work>,
     args: &ApplyArgs,
+    lookup: apply::Lookup,
     approval: Approval,
 ) -> anyhow::Result<Report> {
     let term = ctx.term;
@@ -99,58 +103,107 @@ async fn write(
     if human {
         writeln!(term.out())?;
     }
-    Ok(apply::apply(
-        client,
-        dialect,
-        work,
-        usize::from(args.parallelism),
-        approval,
-        |outcome| {
-            if human {
-                let _ = human::outcome(&mut term.out(), outcome, &term.out_styles);
+    let stop = Arc::new(AtomicBool::new(false));
+    let interrupts = tokio::spawn({
+        let stop = stop.clone();
+        let quiet = term.quiet;
+        async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                stop.store(true, Ordering::SeqCst);
+                if !quiet {
+                    let _ = writeln!(
+                        std::io::stderr(),
+                        "\nInterrupted: starting no new user; waiting for those in flight (Ctrl-C again to quit now)."
+                    );
+                }
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    std::process::exit(130);
+                }
             }
-        },
-    )
-    .await)
+        }
+    });
+    let bar = (human && !term.quiet && std::io::stderr().is_terminal()).then(|| {
+        let bar = ProgressBar::new(work.len() as u64);
+        bar.set_style(
+            ProgressStyle::with_template("{bar:40} {pos}/{len} users {msg} [{elapsed}]")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let options = apply::Options {
+        parallelism: usize::from(args.parallelism),
+        max_failures: args.max_failures as usize,
+        lookup,
+        stop,
+    };
+    let mut failed = 0;
+    let report = apply::apply(client, dialect, work, &options, approval, |outcome| {
+        if !human {
+            return;
+        }
+        let print = || human::outcome(&mut term.out(), outcome, &term.out_styles);
+        match &bar {
+            Some(bar) => {
+                let _ = bar.suspend(print);
+                if !outcome.applied() {
+                    failed += 1;
+                    bar.set_message(format!("({failed} not applied)"));
+                }
+                bar.inc(1);
+            }
+            None => {
+                let _ = print();
+            }
+        }
+    })
+    .await;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    interrupts.abort();
+    Ok(report)
 }
 
 fn finish(
     ctx: &Context<'_>,
     args: &ApplyArgs,
     mut document: PlanDocument,
-    report: Report,
+    mut report: Report,
 ) -> anyhow::Result<ExitStatus> {
     let term = ctx.term;
+    // In the plan's order, not the order users finished in.
+    let rank = |name: &str| document.users.iter().position(|u| u.user_name == name);
+    report.outcomes.sort_by_key(|o| rank(&o.user_name));
     match args.format {
         ApplyFormat::Human => {
             writeln!(term.out())?;
             human::report(&mut term.out(), &report, &term.out_styles)?;
         }
         ApplyFormat::Json => {
-            // In the plan's order, not the order users finished in.
-            let mut applied: Vec<Applied> = report
+            let applied = report
                 .outcomes
                 .iter()
-                .map(|o| Applied {
-                    user_name: o.user_name.clone(),
-                    action: o.action,
-                    status: if o.error.is_none() {
-                        "applied"
-                    } else {
-                        "failed"
+                .map(|o| {
+                    let (status, error, note) = match &o.status {
+                        Status::Applied { note } => ("applied", None, note.clone()),
+                        Status::Failed(error) => ("failed", Some(error.clone()), None),
+                        Status::Skipped(why) => ("skipped", None, Some(why.clone())),
+                    };
+                    Applied {
+                        user_name: o.user_name.clone(),
+                        action: o.action,
+                        status: status.to_string(),
+                        id: o.id.clone(),
+                        error,
+                        note,
                     }
-                    .to_string(),
-                    id: o.id.clone(),
-                    error: o.error.clone(),
                 })
                 .collect();
-            let rank = |name: &str| document.users.iter().position(|u| u.user_name == name);
-            applied.sort_by_key(|a| rank(&a.user_name));
             document.applied = Some(applied);
             term.out().write_all(to_json(&document).as_bytes())?;
         }
     }
-    Ok(if report.failed() == 0 {
+    Ok(if report.failed() + report.skipped() == 0 {
         ExitStatus::Success
     } else {
         ExitStatus::Failure
@@ -181,7 +234,7 @@ async fn apply_saved(
     let document = PlanDocument::from_json(&text)
         .map_err(anyhow::Error::msg)
         .with_context(|| format!("reading the plan `{}`", file.display()))?;
-    let repo = Repository::load(&ctx.dir)?;
+    let repo = super::load(ctx)?;
     if let Some(name) = ctx.target.as_deref().filter(|n| *n != document.target.name) {
         anyhow::bail!(
             "the plan is for target `{}`, not `{name}`",
@@ -211,7 +264,7 @@ async fn apply_saved(
         return Ok(status);
     }
 
-    let session = connect(&ctx.dir, &target, ctx.env).await?;
+    let session = super::connect(ctx, &target).await?;
     if document.is_empty() {
         writeln!(
             ctx.term.out(),
@@ -231,13 +284,16 @@ async fn apply_saved(
         etag: server.etag,
     };
     let dialect = dialect::for_target(&target.dialect, capabilities);
+    let lookup = apply::Lookup {
+        filter: server.filter,
+        page_size: target.page_size,
+    };
     let stale = apply::stale_users(
         &session.client,
         dialect.as_ref(),
         &document.users,
         usize::from(args.parallelism),
-        server.filter,
-        target.page_size,
+        &lookup,
     )
     .await
     .context("re-reading the users of the saved plan")?;
@@ -252,6 +308,7 @@ async fn apply_saved(
         dialect,
         work,
         args,
+        lookup,
         Approval::auto_approved(),
     )
     .await?;

@@ -8,12 +8,11 @@ use tabled::settings::Style;
 
 use super::Context;
 use crate::cli::{DiscoverArgs, DiscoverFormat};
-use crate::config::{DialectName, Repository};
+use crate::config::DialectName;
 use crate::dialect::{self, Capabilities};
 use crate::exit::ExitStatus;
 use crate::observe;
 use crate::scim::wire::{Method, user_path};
-use crate::session::connect;
 
 fn list(body: &Json) -> Vec<Json> {
     body.get("Resources")
@@ -68,9 +67,9 @@ fn managed_as(urn: &str, core: bool, properties_urn: &str, attr: &Json) -> Strin
 }
 
 pub async fn run(ctx: &Context<'_>, args: &DiscoverArgs) -> anyhow::Result<ExitStatus> {
-    let repo = Repository::load(&ctx.dir)?;
+    let repo = super::load(ctx)?;
     let target = repo.target(ctx.target.as_deref())?;
-    let session = connect(&ctx.dir, &target, ctx.env).await?;
+    let session = super::connect(ctx, &target).await?;
     ctx.term
         .progress(&format!("Asking {}...", session.describe));
     let (capabilities, config, types, schemas) = observe::discover(&session.client).await?;

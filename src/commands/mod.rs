@@ -21,6 +21,39 @@ pub struct Context<'a> {
     pub target: Option<String>,
     pub term: &'a Term,
     pub env: Env<'a>,
+    pub network: Network,
+}
+
+/// How scimops talks to servers, from the command line.
+#[derive(Clone, Copy, Debug)]
+pub struct Network {
+    pub client: crate::scim::client::Options,
+    pub allow_insecure_http: bool,
+}
+
+/// Loads the repository, with the command line's say on plain http.
+fn load(ctx: &Context<'_>) -> Result<crate::config::Repository, crate::diag::Diagnostics> {
+    let mut repo = crate::config::Repository::load(&ctx.dir)?;
+    repo.allow_insecure_http = ctx.network.allow_insecure_http;
+    Ok(repo)
+}
+
+/// Connects to `target`, warning when the connection is plain http across a network.
+async fn connect(
+    ctx: &Context<'_>,
+    target: &crate::config::TargetConfig,
+) -> anyhow::Result<crate::session::Session> {
+    if let Some(origin) = &target.plain_http {
+        ctx.term.diagnostic(&crate::diag::Diagnostic::warning(
+            origin.clone(),
+            format!(
+                "target `{}` is plain http (--allow-insecure-http): the secret, tokens and \
+                 user data cross the network unencrypted",
+                target.name
+            ),
+        ));
+    }
+    crate::session::connect(&ctx.dir, target, ctx.env, ctx.network.client).await
 }
 
 pub async fn run(cli: Cli, term: &Term, env: Env<'_>) -> anyhow::Result<ExitStatus> {
@@ -29,6 +62,14 @@ pub async fn run(cli: Cli, term: &Term, env: Env<'_>) -> anyhow::Result<ExitStat
         target: cli.target,
         term,
         env,
+        network: Network {
+            client: crate::scim::client::Options {
+                timeout: std::time::Duration::from_secs(cli.timeout),
+                retries: cli.retries,
+                ..Default::default()
+            },
+            allow_insecure_http: cli.allow_insecure_http,
+        },
     };
     match cli.command {
         Command::Validate(args) => validate::run(&ctx, &args),

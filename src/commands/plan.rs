@@ -7,7 +7,7 @@ use anyhow::Context as _;
 
 use super::Context;
 use crate::cli::{Format, PlanArgs};
-use crate::config::{Endpoint, Repository, TargetConfig};
+use crate::config::{Endpoint, TargetConfig};
 use std::sync::Arc;
 
 use crate::dialect::{self, Capabilities, Dialect};
@@ -17,7 +17,7 @@ use crate::plan::Plan;
 use crate::plan::document::{Files, PlanDocument, TargetRef};
 use crate::policy::{Counts, Overrides, Policy, refusals};
 use crate::render::{human, markdown};
-use crate::session::{Session, connect};
+use crate::session::Session;
 use crate::{desired, plan};
 
 /// A plan, its document, and the live session it was made on (apply writes through it).
@@ -27,6 +27,8 @@ pub struct Planned {
     pub document: PlanDocument,
     pub dialect: Arc<dyn Dialect>,
     pub policy: Policy,
+    /// How users are found by userName on this target.
+    pub lookup: crate::apply::Lookup,
 }
 
 /// Prints why the policy refuses the plan, if it does (exit code 4).
@@ -72,7 +74,7 @@ pub fn in_repository(ctx: &Context<'_>, path: &Path) -> PathBuf {
 
 /// Reads the files and the server, and plans. Shared by `plan` and `apply`.
 pub async fn make(ctx: &Context<'_>, overrides: Overrides) -> anyhow::Result<Planned> {
-    let repo = Repository::load(&ctx.dir)?;
+    let repo = super::load(ctx)?;
     let target = repo.target(ctx.target.as_deref())?;
     let offline = dialect::for_target(&target.dialect, Capabilities::default());
     let domain = repo.default_domain();
@@ -93,7 +95,7 @@ pub async fn make(ctx: &Context<'_>, overrides: Overrides) -> anyhow::Result<Pla
     if let Some(problem) = target.check_secret(ctx.env) {
         return Err(crate::diag::Diagnostics(vec![problem]).into());
     }
-    let session = connect(&ctx.dir, &target, ctx.env).await?;
+    let session = super::connect(ctx, &target).await?;
     ctx.term
         .progress(&format!("Reading users from {}...", session.describe));
     let observed = observe(&session.client, offline.as_ref(), target.page_size, &keys).await?;
@@ -131,6 +133,10 @@ pub async fn make(ctx: &Context<'_>, overrides: Overrides) -> anyhow::Result<Pla
         document,
         dialect,
         policy,
+        lookup: crate::apply::Lookup {
+            filter: observed.capabilities.filter,
+            page_size: target.page_size,
+        },
     })
 }
 

@@ -18,6 +18,26 @@ pub async fn run(ctx: &Context<'_>, args: SandboxArgs) -> anyhow::Result<ExitSta
     if let Some(lifetime) = args.token_lifetime {
         config.token_lifetime_seconds = lifetime;
     }
+    if let Some(rate) = args.faults {
+        anyhow::ensure!(
+            (0.0..=1.0).contains(&rate),
+            "--faults takes a share from 0 to 1, not {rate}"
+        );
+        config.faults.rate = rate;
+    }
+    if !args.fault_kinds.is_empty() {
+        config.faults.kinds = args
+            .fault_kinds
+            .iter()
+            .map(|k| {
+                sandbox::FaultKind::parse(k.trim()).ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "unknown fault kind `{k}`: use 500, 503, 429, reset, slow or lost"
+                    )
+                })
+            })
+            .collect::<anyhow::Result<_>>()?;
+    }
     let mut clients = Vec::new();
     if let Some(secret) = args.client_secret {
         clients.push((args.client_id.clone(), Secret::new(secret)));

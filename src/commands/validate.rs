@@ -8,14 +8,13 @@ use serde_json::json;
 
 use super::Context;
 use crate::cli::{ValidateArgs, ValidateFormat};
-use crate::config::Repository;
 use crate::diag::{Diagnostic, Diagnostics, Severity};
 use crate::exit::ExitStatus;
 use crate::{desired, dialect};
 
 /// Everything `validate` finds, and a summary of what it read.
 fn findings(ctx: &Context<'_>) -> (Vec<Diagnostic>, Option<String>) {
-    let repo = match Repository::load(&ctx.dir) {
+    let repo = match super::load(ctx) {
         Ok(repo) => repo,
         Err(Diagnostics(list)) => return (list, None),
     };

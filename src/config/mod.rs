@@ -38,6 +38,9 @@ pub struct Repository {
     /// The SHA-256 of every file read (settings and users), by path relative to the
     /// repository with `/` separators: what a saved plan was made from.
     pub files: BTreeMap<String, String>,
+    /// Whether a target may use plain http to a host that is not loopback
+    /// (`--allow-insecure-http`).
+    pub allow_insecure_http: bool,
 }
 
 /// A value as a file declares it: `None` is an explicit `null`.
@@ -72,6 +75,9 @@ pub struct TargetConfig {
     pub endpoint: Endpoint,
     /// Users asked for per listing call.
     pub page_size: usize,
+    /// Where the settings give a plain-http URL to a host that is not loopback, which
+    /// `--allow-insecure-http` allowed.
+    pub plain_http: Option<Origin>,
 }
 
 /// The dialect and its options.
@@ -214,6 +220,7 @@ impl Repository {
             users,
             problems,
             files,
+            allow_insecure_http: false,
         })
     }
 
@@ -287,7 +294,8 @@ impl Repository {
                 )),
             ]));
         };
-        check_target(&self.root, &chosen, target).map_err(Diagnostics::sorted)
+        check_target(&self.root, &chosen, target, self.allow_insecure_http)
+            .map_err(Diagnostics::sorted)
     }
 }
 
@@ -529,9 +537,11 @@ fn check_target(
     root: &Path,
     name: &str,
     target: &settings::Target,
+    allow_insecure_http: bool,
 ) -> Result<TargetConfig, Vec<Diagnostic>> {
     let file = Path::new(SETTINGS_FILE);
     let whole = || yaml::whole_file(file);
+    let mut plain_http = None;
     let endpoint = match (&target.url, &target.auth, &target.sandbox) {
         (None, None, Some(sandbox)) => Endpoint::Sandbox {
             config: root.join(&sandbox.config.value),
@@ -539,10 +549,22 @@ fn check_target(
         },
         (Some(url), Some(auth), None) => {
             let mut problems = Vec::new();
-            let base = checked_url(&url.value).map_err(|m| {
+            let base = checked_url(&url.value, allow_insecure_http).map_err(|m| {
                 problems.push(Diagnostic::error(yaml::origin(file, url), m));
             });
-            let auth = checked_auth(auth, base.as_ref().ok(), target.dialect).map_err(|d| {
+            if base
+                .as_ref()
+                .is_ok_and(|u| u.scheme() == "http" && !is_loopback(u))
+            {
+                plain_http = Some(yaml::origin(file, url));
+            }
+            let auth = checked_auth(
+                auth,
+                base.as_ref().ok(),
+                target.dialect,
+                allow_insecure_http,
+            )
+            .map_err(|d| {
                 problems.extend(d);
             });
             match (base, auth) {
@@ -602,20 +624,22 @@ fn check_target(
         },
         endpoint,
         page_size,
+        plain_http,
     })
 }
 
-/// A base URL with a trailing slash (so that joining keeps its last segment); TLS
-/// unless the host is loopback.
-pub fn checked_url(text: &str) -> Result<Url, String> {
+/// A base URL with a trailing slash (so that joining keeps its last segment); https,
+/// or plain http to loopback (or anywhere, when `allow_insecure_http`).
+pub fn checked_url(text: &str, allow_insecure_http: bool) -> Result<Url, String> {
     let mut url = Url::parse(text.trim()).map_err(|e| format!("`{text}` is not a URL: {e}"))?;
     match url.scheme() {
         "https" => {}
-        "http" if is_loopback(&url) => {}
+        "http" if is_loopback(&url) || allow_insecure_http => {}
         "http" => {
             return Err(format!(
                 "`{text}` is plain http to a host that is not loopback; credentials and \
-                 user data would cross the network unencrypted: use https"
+                 user data would cross the network unencrypted: use https (or, knowingly, \
+                 pass --allow-insecure-http)"
             ));
         }
         other => return Err(format!("`{text}` has the scheme `{other}`; use https")),
@@ -640,6 +664,7 @@ fn checked_auth(
     auth: &Auth,
     base: Option<&Url>,
     dialect: DialectName,
+    allow_insecure_http: bool,
 ) -> Result<AuthConfig, Vec<Diagnostic>> {
     let file = Path::new(SETTINGS_FILE);
     let cc = match auth {
@@ -656,7 +681,7 @@ fn checked_auth(
         .map(|r| r.at(yaml::origin(file, &cc.client_secret)))
         .map_err(|m| problems.push(Diagnostic::error(yaml::origin(file, &cc.client_secret), m)));
     let token_url = match (&cc.token_url, base) {
-        (Some(url), _) => checked_url(&url.value)
+        (Some(url), _) => checked_url(&url.value, allow_insecure_http)
             .map(|mut u| {
                 // a token endpoint is a resource, not a base: no trailing slash
                 let path = u.path().trim_end_matches('/').to_string();
@@ -729,28 +754,29 @@ mod tests {
     #[test]
     fn urls_get_a_trailing_slash_and_plain_http_only_on_loopback() {
         assert_eq!(
-            checked_url("https://x.bizagi.com/scim/v2")
+            checked_url("https://x.bizagi.com/scim/v2", false)
                 .unwrap()
                 .as_str(),
             "https://x.bizagi.com/scim/v2/"
         );
-        assert!(checked_url("http://127.0.0.1:8080/scim/v2").is_ok());
-        assert!(checked_url("http://localhost/scim/v2").is_ok());
-        assert!(checked_url("http://[::1]/scim/v2").is_ok());
-        let err = checked_url("http://x.bizagi.com/scim/v2").unwrap_err();
+        assert!(checked_url("http://127.0.0.1:8080/scim/v2", false).is_ok());
+        assert!(checked_url("http://localhost/scim/v2", false).is_ok());
+        assert!(checked_url("http://[::1]/scim/v2", false).is_ok());
+        let err = checked_url("http://x.bizagi.com/scim/v2", false).unwrap_err();
         assert!(err.contains("not loopback"), "{err}");
-        assert!(checked_url("ftp://x/").is_err());
-        assert!(checked_url("not a url").is_err());
+        assert!(checked_url("http://x.bizagi.com/scim/v2", true).is_ok());
+        assert!(checked_url("ftp://x/", true).is_err());
+        assert!(checked_url("not a url", false).is_err());
     }
 
     #[test]
     fn bizagi_token_url_sits_beside_the_scim_base() {
-        let base = checked_url("https://x.bizagi.com/scim/v2/").unwrap();
+        let base = checked_url("https://x.bizagi.com/scim/v2/", false).unwrap();
         assert_eq!(
             bizagi_token_url(&base).unwrap().as_str(),
             "https://x.bizagi.com/oauth2/server/token"
         );
-        let base = checked_url("https://x.bizagi.com/other/").unwrap();
+        let base = checked_url("https://x.bizagi.com/other/", false).unwrap();
         assert_eq!(bizagi_token_url(&base), None);
     }
 }

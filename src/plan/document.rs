@@ -157,12 +157,17 @@ pub struct Change {
 pub struct Applied {
     pub user_name: String,
     pub action: Action,
-    /// `applied` or `failed`.
+    /// `applied`, `failed` (a request failed: `error` says which and why) or `skipped`
+    /// (not started: `note` says why).
     pub status: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// How it was applied when not plainly (a create whose answer was lost), or why it
+    /// was skipped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 impl PlanDocument {

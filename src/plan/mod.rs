@@ -35,6 +35,19 @@ pub enum Action {
     Delete,
 }
 
+impl Action {
+    /// As saved plans write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Create => "create",
+            Action::Update => "update",
+            Action::Deactivate => "deactivate",
+            Action::Reactivate => "reactivate",
+            Action::Delete => "delete",
+        }
+    }
+}
+
 /// The change to one user: which attributes, and the requests that make it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct UserChange {

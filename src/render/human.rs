@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use similar::{ChangeTag, TextDiff};
 
 use super::{Styles, mask};
-use crate::apply::{Outcome, Report};
+use crate::apply::{Outcome, Report, Status};
 use crate::model::{AttrChange, Value};
 use crate::plan::{Action, Plan, UserChange};
 
@@ -287,9 +287,17 @@ fn attribute_lines(
 }
 
 /// One line per user as apply finishes it.
+fn done_verb(action: Action) -> &'static str {
+    match action {
+        Action::Update => "updated",
+        other => verb(other),
+    }
+}
+
+/// One user's outcome, as it finishes.
 pub fn outcome(w: &mut dyn Write, outcome: &Outcome, s: &Styles) -> io::Result<()> {
-    match &outcome.error {
-        None => {
+    match &outcome.status {
+        Status::Applied { note } => {
             let style = action_style(outcome.action, s);
             write!(
                 w,
@@ -297,17 +305,17 @@ pub fn outcome(w: &mut dyn Write, outcome: &Outcome, s: &Styles) -> io::Result<(
                 style.render(),
                 outcome.user_name,
                 style.render_reset(),
-                match outcome.action {
-                    Action::Update => "updated",
-                    other => verb(other),
-                }
+                done_verb(outcome.action)
             )?;
-            match &outcome.id {
-                Some(id) if outcome.action == Action::Create => writeln!(w, " [id={id}]"),
-                _ => writeln!(w),
+            if let (Some(id), Action::Create) = (&outcome.id, outcome.action) {
+                write!(w, " [id={id}]")?;
+            }
+            match note {
+                Some(note) => writeln!(w, " ({note})"),
+                None => writeln!(w),
             }
         }
-        Some(error) => {
+        Status::Failed(error) => {
             writeln!(
                 w,
                 "{}{}: failed{}: {error}",
@@ -317,15 +325,24 @@ pub fn outcome(w: &mut dyn Write, outcome: &Outcome, s: &Styles) -> io::Result<(
             )?;
             writeln!(w, "  declared at {}", outcome.origin)
         }
+        Status::Skipped(why) => writeln!(
+            w,
+            "{}{}: skipped{}: {why}",
+            s.warning.render(),
+            outcome.user_name,
+            s.warning.render_reset()
+        ),
     }
 }
 
+/// The end of an apply: when something was not applied, a table of every user (those
+/// not applied first), then one line of counts.
 pub fn report(w: &mut dyn Write, report: &Report, s: &Styles) -> io::Result<()> {
     let done = |action| {
         report
             .outcomes
             .iter()
-            .filter(|o| o.action == action && o.error.is_none())
+            .filter(|o| o.action == action && o.applied())
             .count()
     };
     let mut parts = vec![
@@ -343,25 +360,80 @@ pub fn report(w: &mut dyn Write, report: &Report, s: &Styles) -> io::Result<()> 
     if report.outcomes.iter().any(|o| o.action == Action::Delete) {
         parts.push(format!("{} deleted", done(Action::Delete)));
     }
-    let failed = report.failed();
-    if failed == 0 {
-        writeln!(
+    let (failed, skipped) = (report.failed(), report.skipped());
+    if failed + skipped == 0 {
+        return writeln!(
             w,
             "{}Apply complete!{} Users: {}.",
             s.create.render(),
             s.create.render_reset(),
             parts.join(", ")
-        )
-    } else {
-        parts.push(format!("{failed} failed"));
-        writeln!(
-            w,
-            "{}Apply failed.{} Users: {}. Run `scimops apply` again to finish once the cause is fixed.",
-            s.error.render(),
-            s.error.render_reset(),
-            parts.join(", ")
-        )
+        );
     }
+    outcome_table(w, report)?;
+    writeln!(w)?;
+    if failed > 0 {
+        parts.push(format!("{failed} failed"));
+    }
+    if skipped > 0 {
+        parts.push(format!("{skipped} skipped"));
+    }
+    let (title, next) = if report.interrupted {
+        ("Apply interrupted.", "Run `scimops apply` again to finish.")
+    } else {
+        (
+            "Apply failed.",
+            "Run `scimops apply` again to finish once the cause is fixed.",
+        )
+    };
+    writeln!(
+        w,
+        "{}{title}{} Users: {}. {next}",
+        s.error.render(),
+        s.error.render_reset(),
+        parts.join(", ")
+    )
+}
+
+/// The first line of `text`, cut to fit a table (the whole is printed above it).
+fn brief(text: &str) -> String {
+    const WIDTH: usize = 100;
+    let line = text.lines().next().unwrap_or_default();
+    if line.chars().count() <= WIDTH {
+        line.to_string()
+    } else {
+        line.chars().take(WIDTH - 1).collect::<String>() + "…"
+    }
+}
+
+fn outcome_table(w: &mut dyn Write, report: &Report) -> io::Result<()> {
+    let mut rows: Vec<&Outcome> = report.outcomes.iter().collect();
+    rows.sort_by_key(|o| match o.status {
+        Status::Failed(_) => 0,
+        Status::Skipped(_) => 1,
+        Status::Applied { .. } => 2,
+    });
+    let mut table = tabled::builder::Builder::default();
+    table.push_record(["user", "action", "outcome", "details"]);
+    for o in rows {
+        let (outcome, details) = match &o.status {
+            Status::Applied { note } => (done_verb(o.action), note.clone().unwrap_or_default()),
+            Status::Failed(error) => ("failed", error.clone()),
+            Status::Skipped(why) => ("skipped", why.clone()),
+        };
+        table.push_record([
+            o.user_name.as_str(),
+            o.action.as_str(),
+            outcome,
+            brief(&details).as_str(),
+        ]);
+    }
+    let mut table = table.build();
+    table.with(tabled::settings::Style::psql());
+    for line in table.to_string().lines() {
+        writeln!(w, "{}", line.trim_end())?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -68,6 +68,9 @@ pub struct SandboxConfig {
     /// Default: true.
     #[serde(default = "yes")]
     pub filter: bool,
+    /// Faults injected at random: a share of requests answered with a failure.
+    #[serde(default)]
+    pub faults: Faults,
     /// Requests to answer with a failure instead of serving them (tests of how errors
     /// are shown): the first failure whose method and path prefix match applies.
     #[serde(default)]
@@ -96,6 +99,7 @@ impl Default for SandboxConfig {
             user_keys: UserKeys::default(),
             filter: true,
             failures: Vec::new(),
+            faults: Faults::default(),
             seed: Vec::new(),
         }
     }
@@ -113,6 +117,90 @@ fn max_page() -> u64 {
     500
 }
 
+/// Random faults, as networks and servers produce them.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Faults {
+    /// The share of requests (0 to 1) that meet a fault. Default: 0.
+    #[serde(default)]
+    pub rate: f64,
+    /// The kinds, chosen at random for each fault. Default: all of them.
+    #[serde(default = "FaultKind::all")]
+    pub kinds: Vec<FaultKind>,
+    /// How long a slow answer takes, in milliseconds. Default: 1500.
+    #[serde(default = "slow")]
+    pub slow_millis: u64,
+}
+
+impl Default for Faults {
+    fn default() -> Self {
+        Self {
+            rate: 0.0,
+            kinds: FaultKind::all(),
+            slow_millis: slow(),
+        }
+    }
+}
+
+fn internal_error() -> u16 {
+    500
+}
+
+fn slow() -> u64 {
+    1500
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+pub enum FaultKind {
+    /// 500 Internal Server Error, before the request is served.
+    #[serde(rename = "500")]
+    InternalError,
+    /// 503 Service Unavailable with `Retry-After: 1`, before the request is served.
+    #[serde(rename = "503")]
+    Unavailable,
+    /// 429 Too Many Requests with `Retry-After: 1`, before the request is served.
+    #[serde(rename = "429")]
+    TooMany,
+    /// The connection drops before the request is served.
+    #[serde(rename = "reset")]
+    Reset,
+    /// The answer comes after `slowMillis`.
+    #[serde(rename = "slow")]
+    Slow,
+    /// The request is served (a write is done), then the connection drops: the answer
+    /// is lost.
+    #[serde(rename = "lost")]
+    Lost,
+}
+
+impl FaultKind {
+    pub fn all() -> Vec<Self> {
+        vec![
+            Self::InternalError,
+            Self::Unavailable,
+            Self::TooMany,
+            Self::Reset,
+            Self::Slow,
+            Self::Lost,
+        ]
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::InternalError => "500",
+            Self::Unavailable => "503",
+            Self::TooMany => "429",
+            Self::Reset => "reset",
+            Self::Slow => "slow",
+            Self::Lost => "lost",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::all().into_iter().find(|k| k.name() == name)
+    }
+}
+
 /// A request answered with a failure.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -122,6 +210,13 @@ pub struct Failure {
     /// The start of the path under `/scim/v2` (`/Users`). Default: any.
     #[serde(default)]
     pub path: String,
+    /// Only the first N matching requests fail. Default: all of them.
+    pub times: Option<u32>,
+    /// A fault instead of an answer with `status` (a dropped connection, an answer lost
+    /// after the write, a slow answer, or a status of the fault kinds).
+    pub fault: Option<FaultKind>,
+    /// Default: 500.
+    #[serde(default = "internal_error")]
     pub status: u16,
     /// The answer's body, as is. Default: none.
     #[serde(default)]

@@ -16,12 +16,12 @@ use base64::Engine;
 use serde::Serialize;
 use serde_json::{Value as Json, json};
 
-use super::config::{Failure, Paging, ResourceTypesPath, UserKeys};
-use super::random;
+use super::config::{Failure, FaultKind, Faults, Paging, ResourceTypesPath, UserKeys};
 use super::store::{SortKey, Store, StoreError};
 use super::user::{
     EXT_URN, Refusal, Rules, UserRecord, name_key, parse_eq_filter, parse_user_name,
 };
+use crate::random;
 use crate::scim::wire::{LIST_RESPONSE_URN, SCIM_JSON, ScimError, USER_URN};
 use crate::secret::Secret;
 
@@ -41,6 +41,10 @@ pub struct AppState {
     pub rules: Rules,
     pub listing: Listing,
     pub failures: Vec<Failure>,
+    /// How many requests each failure answered (for `times`).
+    pub failure_hits: Mutex<Vec<u32>>,
+    /// Random faults; tests change them while the sandbox runs.
+    pub faults: Mutex<Faults>,
     pub clients: Vec<(String, Secret)>,
     /// `None`: tokens never expire.
     pub token_lifetime: Option<Duration>,
@@ -63,6 +67,8 @@ impl AppState {
             rules,
             listing,
             failures: Vec::new(),
+            failure_hits: Mutex::default(),
+            faults: Mutex::new(Faults::default()),
             clients,
             token_lifetime,
             tokens: Mutex::default(),
@@ -99,6 +105,9 @@ pub struct Served {
     /// The JSON body of a SCIM request.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<Json>,
+    /// The fault injected into this request, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fault: Option<String>,
 }
 
 /// What the sandbox served: every request, and counts of the SCIM ones by method.
@@ -200,45 +209,121 @@ async fn track(State(state): State<Arc<AppState>>, req: Request, next: Next) -> 
     };
     let started = Instant::now();
     let scim_path = path.strip_prefix("/scim/v2").unwrap_or(&path);
-    let failure = state.failures.iter().find(|f| {
-        f.method.eq_ignore_ascii_case(parts.method.as_str()) && scim_path.starts_with(&f.path)
-    });
-    let response = match failure {
-        Some(f) => {
-            let kind = f.content_type.clone().unwrap_or_else(|| {
-                if f.body.trim_start().starts_with('<') {
-                    "text/html"
-                } else {
-                    SCIM_JSON
+    // A configured failure first (while it has times left), else a random fault.
+    let failure = {
+        let mut hits = lock(&state.failure_hits);
+        state
+            .failures
+            .iter()
+            .enumerate()
+            .find(|(i, f)| {
+                f.method.eq_ignore_ascii_case(parts.method.as_str())
+                    && scim_path.starts_with(&f.path)
+                    && f.times
+                        .is_none_or(|n| hits.get(*i).copied().unwrap_or(0) < n)
+            })
+            .map(|(i, f)| {
+                if let Some(hit) = hits.get_mut(i) {
+                    *hit += 1;
                 }
-                .to_string()
-            });
-            let status =
-                StatusCode::from_u16(f.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            let mut response = (status, f.body.clone()).into_response();
-            if let Ok(kind) = HeaderValue::from_str(&kind) {
-                response.headers_mut().insert(header::CONTENT_TYPE, kind);
-            }
-            response
-        }
+                f
+            })
+    };
+    let slow_millis = lock(&state.faults).slow_millis;
+    let fault = match failure {
+        Some(f) => f.fault,
         None => {
-            next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
-                .await
+            let faults = lock(&state.faults);
+            (faults.rate > 0.0 && random::unit() < faults.rate && !faults.kinds.is_empty())
+                .then(|| faults.kinds[random::next() as usize % faults.kinds.len()])
         }
+    };
+    let serve = |parts, bytes| next.run(Request::from_parts(parts, axum::body::Body::from(bytes)));
+    let response = match (fault, failure) {
+        (Some(FaultKind::InternalError), _) => injected(StatusCode::INTERNAL_SERVER_ERROR, None),
+        (Some(FaultKind::Unavailable), _) => injected(StatusCode::SERVICE_UNAVAILABLE, Some("1")),
+        (Some(FaultKind::TooMany), _) => injected(StatusCode::TOO_MANY_REQUESTS, Some("1")),
+        (Some(FaultKind::Reset), _) => dropped(),
+        (Some(FaultKind::Lost), _) => {
+            // The write is done, then the answer is lost.
+            serve(parts, bytes).await;
+            dropped()
+        }
+        (Some(FaultKind::Slow), _) => {
+            tokio::time::sleep(Duration::from_millis(slow_millis)).await;
+            serve(parts, bytes).await
+        }
+        (None, Some(f)) => failure_response(f),
+        (None, None) => serve(parts, bytes).await,
     };
     let status = response.status().as_u16();
     tracing::info!(
         target: "scimops::sandbox",
-        "{method} {path} {status} {:.1}ms",
-        started.elapsed().as_secs_f64() * 1000.0
+        "{method} {path} {status} {:.1}ms{}",
+        started.elapsed().as_secs_f64() * 1000.0,
+        fault.map_or(String::new(), |k| format!(" (fault: {})", k.name()))
     );
     lock(&state.log).push(Served {
         method,
         path,
         status,
         body: json,
+        fault: fault.map(|k| k.name().to_string()),
     });
     response
+}
+
+/// A configured failure's answer.
+fn failure_response(f: &Failure) -> Response {
+    let kind = f.content_type.clone().unwrap_or_else(|| {
+        if f.body.trim_start().starts_with('<') {
+            "text/html"
+        } else {
+            SCIM_JSON
+        }
+        .to_string()
+    });
+    let status = StatusCode::from_u16(f.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = (status, f.body.clone()).into_response();
+    if let Ok(kind) = HeaderValue::from_str(&kind) {
+        response.headers_mut().insert(header::CONTENT_TYPE, kind);
+    }
+    response
+}
+
+/// An injected failure, with `Retry-After` in seconds where given.
+fn injected(status: StatusCode, retry_after: Option<&'static str>) -> Response {
+    let mut response = refusal(Refusal {
+        status: status.as_u16(),
+        scim_type: None,
+        detail: "fault injected by the sandbox".into(),
+    });
+    if let Some(seconds) = retry_after {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static(seconds));
+    }
+    response
+}
+
+/// An answer whose body fails: a 200 head, then the connection drops, so the client
+/// gets no answer (a body-less status such as 204 would have nothing to break).
+fn dropped() -> Response {
+    struct Broken;
+    impl http_body::Body for Broken {
+        type Data = Bytes;
+        type Error = std::io::Error;
+        fn poll_frame(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, std::io::Error>>> {
+            std::task::Poll::Ready(Some(Err(std::io::Error::new(
+                std::io::ErrorKind::ConnectionReset,
+                "fault injected by the sandbox: connection dropped",
+            ))))
+        }
+    }
+    Response::new(axum::body::Body::new(Broken))
 }
 
 fn scim_response(status: StatusCode, body: &Json) -> Response {

@@ -7,7 +7,6 @@
 
 mod config;
 mod http;
-mod random;
 mod store;
 mod user;
 
@@ -22,12 +21,14 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use self::config::{
-    Client, Paging, PhoneFormat, PropertyType, ResourceTypesPath, SandboxConfig, UserKeys,
+    Client, FaultKind, Faults, Paging, PhoneFormat, PropertyType, ResourceTypesPath, SandboxConfig,
+    UserKeys,
 };
 use self::http::AppState;
 pub use self::http::{RequestLog, Served};
 use self::store::Store;
 use self::user::{BUILT_IN, Rules, UserRecord};
+use crate::random;
 use crate::secret::Secret;
 
 /// What a sandbox runs with.
@@ -65,6 +66,15 @@ impl Running {
 
     pub fn clear_requests(&self) {
         self.state.clear_request_log();
+    }
+
+    /// Changes the random faults (tests: faults while applying, none while checking).
+    pub fn set_faults(&self, faults: Faults) {
+        *self
+            .state
+            .faults
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = faults;
     }
 
     /// Forgets every issued token (tests of the client's renewal after a 401).
@@ -201,6 +211,8 @@ pub async fn start(options: Options, listen: SocketAddr) -> anyhow::Result<Runni
     };
     let mut app = AppState::new(store, rules, listing, clients, lifetime);
     app.failures = config.failures.clone();
+    app.failure_hits = std::sync::Mutex::new(vec![0; config.failures.len()]);
+    app.faults = std::sync::Mutex::new(config.faults.clone());
     let app = Arc::new(app);
     let listener = tokio::net::TcpListener::bind(listen)
         .await

@@ -3,6 +3,14 @@
 //!
 //! One token serves the whole run: it is fetched once, shared by concurrent requests,
 //! renewed shortly before it expires, and renewed once more if the server answers 401.
+//!
+//! Retries cannot do harm: a request is sent again only after a transient failure
+//! (429, 502, 503, 504, 500, a dropped connection, a timeout), after a backoff with
+//! jitter or the server's `Retry-After`, within a count and a time budget, and only
+//! when sending it twice is safe. GET, PUT, PATCH (scimops' PatchOps only replace and
+//! remove) and DELETE are idempotent. A POST is re-sent only when the server cannot have
+//! acted on it (429, 503, a connection never made); when its answer is lost, the error
+//! says so ([`HttpError::maybe_done`]) and the caller looks the user up first.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -45,6 +53,38 @@ struct Inner {
     credentials: Credentials,
     token: tokio::sync::Mutex<Option<Token>>,
     token_requests: AtomicUsize,
+    retries: AtomicUsize,
+    options: Options,
+}
+
+/// How long requests may take and how they are retried.
+#[derive(Clone, Copy, Debug)]
+pub struct Options {
+    /// The longest one attempt may take, from connecting to the end of the answer.
+    pub timeout: Duration,
+    /// How many times one request may be retried.
+    pub retries: u32,
+    /// The first backoff; each retry doubles it, up to `max_delay`, with jitter.
+    pub first_delay: Duration,
+    pub max_delay: Duration,
+    /// No retry starts later than this after the request's first attempt.
+    pub budget: Duration,
+    /// Whether proxy environment variables apply (`HTTPS_PROXY`, `NO_PROXY`...); not
+    /// for the embedded sandbox.
+    pub proxy: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(60),
+            retries: 5,
+            first_delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(30),
+            budget: Duration::from_secs(300),
+            proxy: true,
+        }
+    }
 }
 
 struct Token {
@@ -70,6 +110,8 @@ pub enum HttpError {
         method: Method,
         path: String,
         message: String,
+        /// The request never reached the server (no connection was made).
+        unsent: bool,
     },
     #[error("{method} {path}: {status}{}", describe(scim.as_ref(), body))]
     Status {
@@ -96,6 +138,32 @@ impl HttpError {
             HttpError::Status { status, .. } => Some(*status),
             _ => None,
         }
+    }
+
+    /// Whether the server may have done what was asked although no success came back:
+    /// the answer was lost (connection dropped after sending, timeout) or a gateway or
+    /// the server failed while it worked (500, 502, 504).
+    pub fn maybe_done(&self) -> bool {
+        match self {
+            HttpError::Transport { unsent, .. } => !unsent,
+            HttpError::Status { status, .. } => matches!(status.as_u16(), 500 | 502 | 504),
+            _ => false,
+        }
+    }
+
+    /// Whether the server did not act on the request and asks to try later (429, 503),
+    /// or the request never reached it.
+    fn not_done(&self) -> bool {
+        match self {
+            HttpError::Transport { unsent, .. } => *unsent,
+            HttpError::Status { status, .. } => matches!(status.as_u16(), 429 | 503),
+            _ => false,
+        }
+    }
+
+    /// Whether sending the request again may succeed, and does no harm.
+    fn retryable(&self, method: Method) -> bool {
+        self.not_done() || (self.maybe_done() && method != Method::Post)
     }
 }
 
@@ -165,6 +233,24 @@ fn excerpt(body: &[u8]) -> String {
     cut.replace('\n', " ")
 }
 
+/// A failed attempt: the error, whether another attempt may succeed, and how long the
+/// server asked to wait.
+struct Failed {
+    error: HttpError,
+    transient: bool,
+    asked: Option<Duration>,
+}
+
+impl Failed {
+    fn new(error: HttpError, method: Method, asked: Option<Duration>) -> Self {
+        Self {
+            transient: error.retryable(method),
+            error,
+            asked,
+        }
+    }
+}
+
 #[derive(Deserialize)]
 struct TokenAnswer {
     access_token: String,
@@ -172,24 +258,100 @@ struct TokenAnswer {
     expires_in: Option<serde_json::Value>,
 }
 
+/// A transport failure, described; `unsent` when no connection was made.
+fn transport(method: Method, path: String, e: &reqwest::Error, timeout: Duration) -> HttpError {
+    let message = if e.is_timeout() && !e.is_connect() {
+        format!(
+            "no answer within {}s (see --timeout)",
+            timeout.as_secs_f64()
+        )
+    } else {
+        chain(e)
+    };
+    HttpError::Transport {
+        method,
+        path,
+        message,
+        unsent: e.is_connect(),
+    }
+}
+
+/// `Retry-After` (RFC 9110 §10.2.3): seconds, or an HTTP date.
+fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let value = headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
+    match value.parse::<u64>() {
+        Ok(seconds) => Some(Duration::from_secs(seconds)),
+        Err(_) => httpdate::parse_http_date(value).ok().map(|at| {
+            at.duration_since(std::time::SystemTime::now())
+                .unwrap_or_default()
+        }),
+    }
+}
+
 impl Client {
-    pub fn new(base: Url, credentials: Credentials) -> anyhow::Result<Self> {
+    pub fn new(base: Url, credentials: Credentials, options: Options) -> anyhow::Result<Self> {
         // reqwest is built with rustls and no default crypto provider; ring is ours.
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::Client::builder()
+        let mut http = reqwest::Client::builder()
             .user_agent(concat!("scimops/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(60))
-            .build()?;
+            .connect_timeout(options.timeout.min(Duration::from_secs(10)))
+            .timeout(options.timeout);
+        if !options.proxy {
+            http = http.no_proxy();
+        }
         Ok(Self {
             inner: Arc::new(Inner {
-                http,
+                http: http.build()?,
                 base,
                 credentials,
                 token: tokio::sync::Mutex::new(None),
                 token_requests: AtomicUsize::new(0),
+                retries: AtomicUsize::new(0),
+                options,
             }),
         })
+    }
+
+    /// How many requests (token requests included) were sent again after a failure.
+    pub fn retries(&self) -> usize {
+        self.inner.retries.load(Ordering::Relaxed)
+    }
+
+    /// How long to wait before retry number `attempt` (from 1), or `None` when retrying
+    /// is not allowed: too many retries, or past the budget.
+    fn backoff(&self, attempt: u32, since: Instant, asked: Option<Duration>) -> Option<Duration> {
+        let o = &self.inner.options;
+        if attempt > o.retries {
+            return None;
+        }
+        let delay = match asked {
+            // The server's wish, plus a little jitter so that waiting clients spread out.
+            Some(asked) => asked + asked.mul_f64(0.1 * crate::random::unit()),
+            None => {
+                let ceiling = o
+                    .first_delay
+                    .saturating_mul(1 << (attempt - 1).min(16))
+                    .min(o.max_delay);
+                // "Equal jitter": half fixed, half random.
+                ceiling / 2 + ceiling.mul_f64(0.5 * crate::random::unit())
+            }
+        };
+        (since.elapsed() + delay <= o.budget).then_some(delay)
+    }
+
+    /// Counts and logs a retry, then waits.
+    async fn pause(&self, what: &str, error: &HttpError, attempt: u32, delay: Duration) {
+        self.inner.retries.fetch_add(1, Ordering::Relaxed);
+        tracing::info!(
+            "{what}: {error}; retrying in {:.1}s ({attempt} of {})",
+            delay.as_secs_f64(),
+            self.inner.options.retries
+        );
+        tokio::time::sleep(delay).await;
     }
 
     pub fn base(&self) -> &Url {
@@ -231,7 +393,30 @@ impl Client {
         }
     }
 
+    /// Asks for a token, again after transient failures (a token request is safe to
+    /// repeat: at worst the server issues two).
     async fn fetch_token(&self) -> Result<Token, HttpError> {
+        let since = Instant::now();
+        let mut attempt = 0;
+        loop {
+            match self.token_once().await {
+                Ok(token) => return Ok(token),
+                Err(Failed {
+                    error,
+                    transient,
+                    asked,
+                }) => {
+                    attempt += 1;
+                    match self.backoff(attempt, since, asked).filter(|_| transient) {
+                        Some(delay) => self.pause("token request", &error, attempt, delay).await,
+                        None => return Err(error),
+                    }
+                }
+            }
+        }
+    }
+
+    async fn token_once(&self) -> Result<Token, Failed> {
         let Credentials::ClientCredentials {
             token_url,
             client_id,
@@ -241,9 +426,21 @@ impl Client {
         else {
             unreachable!("only client credentials fetch tokens")
         };
-        let failed = |message: String| HttpError::Token {
-            url: token_url.to_string(),
-            message,
+        let failed = |message: String, transient: bool, asked: Option<Duration>| Failed {
+            error: HttpError::Token {
+                url: token_url.to_string(),
+                message,
+            },
+            transient,
+            asked,
+        };
+        let timeout = self.inner.options.timeout;
+        let lost = |e: reqwest::Error| {
+            failed(
+                transport(Method::Post, String::new(), &e, timeout).to_string(),
+                true,
+                None,
+            )
         };
         self.inner.token_requests.fetch_add(1, Ordering::Relaxed);
         let started = Instant::now();
@@ -259,9 +456,10 @@ impl Client {
             ])
             .send()
             .await
-            .map_err(|e| failed(chain(&e)))?;
+            .map_err(lost)?;
         let status = response.status();
-        let body = response.bytes().await.map_err(|e| failed(chain(&e)))?;
+        let asked = retry_after(response.headers());
+        let body = response.bytes().await.map_err(lost)?;
         if !status.is_success() {
             let oauth: Option<serde_json::Value> = serde_json::from_slice(&body).ok();
             let error = oauth
@@ -274,10 +472,16 @@ impl Client {
             } else {
                 ""
             };
-            return Err(failed(format!("{status} {error}{hint}")));
+            let transient = status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error();
+            return Err(failed(format!("{status} {error}{hint}"), transient, asked));
         }
-        let answer: TokenAnswer = serde_json::from_slice(&body)
-            .map_err(|e| failed(format!("the answer has no `access_token`: {e}")))?;
+        let answer: TokenAnswer = serde_json::from_slice(&body).map_err(|e| {
+            failed(
+                format!("the answer has no `access_token`: {e}"),
+                false,
+                None,
+            )
+        })?;
         // Bizagi sends a number; be lenient with a string. 0 or absent: does not expire.
         let lifetime = match &answer.expires_in {
             Some(serde_json::Value::Number(n)) => n.as_u64(),
@@ -330,6 +534,12 @@ impl Client {
         body: Option<&serde_json::Value>,
         if_match: Option<&str>,
     ) -> Result<Response, HttpError> {
+        let shown = if query.is_empty() {
+            path.to_string()
+        } else {
+            let q: Vec<_> = query.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            format!("{path}?{}", q.join("&"))
+        };
         let url = self
             .inner
             .base
@@ -338,8 +548,14 @@ impl Client {
                 method,
                 path: path.to_string(),
                 message: e.to_string(),
+                unsent: true,
             })?;
-        let mut retried = false;
+        let renewable = matches!(
+            self.inner.credentials,
+            Credentials::ClientCredentials { .. }
+        );
+        let since = Instant::now();
+        let (mut attempt, mut renewed, mut answer_lost) = (0, false, false);
         loop {
             let token = self.bearer().await?;
             let mut request = self
@@ -361,80 +577,127 @@ impl Client {
                     .header(CONTENT_TYPE, SCIM_JSON)
                     .body(body.to_string());
             }
-            let shown = || {
-                if query.is_empty() {
-                    path.to_string()
-                } else {
-                    let q: Vec<_> = query.iter().map(|(k, v)| format!("{k}={v}")).collect();
-                    format!("{path}?{}", q.join("&"))
-                }
+            let Failed {
+                error,
+                transient,
+                asked,
+            } = match self.once(method, &shown, request).await {
+                Ok(response) => return Ok(response),
+                Err(failed) => failed,
             };
-            let response = request.send().await.map_err(|e| HttpError::Transport {
-                method,
-                path: shown(),
-                message: chain(&e),
-            })?;
-            let status = response.status();
-            let renewable = matches!(
-                self.inner.credentials,
-                Credentials::ClientCredentials { .. }
-            );
-            if status == StatusCode::UNAUTHORIZED && !retried && renewable {
-                tracing::debug!("{method} {path}: 401, renewing the token once");
+            let status = error.status().map(|s| s.as_u16());
+            if status == Some(401) && !renewed && renewable {
+                tracing::debug!("{method} {shown}: 401, renewing the token once");
                 if let Some(token) = &token {
                     self.forget(token).await;
                 }
-                retried = true;
+                renewed = true;
                 continue;
             }
-            let header = |name| {
-                response
-                    .headers()
-                    .get(name)
-                    .and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok())
-                    .map(str::to_string)
-            };
-            let (etag, location) = (header(ETAG), header(LOCATION));
-            let bytes = response.bytes().await.map_err(|e| HttpError::Transport {
-                method,
-                path: shown(),
-                message: chain(&e),
-            })?;
-            tracing::debug!("{method} {} -> {status}", shown());
-            if !status.is_success() {
-                let scim = serde_json::from_slice::<ScimError>(&bytes)
-                    .ok()
-                    .filter(|e| e.detail.is_some() || e.scim_type.is_some());
-                return Err(HttpError::Status {
-                    method,
-                    path: shown(),
-                    status,
-                    body: if scim.is_some() {
-                        String::new()
-                    } else {
-                        excerpt(&bytes)
-                    },
-                    scim,
-                });
+            if answer_lost {
+                match (method, status) {
+                    // The lost attempt removed it.
+                    (Method::Delete, Some(404)) => {
+                        tracing::debug!("{method} {shown}: 404 after a lost answer: done");
+                        return Ok(Response {
+                            status: 204,
+                            body: None,
+                            etag: None,
+                            location: None,
+                        });
+                    }
+                    // The lost attempt most likely changed the version this one expects.
+                    (_, Some(412)) => {
+                        return Err(HttpError::Status {
+                            method,
+                            path: shown,
+                            status: StatusCode::PRECONDITION_FAILED,
+                            scim: None,
+                            body: "the answer to an earlier attempt was lost, and the user has \
+                                   changed since: that attempt most likely did it; plan again to check"
+                                .to_string(),
+                        });
+                    }
+                    _ => {}
+                }
             }
-            let body = if bytes.iter().all(u8::is_ascii_whitespace) {
-                None
-            } else {
-                Some(
-                    serde_json::from_slice(&bytes).map_err(|e| HttpError::Decode {
-                        method,
-                        path: shown(),
-                        message: format!("{e}; it starts with: {}", excerpt(&bytes)),
-                    })?,
-                )
-            };
-            return Ok(Response {
-                status: status.as_u16(),
-                body,
-                etag,
-                location,
-            });
+            attempt += 1;
+            match self.backoff(attempt, since, asked).filter(|_| transient) {
+                Some(delay) => {
+                    answer_lost |= error.maybe_done();
+                    self.pause(&format!("{method} {shown}"), &error, attempt, delay)
+                        .await;
+                }
+                None => return Err(error),
+            }
         }
+    }
+
+    /// One attempt.
+    async fn once(
+        &self,
+        method: Method,
+        shown: &str,
+        request: reqwest::RequestBuilder,
+    ) -> Result<Response, Failed> {
+        let timeout = self.inner.options.timeout;
+        let lost = |e: reqwest::Error| {
+            Failed::new(
+                transport(method, shown.to_string(), &e, timeout),
+                method,
+                None,
+            )
+        };
+        let response = request.send().await.map_err(lost)?;
+        let status = response.status();
+        let header = |name| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let (etag, location) = (header(ETAG), header(LOCATION));
+        let asked = retry_after(response.headers());
+        // The whole answer, even of a failure: a connection dropped mid-answer is a
+        // lost answer, not a success.
+        let bytes = response.bytes().await.map_err(lost)?;
+        tracing::debug!("{method} {shown} -> {status}");
+        if !status.is_success() {
+            let scim = serde_json::from_slice::<ScimError>(&bytes)
+                .ok()
+                .filter(|e| e.detail.is_some() || e.scim_type.is_some());
+            let error = HttpError::Status {
+                method,
+                path: shown.to_string(),
+                status,
+                body: if scim.is_some() {
+                    String::new()
+                } else {
+                    excerpt(&bytes)
+                },
+                scim,
+            };
+            return Err(Failed::new(error, method, asked));
+        }
+        let body = if bytes.iter().all(u8::is_ascii_whitespace) {
+            None
+        } else {
+            Some(serde_json::from_slice(&bytes).map_err(|e| {
+                let error = HttpError::Decode {
+                    method,
+                    path: shown.to_string(),
+                    message: format!("{e}; it starts with: {}", excerpt(&bytes)),
+                };
+                Failed::new(error, method, None)
+            })?)
+        };
+        Ok(Response {
+            status: status.as_u16(),
+            body,
+            etag,
+            location,
+        })
     }
 
     /// `GET path`, expecting a JSON body.

@@ -2,21 +2,35 @@
 
 use std::time::Duration;
 
-use scimops::scim::client::{Client, Credentials};
+use scimops::scim::client::{Client, Credentials, Options};
 use scimops::scim::wire::Method;
 use scimops::secret::Secret;
 
 use crate::support::{CLIENT_ID, SECRET, TestSandbox};
 
+/// Retries without the waits of production (backoff from 10 ms).
+fn fast() -> Options {
+    Options {
+        first_delay: Duration::from_millis(10),
+        max_delay: Duration::from_millis(100),
+        ..Options::default()
+    }
+}
+
 fn client(sandbox: &TestSandbox) -> Client {
+    client_with(sandbox, fast())
+}
+
+fn client_with(sandbox: &TestSandbox, options: Options) -> Client {
     Client::new(
-        scimops::config::checked_url(&sandbox.running.scim_url()).unwrap(),
+        scimops::config::checked_url(&sandbox.running.scim_url(), false).unwrap(),
         Credentials::ClientCredentials {
             token_url: sandbox.running.token_url().parse().unwrap(),
             client_id: CLIENT_ID.to_string(),
             client_secret: Secret::new(SECRET.to_string()),
             scope: "api".to_string(),
         },
+        options,
     )
     .unwrap()
 }
@@ -80,13 +94,14 @@ fn a_refused_token_is_renewed_once_and_the_request_retried() {
 fn wrong_credentials_are_reported_without_the_secret() {
     let sandbox = TestSandbox::start("");
     let client = Client::new(
-        scimops::config::checked_url(&sandbox.running.scim_url()).unwrap(),
+        scimops::config::checked_url(&sandbox.running.scim_url(), false).unwrap(),
         Credentials::ClientCredentials {
             token_url: sandbox.running.token_url().parse().unwrap(),
             client_id: CLIENT_ID.to_string(),
             client_secret: Secret::new("the-wrong-secret".to_string()),
             scope: "api".to_string(),
         },
+        fast(),
     )
     .unwrap();
     let err = sandbox
@@ -99,4 +114,162 @@ fn wrong_credentials_are_reported_without_the_secret() {
         "{err}"
     );
     assert!(!err.contains("the-wrong-secret"));
+}
+
+/// The statuses the sandbox answered to SCIM requests, in order.
+fn statuses(sandbox: &TestSandbox, method: &str) -> Vec<u16> {
+    sandbox
+        .requests()
+        .requests
+        .iter()
+        .filter(|r| r.method == method && r.path.starts_with("/scim/v2/Users"))
+        .map(|r| r.status)
+        .collect()
+}
+
+fn new_user(name: &str) -> serde_json::Value {
+    serde_json::json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "userName": format!("acme\\{name}"),
+        "name": {"givenName": name, "familyName": "Test"},
+        "emails": [{"value": format!("{name}@acme.test"), "primary": true, "type": "work"}],
+        "active": true,
+    })
+}
+
+#[test]
+fn transient_failures_are_retried_then_succeed() {
+    let sandbox = TestSandbox::start(
+        "failures:\n  - {method: GET, path: /Users, status: 503, times: 1}\n  - {method: GET, path: /Users, status: 502, times: 1}\n  - {method: GET, path: /Users, fault: reset, times: 1}\n",
+    );
+    let client = client(&sandbox);
+    let answer = sandbox
+        .runtime
+        .block_on(async { client.get("/Users", &[]).await });
+    assert!(answer.is_ok(), "{answer:?}");
+    assert_eq!(client.retries(), 3);
+    assert_eq!(
+        statuses(&sandbox, "GET"),
+        [503, 502, 200, 200],
+        "the reset one is logged as served"
+    );
+}
+
+#[test]
+fn retry_after_is_honoured() {
+    let sandbox = TestSandbox::start(
+        "failures:\n  - {method: GET, path: /Users, fault: \"429\", times: 1}\n",
+    );
+    let client = client(&sandbox);
+    let started = std::time::Instant::now();
+    sandbox
+        .runtime
+        .block_on(async { client.get("/Users", &[]).await })
+        .unwrap();
+    // The sandbox asks for one second; the backoff alone would wait 10 ms.
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(statuses(&sandbox, "GET"), [429, 200]);
+}
+
+#[test]
+fn retries_stop_at_the_count_and_report_the_last_error() {
+    let sandbox = TestSandbox::start("failures:\n  - {method: GET, path: /Users, status: 504}\n");
+    let client = client_with(
+        &sandbox,
+        Options {
+            retries: 2,
+            ..fast()
+        },
+    );
+    let err = sandbox
+        .runtime
+        .block_on(async { client.get("/Users", &[]).await })
+        .unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(504));
+    assert_eq!(statuses(&sandbox, "GET"), [504, 504, 504]);
+    assert_eq!(client.retries(), 2);
+}
+
+#[test]
+fn a_wait_beyond_the_budget_is_not_started() {
+    let sandbox =
+        TestSandbox::start("failures:\n  - {method: GET, path: /Users, fault: \"503\"}\n");
+    let client = client_with(
+        &sandbox,
+        Options {
+            budget: Duration::from_millis(500),
+            ..fast()
+        },
+    );
+    let err = sandbox
+        .runtime
+        .block_on(async { client.get("/Users", &[]).await })
+        .unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(503));
+    assert_eq!(
+        statuses(&sandbox, "GET"),
+        [503],
+        "Retry-After: 1 is past the budget"
+    );
+}
+
+#[test]
+fn a_post_that_may_have_been_done_is_not_sent_again() {
+    for failure in [
+        "status: 500",
+        "status: 502",
+        "status: 504",
+        "fault: lost",
+        "fault: reset",
+    ] {
+        let sandbox = TestSandbox::start(&format!(
+            "failures:\n  - {{method: POST, path: /Users, {failure}, times: 1}}\n"
+        ));
+        let client = client(&sandbox);
+        let err = sandbox
+            .runtime
+            .block_on(async {
+                client
+                    .send(Method::Post, "/Users", &[], Some(&new_user("ann")))
+                    .await
+            })
+            .unwrap_err();
+        assert!(err.maybe_done(), "{failure}: {err}");
+        assert_eq!(statuses(&sandbox, "POST").len(), 1, "{failure}: sent once");
+        assert_eq!(client.retries(), 0, "{failure}");
+    }
+}
+
+#[test]
+fn a_post_the_server_refused_to_start_is_sent_again() {
+    for failure in ["fault: \"503\"", "fault: \"429\""] {
+        let sandbox = TestSandbox::start(&format!(
+            "failures:\n  - {{method: POST, path: /Users, {failure}, times: 1}}\n"
+        ));
+        let client = client(&sandbox);
+        let answer = sandbox.runtime.block_on(async {
+            client
+                .send(Method::Post, "/Users", &[], Some(&new_user("ann")))
+                .await
+        });
+        assert_eq!(answer.unwrap().status, 201, "{failure}");
+        assert_eq!(statuses(&sandbox, "POST").len(), 2, "{failure}");
+    }
+}
+
+#[test]
+fn a_token_request_is_retried_after_a_transient_failure() {
+    let sandbox =
+        TestSandbox::start("failures:\n  - {method: POST, path: /oauth2, status: 503, times: 1}\n");
+    let client = client(&sandbox);
+    sandbox
+        .runtime
+        .block_on(async { client.get("/Users", &[]).await })
+        .unwrap();
+    assert_eq!(client.token_requests(), 2);
+    assert_eq!(client.retries(), 1);
 }

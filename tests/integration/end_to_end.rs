@@ -297,7 +297,15 @@ seed:
     active: false
 ",
     );
-    let apply = repo.run(&["apply", "--auto-approve", "--parallelism", "1"]);
+    // Without retries: this is about how errors read (retries are tested in `faults`).
+    let apply = repo.run(&[
+        "apply",
+        "--auto-approve",
+        "--parallelism",
+        "1",
+        "--retries",
+        "0",
+    ]);
     assert_eq!(apply.code, 1, "{apply:?}");
     let results = apply.stdout.split("Apply will send").nth(1).unwrap();
     insta::with_settings!({filters => vec![(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "[guid]")]}, {
@@ -311,7 +319,7 @@ fn a_server_error_while_reading_names_the_call() {
         "failures:\n  - {method: GET, path: /Users, status: 502, body: '<html><body><h1>502 Bad Gateway</h1></body></html>'}\n",
     );
     let repo = Repo::for_sandbox(&sandbox, "users: []\n");
-    let plan = repo.run(&["plan"]);
+    let plan = repo.run(&["plan", "--retries", "0"]);
     assert_eq!(plan.code, 1);
     insta::with_settings!({filters => vec![(r"127\.0\.0\.1:\d+", "127.0.0.1:[port]")]}, {
         insta::assert_snapshot!(plan.stderr);

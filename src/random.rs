@@ -1,11 +1,11 @@
-//! Unpredictable identifiers for the sandbox (tokens, GUIDs), from the standard
+//! Unpredictable numbers (the sandbox's tokens and GUIDs, its faults, retry jitter), from the standard
 //! library's randomly keyed hasher: no crate for what a test server needs.
 
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-fn next() -> u64 {
+pub fn next() -> u64 {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let mut hasher = RandomState::new().build_hasher();
     hasher.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
@@ -20,6 +20,11 @@ pub fn hex(len: usize) -> String {
     }
     out.truncate(len);
     out
+}
+
+/// A number in `[0, 1)`.
+pub fn unit() -> f64 {
+    (next() >> 11) as f64 / (1_u64 << 53) as f64
 }
 
 /// A random (version 4 shaped) GUID, as Bizagi's guidUser.
