@@ -8,7 +8,7 @@
 //! - Users are written concurrently, at most `parallelism` at a time.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
@@ -104,6 +104,8 @@ pub struct Report {
     pub outcomes: Vec<Outcome>,
     /// Whether Ctrl-C stopped the run before every user was started.
     pub interrupted: bool,
+    /// How many requests were sent again after a transient failure.
+    pub retries: usize,
 }
 
 impl Report {
@@ -155,15 +157,13 @@ pub async fn apply(
     mut on_outcome: impl FnMut(&Outcome),
 ) -> Report {
     let mut report = Report::default();
-    let permits = Arc::new(Semaphore::new(options.parallelism.max(1)));
-    let failures = Arc::new(AtomicUsize::new(0));
+    let mut failed = 0;
+    let mut queue = work.into_iter();
     let mut tasks = JoinSet::new();
-    for user in work {
-        let (client, dialect, permits) = (client.clone(), dialect.clone(), permits.clone());
-        let (options, failures) = (options.clone(), failures.clone());
-        tasks.spawn(async move {
-            let _permit = permits.acquire_owned().await;
-            let failed = failures.load(Ordering::SeqCst);
+    // Users start in the plan's order, at most `parallelism` at a time.
+    loop {
+        while tasks.len() < options.parallelism.max(1) {
+            let Some(user) = queue.next() else { break };
             let skip = if options.stop.load(Ordering::SeqCst) {
                 Some("interrupted before it started".to_string())
             } else if failed >= options.max_failures {
@@ -174,36 +174,41 @@ pub async fn apply(
             } else {
                 None
             };
-            let outcome = match skip {
-                Some(reason) => Outcome {
-                    user_name: user.user_name.clone(),
+            if let Some(reason) = skip {
+                let outcome = Outcome {
+                    user_name: user.user_name,
                     action: user.action,
-                    origin: user.origin.clone(),
-                    id: user.id.clone(),
+                    origin: user.origin,
+                    id: user.id,
                     status: Status::Skipped(reason),
-                },
-                None => apply_user(&client, dialect.as_ref(), &options.lookup, &user).await,
-            };
-            if matches!(outcome.status, Status::Failed(_)) {
-                failures.fetch_add(1, Ordering::SeqCst);
+                };
+                on_outcome(&outcome);
+                report.outcomes.push(outcome);
+                continue;
             }
-            outcome
-        });
-    }
-    while let Some(done) = tasks.join_next().await {
+            let (client, dialect, lookup) = (client.clone(), dialect.clone(), options.lookup);
+            tasks.spawn(async move { apply_user(&client, dialect.as_ref(), &lookup, &user).await });
+        }
+        let Some(done) = tasks.join_next().await else {
+            break;
+        };
         let outcome = match done {
             Ok(outcome) => outcome,
             Err(e) => panic!("an apply task panicked: {e}"),
         };
+        if matches!(outcome.status, Status::Failed(_)) {
+            failed += 1;
+        }
         on_outcome(&outcome);
         report.outcomes.push(outcome);
     }
     report.interrupted = options.stop.load(Ordering::SeqCst);
+    report.retries = client.retries();
     report
 }
 
 /// How many times a create whose answer was lost is looked up and sent again.
-const LOST_CREATES: usize = 2;
+const LOST_CREATES: usize = 3;
 
 async fn apply_user(
     client: &Client,

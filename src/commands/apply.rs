@@ -125,7 +125,7 @@ async fn write(
     let bar = (human && !term.quiet && std::io::stderr().is_terminal()).then(|| {
         let bar = ProgressBar::new(work.len() as u64);
         bar.set_style(
-            ProgressStyle::with_template("{bar:40} {pos}/{len} users {msg} [{elapsed}]")
+            ProgressStyle::with_template("{bar:40} {pos}/{len} users{msg} [{elapsed}]")
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
         bar
@@ -147,7 +147,7 @@ async fn write(
                 let _ = bar.suspend(print);
                 if !outcome.applied() {
                     failed += 1;
-                    bar.set_message(format!("({failed} not applied)"));
+                    bar.set_message(format!(" ({failed} not applied)"));
                 }
                 bar.inc(1);
             }

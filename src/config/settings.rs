@@ -70,7 +70,8 @@ pub struct Defaults {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Target {
     /// The SCIM base URL, for Bizagi `https://<project>.bizagi.com/scim/v2`. Plain
-    /// `http://` is accepted only for loopback addresses.
+    /// `http://` is accepted only for loopback addresses, unless the command line says
+    /// `--allow-insecure-http`.
     #[schemars(with = "Option<String>")]
     pub url: Option<Located<String>>,
     /// How the server behaves: `bizagi` (Bizagi's SCIM API) or `rfc7644` (any SCIM 2.0

@@ -361,6 +361,15 @@ pub fn report(w: &mut dyn Write, report: &Report, s: &Styles) -> io::Result<()> 
         parts.push(format!("{} deleted", done(Action::Delete)));
     }
     let (failed, skipped) = (report.failed(), report.skipped());
+    if report.retries > 0 {
+        writeln!(
+            w,
+            "{}Requests sent again in this run: {} (after 429, 5xx, dropped connections, timeouts).{}",
+            s.dim.render(),
+            report.retries,
+            s.dim.render_reset()
+        )?;
+    }
     if failed + skipped == 0 {
         return writeln!(
             w,

@@ -49,6 +49,8 @@ pub struct AppState {
     /// `None`: tokens never expire.
     pub token_lifetime: Option<Duration>,
     tokens: Mutex<BTreeMap<String, Option<Instant>>>,
+    /// Every token issued, revoked or not (tests look for them in scimops' output).
+    issued: Mutex<Vec<String>>,
     /// Writes are serialised so that a read-modify-write (PATCH) is atomic.
     writes: Mutex<()>,
     log: Mutex<Vec<Served>>,
@@ -72,6 +74,7 @@ impl AppState {
             clients,
             token_lifetime,
             tokens: Mutex::default(),
+            issued: Mutex::default(),
             writes: Mutex::default(),
             log: Mutex::default(),
         }
@@ -86,6 +89,10 @@ impl AppState {
     }
 
     /// Forgets every issued token: the next SCIM call with one gets a 401.
+    pub fn issued_tokens(&self) -> Vec<String> {
+        lock(&self.issued).clone()
+    }
+
     pub fn revoke_tokens(&self) {
         lock(&self.tokens).clear();
     }
@@ -457,6 +464,7 @@ async fn token(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Byt
     let access_token = random::hex(40);
     let expires = state.token_lifetime.map(|d| Instant::now() + d);
     lock(&state.tokens).insert(access_token.clone(), expires);
+    lock(&state.issued).push(access_token.clone());
     axum::Json(json!({
         "access_token": access_token,
         "token_type": "bearer",

@@ -77,6 +77,11 @@ impl Running {
             .unwrap_or_else(std::sync::PoisonError::into_inner) = faults;
     }
 
+    /// Every access token this sandbox issued.
+    pub fn issued_tokens(&self) -> Vec<String> {
+        self.state.issued_tokens()
+    }
+
     /// Forgets every issued token (tests of the client's renewal after a 401).
     pub fn revoke_tokens(&self) {
         self.state.revoke_tokens();
