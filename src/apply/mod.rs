@@ -298,7 +298,7 @@ async fn create(
                 return Ok((Some(resource), Some(note)));
             }
             Ok(None) if conflict => return Err(explain(client, dialect, request, error).await),
-            Ok(None) => continue,
+            Ok(None) => client.count_retry(),
             Err(e) => {
                 let message = format!(
                     "{error}; looking the user up then failed ({e:#}), so whether it was created is unknown: plan again"

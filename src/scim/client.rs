@@ -321,6 +321,11 @@ impl Client {
         self.inner.retries.load(Ordering::Relaxed)
     }
 
+    /// Counts a request its caller sends again (a create, after a lookup).
+    pub fn count_retry(&self) {
+        self.inner.retries.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// How long to wait before retry number `attempt` (from 1), or `None` when retrying
     /// is not allowed: too many retries, or past the budget.
     fn backoff(&self, attempt: u32, since: Instant, asked: Option<Duration>) -> Option<Duration> {
