@@ -265,6 +265,7 @@ async fn create(
     user: &Work,
     request: &Request,
 ) -> Result<(Option<serde_json::Value>, Option<String>), String> {
+    let limit = LOST_CREATES.min(client.max_retries());
     let mut lost = 0;
     loop {
         let error = match client.send_request(request).await {
@@ -277,19 +278,11 @@ async fn create(
             Err(e) => e,
         };
         let conflict = error.status().map(|s| s.as_u16()) == Some(409);
-        if !(error.maybe_done() || (conflict && lost > 0)) || lost == LOST_CREATES {
-            let mut message = explain(client, dialect, request, error).await;
-            if lost > 0 {
-                message.push_str(&format!(
-                    "\n  (sent {} times; looked up after each failure, the user was not there)",
-                    lost + 1
-                ));
-            }
-            return Err(message);
+        if !(error.maybe_done() || (conflict && lost > 0)) {
+            return Err(explain(client, dialect, request, error).await);
         }
-        lost += 1;
         tracing::info!(
-            "user `{}`: {error}; looking the user up before sending the create again",
+            "user `{}`: {error}; looking the user up before anything is sent again",
             user.user_name
         );
         match find_user(client, dialect, &user.user_name, lookup).await {
@@ -297,8 +290,21 @@ async fn create(
                 let note = "the answer was lost; the user was found on the server".to_string();
                 return Ok((Some(resource), Some(note)));
             }
-            Ok(None) if conflict => return Err(explain(client, dialect, request, error).await),
-            Ok(None) => client.count_retry(),
+            Ok(None) if conflict || lost == limit => {
+                let mut message = explain(client, dialect, request, error).await;
+                message.push_str(&match lost {
+                    0 => "\n  (looked up afterwards, the user is not on the server)".to_string(),
+                    n => format!(
+                        "\n  (sent {} times; looked up after each failure, the user was not there)",
+                        n + 1
+                    ),
+                });
+                return Err(message);
+            }
+            Ok(None) => {
+                lost += 1;
+                client.count_retry();
+            }
             Err(e) => {
                 let message = format!(
                     "{error}; looking the user up then failed ({e:#}), so whether it was created is unknown: plan again"

@@ -321,6 +321,11 @@ impl Client {
         self.inner.retries.load(Ordering::Relaxed)
     }
 
+    /// How many times a request may be retried (`--retries`).
+    pub fn max_retries(&self) -> usize {
+        self.inner.options.retries as usize
+    }
+
     /// Counts a request its caller sends again (a create, after a lookup).
     pub fn count_retry(&self) {
         self.inner.retries.fetch_add(1, Ordering::Relaxed);

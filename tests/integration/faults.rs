@@ -312,3 +312,38 @@ fn ctrl_c_starts_no_new_user_and_lets_those_in_flight_finish() {
     assert_eq!(again.code, 0, "{again:?}");
     assert_eq!(server_users(&sandbox).len(), 40);
 }
+
+#[test]
+fn a_create_that_keeps_failing_is_sent_again_only_after_each_lookup_and_at_most_four_times() {
+    let sandbox = TestSandbox::start(
+        "defaultDomain: acme\nfailures:\n  - {method: POST, path: /Users, status: 502}\n",
+    );
+    let repo = Repo::for_sandbox(
+        &sandbox,
+        "users:\n  - userName: ann\n    name: {givenName: Ann}\n",
+    );
+    let apply = repo.run(&["apply", "--auto-approve"]);
+    assert_eq!(apply.code, 1, "{apply:?}");
+    assert!(
+        apply
+            .stdout
+            .contains("(sent 4 times; looked up after each failure, the user was not there)"),
+        "{}",
+        apply.stdout
+    );
+    let log: Vec<String> = sandbox
+        .requests()
+        .requests
+        .iter()
+        .filter(|r| r.path.starts_with("/scim/v2/Users/") || r.method == "POST")
+        .filter(|r| r.path.starts_with("/scim/v2"))
+        .map(|r| format!("{} {}", r.method, r.status))
+        .collect();
+    assert_eq!(
+        log,
+        [
+            "POST 502", "GET 404", "POST 502", "GET 404", "POST 502", "GET 404", "POST 502",
+            "GET 404"
+        ]
+    );
+}
