@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use crate::config::{Declared, DeclaredUser, Scalar};
 use crate::diag::{self, Diagnostic, Diagnostics};
 use crate::dialect::Dialect;
-use crate::model::{Attr, DesiredUser, Origin, UserKey, Value, ValueType};
+use crate::model::{Attr, AttrMap, DesiredUser, Origin, UserKey, Value, ValueType};
 use crate::schema::UserSchema;
 
 /// Users typed for a target, and the warnings found on the way.
@@ -53,8 +53,8 @@ pub fn resolve(
             seen.insert(key.clone(), &d.origin);
         }
 
-        let mut attrs = BTreeMap::new();
-        let mut origins = BTreeMap::new();
+        let mut attrs = AttrMap::new();
+        let mut origins = AttrMap::new();
         for (attr, value) in &d.attrs {
             match value
                 .value
@@ -340,7 +340,7 @@ mod tests {
         DeclaredUser {
             user_name: name.to_string(),
             origin: origin(line),
-            attrs: BTreeMap::from([(
+            attrs: crate::model::AttrMap::from([(
                 Attr::GivenName,
                 Declared {
                     value: Some(Scalar::String("Ann".into())),

@@ -115,7 +115,7 @@ pub async fn observe(
     let read = |resources: Vec<Json>| -> anyhow::Result<Vec<ObservedUser>> {
         let mut users = Vec::with_capacity(resources.len());
         let mut unreadable = Vec::new();
-        for resource in &resources {
+        for resource in resources {
             match dialect.read_user(resource, &schema) {
                 Ok(user) => users.push(user),
                 Err(e) => unreadable.push(e),
@@ -156,8 +156,8 @@ pub async fn observe(
         }
         tracing::info!("the server's filters match userNames by case: reading every page instead");
     }
-    let (resources, strategy) = list_rest(client, first, page_size).await?;
-    let users = read(resources)?;
+    let (users, strategy) =
+        list_rest(client, first, page_size, |r| dialect.read_user(r, &schema)).await?;
     Ok(Observed {
         capabilities,
         schema,
@@ -170,7 +170,7 @@ pub async fn observe(
 /// Every user resource, by listing.
 pub async fn list_all(client: &Client, page_size: usize) -> anyhow::Result<Vec<Json>> {
     let first = page(client, 1, page_size).await?;
-    Ok(list_rest(client, first, page_size).await?.0)
+    Ok(list_rest(client, first, page_size, Ok).await?.0)
 }
 
 fn dedupe(users: Vec<ObservedUser>) -> Vec<ObservedUser> {
@@ -213,7 +213,7 @@ async fn filters_ignore_case(
         .await;
     Ok(match answer {
         Ok(body) => {
-            let found = resources(&body);
+            let found = resources(body);
             found.len() == 1 && found[0].get("id").and_then(Json::as_str) == Some(user.id.as_str())
         }
         Err(_) => false,
@@ -250,13 +250,13 @@ async fn lookup_declared(
     while let Some(done) = lookups.join_next().await {
         let (key, answer) = done.context("a lookup task failed")?;
         let body = answer.context("looking a declared user up")?;
-        for resource in resources(&body) {
+        for resource in resources(body) {
             let matches = resource
                 .get("userName")
                 .and_then(Json::as_str)
                 .is_some_and(|n| dialect.key(n) == key);
             if matches {
-                found.push(resource.clone());
+                found.push(resource);
             }
         }
         if let Some(item) = queue.next() {
@@ -266,12 +266,18 @@ async fn lookup_declared(
     Ok(found)
 }
 
-fn resources(body: &Json) -> Vec<Json> {
-    body.get("Resources")
-        .or_else(|| body.get("resources"))
-        .and_then(Json::as_array)
-        .cloned()
-        .unwrap_or_default()
+/// The users of a ListResponse, taken out of it (a page is large: no copy).
+fn resources(body: Json) -> Vec<Json> {
+    let Json::Object(mut members) = body else {
+        return Vec::new();
+    };
+    match members
+        .remove("Resources")
+        .or_else(|| members.remove("resources"))
+    {
+        Some(Json::Array(list)) => list,
+        _ => Vec::new(),
+    }
 }
 
 struct Page {
@@ -289,13 +295,12 @@ async fn page(client: &Client, start: usize, count: usize) -> anyhow::Result<Pag
         .get("/Users", &query)
         .await
         .context("listing the server's users")?;
-    let resources = resources(&body);
     let total = body
         .get("totalResults")
         .and_then(Json::as_u64)
-        .map_or(resources.len(), |t| {
-            usize::try_from(t).unwrap_or(usize::MAX)
-        });
+        .map(|t| usize::try_from(t).unwrap_or(usize::MAX));
+    let resources = resources(body);
+    let total = total.unwrap_or(resources.len());
     Ok(Page {
         start,
         total,
@@ -303,9 +308,14 @@ async fn page(client: &Client, start: usize, count: usize) -> anyhow::Result<Pag
     })
 }
 
-/// Fetches the pages at `starts`, `READ_PARALLELISM` at a time.
-async fn pages(client: &Client, starts: Vec<usize>, count: usize) -> anyhow::Result<Vec<Page>> {
-    let mut out = Vec::with_capacity(starts.len());
+/// Fetches the pages at `starts`, `READ_PARALLELISM` at a time, handing each to `take`
+/// as it arrives.
+async fn pages(
+    client: &Client,
+    starts: Vec<usize>,
+    count: usize,
+    mut take: impl FnMut(Page),
+) -> anyhow::Result<()> {
     let mut tasks = JoinSet::new();
     let mut starts = starts.into_iter();
     for start in starts.by_ref().take(READ_PARALLELISM) {
@@ -313,77 +323,107 @@ async fn pages(client: &Client, starts: Vec<usize>, count: usize) -> anyhow::Res
         tasks.spawn(async move { page(&client, start, count).await });
     }
     while let Some(done) = tasks.join_next().await {
-        out.push(done.context("a listing task failed")??);
+        take(done.context("a listing task failed")??);
         if let Some(start) = starts.next() {
             let client = client.clone();
             tasks.spawn(async move { page(&client, start, count).await });
         }
     }
-    Ok(out)
+    Ok(())
 }
 
-/// Every user, after the first page.
-async fn list_rest(
+/// Every user, after the first page, each read by `read` as its page arrives (a page
+/// is parsed JSON only until its users are read: 50,000 users as JSON would take
+/// several times their memory as read).
+async fn list_rest<T>(
     client: &Client,
     first: Page,
     count: usize,
-) -> anyhow::Result<(Vec<Json>, Strategy)> {
+    read: impl Fn(Json) -> Result<T, String>,
+) -> anyhow::Result<(Vec<T>, Strategy)> {
     let step = first.resources.len();
     let total = first.total;
-    let mut by_id: BTreeMap<String, Json> = BTreeMap::new();
-    fn add(by_id: &mut BTreeMap<String, Json>, page: Page) {
-        for r in page.resources {
-            let id = r
-                .get("id")
-                .and_then(Json::as_str)
-                .unwrap_or_default()
-                .to_string();
-            by_id.insert(id, r);
-        }
-    }
-    add(&mut by_id, first);
+    let mut listed = Listed {
+        by_id: BTreeMap::new(),
+        unreadable: Vec::new(),
+        read,
+    };
+    listed.add(first);
     let mut strategy = Strategy::Listing;
     if step > 0 && total > step {
         let second = page(client, 1 + step, count).await?;
         if second.resources.is_empty() {
             // Index 1 + step is past the end: `startIndex` may be a page number.
             let pages_total = total.div_ceil(step);
-            let by_page = pages(client, (2..=pages_total).collect(), count).await?;
-            let before = by_id.len();
-            for p in by_page {
-                add(&mut by_id, p);
-            }
-            if by_id.len() > before {
+            let before = listed.by_id.len();
+            pages(client, (2..=pages_total).collect(), count, |p| {
+                listed.add(p)
+            })
+            .await?;
+            if listed.by_id.len() > before {
                 strategy = Strategy::ListingByPage;
                 tracing::info!("the server reads `startIndex` as a page number");
             }
         } else {
-            add(&mut by_id, second);
+            listed.add(second);
             let starts: Vec<usize> = (1 + 2 * step..=total).step_by(step).collect();
             let mut next = starts.last().copied().unwrap_or(1 + step) + step;
-            for p in pages(client, starts, count).await? {
+            pages(client, starts, count, |p| {
                 next = next.max(p.start + p.resources.len());
-                add(&mut by_id, p);
-            }
+                listed.add(p);
+            })
+            .await?;
             // A listing that moved while it was read: go on until the end.
-            while by_id.len() < total {
+            while listed.by_id.len() < total {
                 let p = page(client, next, count).await?;
                 let n = p.resources.len();
-                let before = by_id.len();
+                let before = listed.by_id.len();
                 next += n;
-                add(&mut by_id, p);
-                if n == 0 || by_id.len() == before {
+                listed.add(p);
+                if n == 0 || listed.by_id.len() == before {
                     break;
                 }
             }
         }
     }
-    if by_id.len() < total {
+    if !listed.unreadable.is_empty() {
+        bail!(
+            "the server returned {} users scimops cannot read: {}",
+            listed.unreadable.len(),
+            listed.unreadable.join("; ")
+        );
+    }
+    if listed.by_id.len() < total {
         bail!(
             "the server said it has {total} users but listed {} (GET /Users with startIndex \
              and count); planning on a partial listing would create users that exist",
-            by_id.len()
+            listed.by_id.len()
         );
     }
-    Ok((by_id.into_values().collect(), strategy))
+    Ok((listed.by_id.into_values().collect(), strategy))
+}
+
+/// Users listed so far, by id (a listing is not a snapshot: a user may come twice).
+struct Listed<T, R> {
+    by_id: BTreeMap<String, T>,
+    unreadable: Vec<String>,
+    read: R,
+}
+
+impl<T, R: Fn(Json) -> Result<T, String>> Listed<T, R> {
+    fn add(&mut self, page: Page) {
+        for resource in page.resources {
+            let id = resource
+                .get("id")
+                .and_then(Json::as_str)
+                .unwrap_or_default()
+                .to_string();
+            match (self.read)(resource) {
+                Ok(user) => {
+                    self.by_id.insert(id, user);
+                }
+                Err(e) => self.unreadable.push(e),
+            }
+        }
+    }
 }

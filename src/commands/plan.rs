@@ -78,19 +78,19 @@ pub async fn make(ctx: &Context<'_>, overrides: Overrides) -> anyhow::Result<Pla
     let target = repo.target(ctx.target.as_deref())?;
     let offline = dialect::for_target(&target.dialect, Capabilities::default());
     let domain = repo.default_domain();
-    // Check the files offline first: a bad file must not cost a request.
-    let declared = desired::resolve(
+    // Check the files offline first: a bad file must not cost a request. Only the keys
+    // are kept (the users are typed again with the server's schema).
+    let keys: Vec<_> = desired::resolve(
         &repo.users,
         repo.problems.clone(),
         domain,
         &offline.offline_schema(),
         offline.as_ref(),
-    )?;
-    let keys: Vec<_> = declared
-        .users
-        .iter()
-        .map(|u| (u.key.clone(), u.user_name.clone()))
-        .collect();
+    )?
+    .users
+    .into_iter()
+    .map(|u| (u.key, u.user_name))
+    .collect();
 
     if let Some(problem) = target.check_secret(ctx.env) {
         return Err(crate::diag::Diagnostics(vec![problem]).into());

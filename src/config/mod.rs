@@ -58,7 +58,7 @@ pub struct DeclaredUser {
     /// Where the userName was written: the user's place in the files.
     pub origin: Origin,
     /// The core attributes the entry mentions (name parts, email, phone, active).
-    pub attrs: BTreeMap<Attr, Declared>,
+    pub attrs: crate::model::AttrMap<Declared>,
     /// User properties, by the name written in the file.
     pub properties: BTreeMap<String, Declared>,
     /// Other core attributes, by the name written in the file.
@@ -479,7 +479,7 @@ fn declared_users(
             let NodeValue::Str(name) = &user_name.value else {
                 return None;
             };
-            let mut attrs = BTreeMap::new();
+            let mut attrs = crate::model::AttrMap::new();
             if let Some(name_node) = field(item, "name") {
                 for (attr, part) in [
                     (Attr::GivenName, "givenName"),

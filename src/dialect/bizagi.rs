@@ -88,10 +88,6 @@ pub fn split_user_name(user_name: &str) -> Option<(&str, &str)> {
     }
 }
 
-fn collapse_spaces(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
 pub(super) fn is_email(s: &str) -> bool {
     match s.split_once('@') {
         Some((local, domain)) => {
@@ -308,7 +304,7 @@ impl Dialect for Bizagi {
 
     fn read_user(
         &self,
-        resource: &serde_json::Value,
+        resource: serde_json::Value,
         schema: &UserSchema,
     ) -> Result<ObservedUser, String> {
         self.mapping
@@ -318,9 +314,9 @@ impl Dialect for Bizagi {
     fn equivalent(&self, attr: &Attr, want: &Value, have: &Value) -> bool {
         match attr {
             // Bizagi builds one full name from the parts (ambiguity 11).
-            Attr::GivenName | Attr::MiddleName | Attr::FamilyName | Attr::Phone => {
-                collapse_spaces(text(want)) == collapse_spaces(text(have))
-            }
+            Attr::GivenName | Attr::MiddleName | Attr::FamilyName | Attr::Phone => text(want)
+                .split_whitespace()
+                .eq(text(have).split_whitespace()),
             Attr::Email => text(want).trim().eq_ignore_ascii_case(text(have).trim()),
             _ => want == have,
         }

@@ -94,17 +94,20 @@ impl Mapping {
     /// Reads a User resource. `key` is the dialect's matching key of a userName.
     pub fn read_user(
         &self,
-        resource: &Json,
+        resource: Json,
         schema: &UserSchema,
         key: impl Fn(&str) -> UserKey,
     ) -> Result<ObservedUser, String> {
         let obj = resource.as_object().ok_or("a user is not a JSON object")?;
         let string = |k: &str| obj.get(k).and_then(Json::as_str);
-        let user_name = string("userName").ok_or("a user has no `userName`")?;
+        let user_name = string("userName")
+            .ok_or("a user has no `userName`")?
+            .to_string();
+        let user_name = user_name.as_str();
         let id = string("id")
             .ok_or_else(|| format!("user `{user_name}` has no `id`"))?
             .to_string();
-        let mut attrs = BTreeMap::new();
+        let mut attrs = crate::model::AttrMap::new();
 
         let active = match obj.get("active") {
             None | Some(Json::Null) => true,
@@ -127,7 +130,7 @@ impl Mapping {
         }
         for attr in [Attr::Email, Attr::Phone] {
             let (attribute, kind) = self.contact(&attr).expect("a contact attribute");
-            if let Some(value) = entry_value(&entries(resource, attribute), kind) {
+            if let Some(value) = entry_value(&entries(&resource, attribute), kind) {
                 attrs.insert(attr, Value::String(value));
             }
         }
@@ -166,8 +169,8 @@ impl Mapping {
             id,
             user_name: user_name.to_string(),
             attrs,
-            raw: resource.clone(),
-            fingerprint: fingerprint(resource),
+            fingerprint: fingerprint(&resource),
+            raw: (&resource).into(),
             version,
         })
     }
@@ -241,7 +244,7 @@ impl Mapping {
         match self.contacts {
             Contacts::Single => after.map(|v| json!([{"value": v, "type": kind, "primary": true}])),
             Contacts::Merge => {
-                let mut list = entries(&observed.raw, attribute);
+                let mut list = entries(&observed.raw.json(), attribute);
                 match (managed_entry(&list, kind), after) {
                     (Some(i), Some(v)) => list[i]["value"] = json!(v),
                     (Some(i), None) => {
@@ -305,8 +308,8 @@ impl Mapping {
     /// scimops does not manage are sent back as they were read; `meta` and the
     /// server-built `name.formatted` are left out.
     pub fn put_body(&self, observed: &ObservedUser, changes: &[AttrChange]) -> Json {
-        let mut body = match &observed.raw {
-            Json::Object(obj) => obj.clone(),
+        let mut body = match observed.raw.json() {
+            Json::Object(obj) => obj,
             _ => Map::new(),
         };
         body.remove("meta");

@@ -51,7 +51,7 @@ pub trait Dialect: Send + Sync {
     /// Reads a User resource from the server.
     fn read_user(
         &self,
-        resource: &serde_json::Value,
+        resource: serde_json::Value,
         schema: &UserSchema,
     ) -> Result<ObservedUser, String>;
 

@@ -77,7 +77,7 @@ impl Dialect for Rfc7644 {
 
     fn read_user(
         &self,
-        resource: &serde_json::Value,
+        resource: serde_json::Value,
         schema: &UserSchema,
     ) -> Result<ObservedUser, String> {
         self.mapping

@@ -214,32 +214,37 @@ pub fn plan(
     dialect: &dyn Dialect,
     policy: &Policy,
 ) -> Result<(Plan, Vec<Diagnostic>), Diagnostics> {
-    let mut by_key: BTreeMap<&UserKey, Vec<&ObservedUser>> = BTreeMap::new();
-    for o in observed {
-        by_key.entry(&o.key).or_default().push(o);
-    }
+    // Both sides sorted by key: a user's matches are found by binary search, without
+    // a map of all users.
+    let mut by_key: Vec<&ObservedUser> = observed.iter().collect();
+    by_key.sort_by(|a, b| a.key.cmp(&b.key));
+    let matching = |key: &UserKey| {
+        let start = by_key.partition_point(|o| &o.key < key);
+        let end = start + by_key[start..].partition_point(|o| &o.key == key);
+        &by_key[start..end]
+    };
     let mut desired: Vec<&DesiredUser> = desired.iter().collect();
     desired.sort_by(|a, b| a.key.cmp(&b.key));
-    let declared: std::collections::BTreeSet<&UserKey> = desired.iter().map(|u| &u.key).collect();
+    let declared = |key: &UserKey| desired.binary_search_by(|d| d.key.cmp(key)).is_ok();
 
     let mut problems = Vec::new();
     let mut plan = Plan::default();
     let mut managed = 0;
     let mut changes = Vec::new();
     for user in &desired {
-        match by_key.get(&user.key).map(Vec::as_slice) {
-            None | Some([]) => {
+        match matching(&user.key) {
+            [] => {
                 dialect.check_create(user, &mut problems);
                 changes.push(create(user, dialect));
             }
-            Some([o]) => {
+            [o] => {
                 managed += 1;
                 match update(user, o, dialect) {
                     Some(change) => changes.push(change),
                     None => plan.unchanged += 1,
                 }
             }
-            Some(many) => {
+            many => {
                 managed += 1;
                 let ids: Vec<_> = many
                     .iter()
@@ -263,9 +268,9 @@ pub fn plan(
     // Users in no file: left alone, unless the policy acts on them.
     let mut acted_on = 0;
     if policy.unmanaged != Unmanaged::Ignore {
-        for (key, users) in &by_key {
-            let [o] = users.as_slice() else { continue };
-            if declared.contains(key) {
+        for users in by_key.chunk_by(|a, b| a.key == b.key) {
+            let [o] = users else { continue };
+            if declared(&o.key) {
                 continue;
             }
             if let Some(change) = unmanaged(o, dialect, policy, &mut problems) {
@@ -370,12 +375,14 @@ fn unmanaged(
 }
 
 /// The attributes to compare: the declared ones, with `active` always included.
-fn wanted(user: &DesiredUser) -> impl Iterator<Item = (Attr, Option<Value>)> + '_ {
-    let active = (!user.attrs.contains_key(&Attr::Active))
-        .then_some((Attr::Active, Some(Value::Boolean(true))));
+/// The declared attributes, and `active: true` where the user does not say.
+fn wanted(user: &DesiredUser) -> impl Iterator<Item = (&Attr, Option<&Value>)> + '_ {
+    static ACTIVE: Attr = Attr::Active;
+    static TRUE: Value = Value::Boolean(true);
+    let active = (!user.attrs.contains_key(&Attr::Active)).then_some((&ACTIVE, Some(&TRUE)));
     user.attrs
         .iter()
-        .map(|(a, v)| (a.clone(), v.clone()))
+        .map(|(a, v)| (a, v.as_ref()))
         .chain(active)
 }
 
@@ -383,9 +390,9 @@ fn create(user: &DesiredUser, dialect: &dyn Dialect) -> UserChange {
     let mut changes: Vec<AttrChange> = wanted(user)
         .filter_map(|(attr, after)| {
             after.map(|after| AttrChange {
-                attr,
+                attr: attr.clone(),
                 before: None,
-                after: Some(after),
+                after: Some(after.clone()),
             })
         })
         .collect();
@@ -412,19 +419,19 @@ fn update(
     let mut changes = Vec::new();
     let mut unchanged = 0;
     for (attr, want) in wanted(user) {
-        let have = observed.attrs.get(&attr);
-        let same = match (&want, have) {
+        let have = observed.attrs.get(attr);
+        let same = match (want, have) {
             (None, None) => true,
-            (Some(w), Some(h)) => dialect.equivalent(&attr, w, h),
+            (Some(w), Some(h)) => dialect.equivalent(attr, w, h),
             _ => false,
         };
         if same {
             unchanged += 1;
         } else {
             changes.push(AttrChange {
-                attr,
+                attr: attr.clone(),
                 before: have.cloned(),
-                after: want,
+                after: want.cloned(),
             });
         }
     }

@@ -1,4 +1,3 @@
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use serde_json::json;
@@ -31,20 +30,22 @@ fn desired(name: &str, attrs: &[(Attr, Option<Value>)]) -> DesiredUser {
         key: b.key(name),
         attrs: attrs.iter().cloned().collect(),
         origin: origin(),
-        origins: BTreeMap::new(),
+        origins: crate::model::AttrMap::new(),
     }
 }
 
 fn observed(name: &str, id: &str, attrs: &[(Attr, Value)]) -> ObservedUser {
     let b = Bizagi::default();
-    let mut attrs: BTreeMap<Attr, Value> = attrs.iter().cloned().collect();
-    attrs.entry(Attr::Active).or_insert(Value::Boolean(true));
+    let mut attrs: crate::model::AttrMap<Value> = attrs.iter().cloned().collect();
+    if !attrs.contains_key(&Attr::Active) {
+        attrs.insert(Attr::Active, Value::Boolean(true));
+    }
     ObservedUser {
         id: id.to_string(),
         user_name: name.to_string(),
         key: b.key(name),
         attrs,
-        raw: json!({"id": id, "userName": name}),
+        raw: (&json!({"id": id, "userName": name})).into(),
         fingerprint: format!("sha256:{id}"),
         version: None,
     }

@@ -38,6 +38,8 @@ pub struct Listing {
 
 pub struct AppState {
     pub store: Store,
+    /// When the sandbox started (the request log's clock).
+    pub started: Instant,
     pub rules: Rules,
     pub listing: Listing,
     pub failures: Vec<Failure>,
@@ -66,6 +68,7 @@ impl AppState {
     ) -> Self {
         Self {
             store,
+            started: Instant::now(),
             rules,
             listing,
             failures: Vec::new(),
@@ -115,6 +118,13 @@ pub struct Served {
     /// The fault injected into this request, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fault: Option<String>,
+    /// When it arrived, in microseconds since the sandbox started (benchmarks: how long
+    /// the server took for a batch of writes).
+    #[serde(default)]
+    pub start_us: u64,
+    /// How long it took to answer, in microseconds.
+    #[serde(default)]
+    pub took_us: u64,
 }
 
 /// What the sandbox served: every request, and counts of the SCIM ones by method.
@@ -270,12 +280,15 @@ async fn track(State(state): State<Arc<AppState>>, req: Request, next: Next) -> 
         started.elapsed().as_secs_f64() * 1000.0,
         fault.map_or(String::new(), |k| format!(" (fault: {})", k.name()))
     );
+    let micros = |d: Duration| u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
     lock(&state.log).push(Served {
         method,
         path,
         status,
         body: json,
         fault: fault.map(|k| k.name().to_string()),
+        start_us: micros(started.duration_since(state.started)),
+        took_us: micros(started.elapsed()),
     });
     response
 }

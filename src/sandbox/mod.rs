@@ -64,6 +64,14 @@ impl Running {
         self.state.request_log()
     }
 
+    /// Writes a copy of the state to `path` (a new file), to start another sandbox from.
+    pub fn snapshot(&self, path: &Path) -> anyhow::Result<()> {
+        self.state
+            .store
+            .snapshot(path)
+            .with_context(|| format!("copying the state to `{}`", path.display()))
+    }
+
     pub fn clear_requests(&self) {
         self.state.clear_request_log();
     }

@@ -163,6 +163,13 @@ impl Store {
         Ok((u64::try_from(total).unwrap_or(0), rows))
     }
 
+    /// Writes a consistent copy of the database to `path` (a new file).
+    pub fn snapshot(&self, path: &Path) -> Result<(), StoreError> {
+        let target = path.to_string_lossy();
+        self.conn().execute("VACUUM INTO ?1", [target.as_ref()])?;
+        Ok(())
+    }
+
     /// Inserts a new user; returns it with its `idUser`.
     pub fn insert(&self, user: &UserRecord) -> Result<UserRecord, StoreError> {
         let conn = self.conn();

@@ -16,6 +16,7 @@ mod process;
 mod properties;
 mod sandbox;
 mod saved_plans;
+mod scale;
 mod scenarios;
 mod secrets;
 mod servers;

@@ -1,0 +1,709 @@
+//! scimops' benchmark: `cargo run --release --example bench -- --users 1000,10000,50000`.
+//!
+//! For each size N, it seeds a sandbox (in this process, on loopback) with N users and
+//! writes a repository declaring them with a share changed, new and removed (`--drift`).
+//! It then runs scimops' release binary and measures:
+//! - `plan`: wall time, peak memory (RSS), requests by method;
+//! - `apply` of that drift, and then `apply` of `--creates` new users;
+//! - the planner alone (the pure function, in this process, best of 5);
+//! - the sandbox's raw capacity for the same requests: the exact requests scimops sent,
+//!   replayed by a plain HTTP client at the same concurrency, against a copy of the
+//!   state as it was before. That is the physical limit on this machine.
+//!
+//! It prints a table, checks the targets of issue 7, and writes JSON with `--json FILE`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail, ensure};
+use clap::Parser;
+use scimops::sandbox::{self, RequestLog, SandboxConfig, Served};
+use scimops::secret::Secret;
+use serde::Serialize;
+use serde_json::{Value as Json, json};
+
+const CLIENT_ID: &str = "scimops";
+const SECRET: &str = "bench-secret";
+const SECRET_VAR: &str = "SCIMOPS_BENCH_SECRET";
+const EXT: &str = "urn:ietf:params:scim:schemas:extension:bizagi:2.0:UserProperties";
+/// scimops' read concurrency (`observe::READ_PARALLELISM`), for the raw replay of reads.
+const READ_PARALLELISM: usize = 4;
+
+#[derive(Parser)]
+#[command(about = "Measure scimops' plan and apply against a sandbox of N users")]
+struct Args {
+    /// Users on the server; several sizes comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "1000,10000")]
+    users: Vec<usize>,
+    /// The share of users changed, and as many new and removed (`1%` or `0.01`).
+    #[arg(long, default_value = "1%", value_parser = share)]
+    drift: f64,
+    /// Users created by the second apply.
+    #[arg(long, default_value_t = 1000)]
+    creates: usize,
+    /// `--parallelism` of apply.
+    #[arg(long, default_value_t = 8)]
+    parallelism: usize,
+    /// Measure plan only (for profiling).
+    #[arg(long)]
+    plan_only: bool,
+    /// Also write the figures as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+}
+
+fn share(text: &str) -> Result<f64, String> {
+    let value = match text.strip_suffix('%') {
+        Some(percent) => percent.trim().parse::<f64>().map(|p| p / 100.0),
+        None => text.trim().parse::<f64>(),
+    }
+    .map_err(|e| format!("`{text}` is not a share: {e}"))?;
+    if (0.0..=1.0).contains(&value) {
+        Ok(value)
+    } else {
+        Err(format!("`{text}` is not between 0 and 100%"))
+    }
+}
+
+/// One run of the scimops binary.
+#[derive(Clone, Debug, Default, Serialize)]
+struct Measured {
+    seconds: f64,
+    peak_rss_mb: f64,
+    requests: RequestLog,
+    /// From the first write's arrival to the last write's answer, on the server.
+    write_window_seconds: f64,
+    writes: usize,
+}
+
+/// The same requests, without scimops.
+#[derive(Clone, Debug, Default, Serialize)]
+struct Raw {
+    requests: usize,
+    seconds: f64,
+    write_window_seconds: f64,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+struct SizeReport {
+    users: usize,
+    changed: usize,
+    new: usize,
+    removed: usize,
+    plan: Measured,
+    raw_reads: Raw,
+    apply: Measured,
+    raw_apply_writes: Raw,
+    creates: Measured,
+    raw_creates: Raw,
+    planner_ms: f64,
+    /// List calls (`GET /Users`) of the plan, and the fewest possible.
+    list_calls: usize,
+    list_calls_minimum: usize,
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let scimops = scimops_binary()?;
+    let mut reports = Vec::new();
+    for &n in &args.users {
+        say(&format!("== {n} users"));
+        reports.push(measure(&scimops, n, &args)?);
+    }
+    let mut out = std::io::stdout().lock();
+    use std::io::Write;
+    writeln!(out, "{}", table(&reports, &args))?;
+    writeln!(out, "\n{}", targets(&reports))?;
+    if let Some(path) = &args.json {
+        std::fs::write(path, serde_json::to_string_pretty(&reports)? + "\n")?;
+        writeln!(out, "\nwrote {}", path.display())?;
+    }
+    Ok(())
+}
+
+/// Progress, on stderr.
+fn say(text: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{text}");
+}
+
+/// `target/release/scimops`, built now: the benchmark measures the real binary.
+fn scimops_binary() -> anyhow::Result<PathBuf> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = Command::new(cargo)
+        .args(["build", "--release", "--quiet", "--bin", "scimops"])
+        .status()
+        .context("running cargo build --release --bin scimops")?;
+    ensure!(
+        status.success(),
+        "cargo build --release --bin scimops failed"
+    );
+    // This example runs from target/release/examples/.
+    let exe = std::env::current_exe()?;
+    let release = exe
+        .parent()
+        .and_then(Path::parent)
+        .context("the benchmark runs from target/<profile>/examples")?;
+    let binary = release.join("scimops");
+    ensure!(binary.exists(), "{} is missing", binary.display());
+    Ok(binary)
+}
+
+fn user_name(i: usize) -> String {
+    format!("u{i:06}")
+}
+
+fn seed_user(i: usize) -> Json {
+    json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "userName": format!("{}@acme", user_name(i)),
+        "name": {"givenName": format!("Given{i}"), "familyName": "Bench"},
+        "emails": [{"value": format!("{}@acme.test", user_name(i)), "type": "work", "primary": true}],
+        "active": true,
+        EXT: {"enabledForAssignation": true},
+    })
+}
+
+/// A sandbox serving in the background, on its own runtime.
+struct Server {
+    running: sandbox::Running,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl Server {
+    fn start(state: &Path, seed: Vec<Json>) -> anyhow::Result<Self> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()?;
+        let config = SandboxConfig {
+            default_domain: "acme".to_string(),
+            token_lifetime_seconds: 3600,
+            seed,
+            ..SandboxConfig::default()
+        };
+        let running = runtime.block_on(sandbox::start(
+            sandbox::Options {
+                config,
+                state: state.to_path_buf(),
+                clients: vec![(CLIENT_ID.to_string(), Secret::new(SECRET.to_string()))],
+            },
+            ([127, 0, 0, 1], 0).into(),
+        ))?;
+        Ok(Self { running, runtime })
+    }
+}
+
+/// Writes the repository: users `0..declared` minus `removed`, the first `changed` of
+/// them with a new given name, in files of 1,000.
+fn write_repository(
+    dir: &Path,
+    url: &str,
+    declared: std::ops::Range<usize>,
+    changed: usize,
+    removed: std::ops::Range<usize>,
+) -> anyhow::Result<()> {
+    std::fs::write(
+        dir.join("scimops.yaml"),
+        format!(
+            "targets:
+  bench:
+    url: {url}
+    auth:
+      clientCredentials:
+        clientId: {CLIENT_ID}
+        clientSecret: ${{{SECRET_VAR}}}
+defaults:
+  domain: acme
+  properties:
+    enabledForAssignation: true
+policy:
+  unmanaged: deactivate
+  maxDeactivations: 1000000
+  maxDeactivationPercent: 100
+"
+        ),
+    )?;
+    let users = dir.join("users");
+    if users.exists() {
+        std::fs::remove_dir_all(&users)?;
+    }
+    std::fs::create_dir_all(&users)?;
+    let ids: Vec<usize> = declared.filter(|i| !removed.contains(i)).collect();
+    for (part, chunk) in ids.chunks(1000).enumerate() {
+        let mut text = String::from("users:\n");
+        for &i in chunk {
+            let given = if i < changed {
+                format!("Changed{i}")
+            } else {
+                format!("Given{i}")
+            };
+            text.push_str(&format!(
+                "  - userName: {}\n    name: {{givenName: {given}, familyName: Bench}}\n    email: {}@acme.test\n",
+                user_name(i),
+                user_name(i)
+            ));
+        }
+        std::fs::write(users.join(format!("part-{part:03}.yaml")), text)?;
+    }
+    Ok(())
+}
+
+/// Runs scimops; wall time and peak RSS (VmHWM, sampled every millisecond until it
+/// exits).
+fn run_scimops(scimops: &Path, dir: &Path, args: &[&str]) -> anyhow::Result<(i32, f64, f64)> {
+    let started = Instant::now();
+    let child = Command::new(scimops)
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .env(SECRET_VAR, SECRET)
+        .env("NO_COLOR", "1")
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let status_file = format!("/proc/{}/status", child.id());
+    let peak = Arc::new(AtomicU64::new(0));
+    let done = Arc::new(AtomicBool::new(false));
+    let sampler = std::thread::spawn({
+        let (peak, done) = (peak.clone(), done.clone());
+        move || {
+            while !done.load(Ordering::Relaxed) {
+                if let Some(kb) = std::fs::read_to_string(&status_file)
+                    .ok()
+                    .and_then(|s| vm_hwm_kb(&s))
+                {
+                    peak.fetch_max(kb, Ordering::Relaxed);
+                }
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
+    });
+    let output = child.wait_with_output()?;
+    let seconds = started.elapsed().as_secs_f64();
+    done.store(true, Ordering::Relaxed);
+    let _ = sampler.join();
+    let code = output.status.code().unwrap_or(-1);
+    if !matches!(code, 0 | 2) {
+        bail!(
+            "scimops {} exited with {code}: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    Ok((code, seconds, peak.load(Ordering::Relaxed) as f64 / 1024.0))
+}
+
+fn vm_hwm_kb(status: &str) -> Option<u64> {
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+fn is_write(r: &Served) -> bool {
+    matches!(r.method.as_str(), "POST" | "PATCH" | "PUT" | "DELETE") && r.path.starts_with("/scim/")
+}
+
+fn write_window(log: &[Served]) -> f64 {
+    let writes: Vec<&Served> = log.iter().filter(|r| is_write(r)).collect();
+    let Some(first) = writes.iter().map(|r| r.start_us).min() else {
+        return 0.0;
+    };
+    let last = writes
+        .iter()
+        .map(|r| r.start_us + r.took_us)
+        .max()
+        .unwrap_or(first);
+    (last - first) as f64 / 1e6
+}
+
+fn measured(server: &Server, seconds: f64, rss: f64) -> Measured {
+    let requests = server.running.requests();
+    Measured {
+        seconds,
+        peak_rss_mb: rss,
+        write_window_seconds: write_window(&requests.requests),
+        writes: requests.requests.iter().filter(|r| is_write(r)).count(),
+        requests,
+    }
+}
+
+fn measure(scimops: &Path, n: usize, args: &Args) -> anyhow::Result<SizeReport> {
+    let dir = tempfile::tempdir()?;
+    let repo = dir.path().join("repo");
+    std::fs::create_dir_all(&repo)?;
+    let drift = ((n as f64) * args.drift).round() as usize;
+    let mut report = SizeReport {
+        users: n,
+        changed: drift,
+        new: drift,
+        removed: drift,
+        ..SizeReport::default()
+    };
+
+    say("seeding the sandbox");
+    let server = Server::start(
+        &dir.path().join("state.db"),
+        (0..n).map(seed_user).collect(),
+    )?;
+    let url = server.running.scim_url();
+    // Declared: 0..n+drift, minus the last `drift` of the seeded; the first `drift` changed.
+    write_repository(&repo, &url, 0..n + drift, drift, n - drift..n)?;
+    server
+        .running
+        .snapshot(&dir.path().join("before-drift.db"))?;
+
+    say("plan");
+    server.running.clear_requests();
+    let (code, seconds, rss) = run_scimops(scimops, &repo, &["plan", "--detailed-exitcode"])?;
+    ensure!(code == 2 || drift == 0, "the plan shows no change");
+    report.plan = measured(&server, seconds, rss);
+    report.list_calls = report
+        .plan
+        .requests
+        .requests
+        .iter()
+        .filter(|r| r.method == "GET" && r.path.starts_with("/scim/v2/Users?"))
+        .count();
+    report.list_calls_minimum = n.div_ceil(scimops::observe::PAGE_SIZE).max(1);
+    let plan_log = report.plan.requests.requests.clone();
+
+    say("the planner alone");
+    report.planner_ms = time_planner(&server, &repo)?;
+    if args.plan_only {
+        return Ok(report);
+    }
+
+    say("apply (the drift)");
+    server.running.clear_requests();
+    let (_, seconds, rss) = run_scimops(
+        scimops,
+        &repo,
+        &[
+            "apply",
+            "--auto-approve",
+            "--parallelism",
+            &args.parallelism.to_string(),
+        ],
+    )?;
+    report.apply = measured(&server, seconds, rss);
+    let apply_log = report.apply.requests.requests.clone();
+    let (code, _, _) = run_scimops(scimops, &repo, &["plan", "--detailed-exitcode"])?;
+    ensure!(code == 0, "the plan after apply is not empty");
+
+    say(&format!("apply ({} creates)", args.creates));
+    write_repository(
+        &repo,
+        &url,
+        0..n + drift + args.creates,
+        drift,
+        n - drift..n,
+    )?;
+    server
+        .running
+        .snapshot(&dir.path().join("before-creates.db"))?;
+    server.running.clear_requests();
+    let (_, seconds, rss) = run_scimops(
+        scimops,
+        &repo,
+        &[
+            "apply",
+            "--auto-approve",
+            "--parallelism",
+            &args.parallelism.to_string(),
+        ],
+    )?;
+    report.creates = measured(&server, seconds, rss);
+    let creates_log = report.creates.requests.requests.clone();
+    let posts = creates_log
+        .iter()
+        .filter(|r| r.method == "POST" && r.path.starts_with("/scim/"))
+        .count();
+    ensure!(
+        posts == args.creates,
+        "{posts} POSTs for {} creates",
+        args.creates
+    );
+    drop(server);
+
+    say("raw capacity: the same requests without scimops");
+    let raw = Server::start(&dir.path().join("before-drift.db"), Vec::new())?;
+    report.raw_reads = replay(&raw, &plan_log, |r| r.method == "GET", READ_PARALLELISM)?;
+    report.raw_apply_writes = replay(&raw, &apply_log, is_write, args.parallelism)?;
+    drop(raw);
+    let raw = Server::start(&dir.path().join("before-creates.db"), Vec::new())?;
+    report.raw_creates = replay(&raw, &creates_log, is_write, args.parallelism)?;
+    Ok(report)
+}
+
+/// Replays the `chosen` requests of `log` (method, path and query, body) with a plain
+/// HTTP client, `concurrency` at a time, after one token.
+fn replay(
+    server: &Server,
+    log: &[Served],
+    chosen: impl Fn(&Served) -> bool,
+    concurrency: usize,
+) -> anyhow::Result<Raw> {
+    let requests: Vec<Served> = log
+        .iter()
+        .filter(|r| r.path.starts_with("/scim/v2") && chosen(r))
+        .cloned()
+        .collect();
+    let origin = format!("http://{}", server.running.addr);
+    let token_url = server.running.token_url();
+    server.running.clear_requests();
+    let seconds = server.runtime.block_on(async {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::new();
+        let token: Json = http
+            .post(&token_url)
+            .basic_auth(CLIENT_ID, Some(SECRET))
+            .form(&[("grant_type", "client_credentials"), ("scope", "api")])
+            .send()
+            .await?
+            .json()
+            .await?;
+        let token = token["access_token"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let started = Instant::now();
+        let mut queue = requests.into_iter();
+        let mut tasks = tokio::task::JoinSet::new();
+        loop {
+            while tasks.len() < concurrency {
+                let Some(r) = queue.next() else { break };
+                let mut request = http
+                    .request(r.method.parse()?, format!("{origin}{}", r.path))
+                    .bearer_auth(&token)
+                    .header("accept", "application/scim+json");
+                if let Some(body) = &r.body {
+                    request = request
+                        .header("content-type", "application/scim+json")
+                        .body(body.to_string());
+                }
+                tasks.spawn(async move {
+                    let response = request.send().await?;
+                    let status = response.status();
+                    response.bytes().await?;
+                    anyhow::Ok(status)
+                });
+            }
+            let Some(done) = tasks.join_next().await else {
+                break;
+            };
+            let status = done??;
+            ensure!(status.is_success(), "a replayed request failed: {status}");
+        }
+        anyhow::Ok(started.elapsed().as_secs_f64())
+    })?;
+    let served = server.running.requests().requests;
+    Ok(Raw {
+        requests: served
+            .iter()
+            .filter(|r| r.path.starts_with("/scim/"))
+            .count(),
+        seconds,
+        write_window_seconds: write_window(&served),
+    })
+}
+
+/// The planner alone on the repository and the server as they are: best of 5.
+fn time_planner(server: &Server, repo: &Path) -> anyhow::Result<f64> {
+    use scimops::scim::client::{Client, Credentials, Options};
+    let repository =
+        scimops::config::Repository::load(repo).map_err(|d| anyhow::anyhow!("{d:?}"))?;
+    let target = repository
+        .target(None)
+        .map_err(|d| anyhow::anyhow!("{d:?}"))?;
+    let url = scimops::config::checked_url(&server.running.scim_url(), false)
+        .map_err(anyhow::Error::msg)?;
+    let client = Client::new(
+        url,
+        Credentials::ClientCredentials {
+            token_url: server.running.token_url().parse()?,
+            client_id: CLIENT_ID.to_string(),
+            client_secret: Secret::new(SECRET.to_string()),
+            scope: "api".to_string(),
+        },
+        Options::default(),
+    )?;
+    let offline = scimops::dialect::for_target(&target.dialect, Default::default());
+    let observed = server.runtime.block_on(scimops::observe::observe(
+        &client,
+        offline.as_ref(),
+        target.page_size,
+        &[],
+    ))?;
+    let dialect = scimops::dialect::for_target(&target.dialect, observed.capabilities);
+    let desired = scimops::desired::resolve(
+        &repository.users,
+        Vec::new(),
+        repository.default_domain(),
+        &observed.schema,
+        dialect.as_ref(),
+    )
+    .map_err(|d| anyhow::anyhow!("{d:?}"))?;
+    let policy = repository.policy();
+    let mut best = f64::MAX;
+    for _ in 0..5 {
+        let started = Instant::now();
+        let (plan, _) = scimops::plan::plan(
+            &desired.users,
+            &observed.users,
+            observed.total,
+            dialect.as_ref(),
+            &policy,
+        )
+        .map_err(|d| anyhow::anyhow!("{d:?}"))?;
+        best = best.min(started.elapsed().as_secs_f64() * 1000.0);
+        std::hint::black_box(plan);
+    }
+    Ok(best)
+}
+
+fn table(reports: &[SizeReport], args: &Args) -> String {
+    let mut builder = tabled::builder::Builder::default();
+    let mut header = vec!["".to_string()];
+    header.extend(reports.iter().map(|r| format!("{} users", r.users)));
+    builder.push_record(header);
+    let mut row = |name: &str, value: &dyn Fn(&SizeReport) -> String| {
+        let mut cells = vec![name.to_string()];
+        cells.extend(reports.iter().map(value));
+        builder.push_record(cells);
+    };
+    let methods = |log: &RequestLog| {
+        log.scim
+            .iter()
+            .map(|(m, n)| format!("{n} {m}"))
+            .chain((log.token > 0).then(|| format!("{} token", log.token)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let ratio = |raw: f64, ours: f64| if ours > 0.0 { raw / ours * 100.0 } else { 0.0 };
+    row("drift: changed / new / removed", &|r| {
+        format!("{} / {} / {}", r.changed, r.new, r.removed)
+    });
+    row("plan: wall time", &|r| format!("{:.3} s", r.plan.seconds));
+    row("plan: peak RSS", &|r| {
+        format!("{:.1} MB", r.plan.peak_rss_mb)
+    });
+    row("plan: requests", &|r| methods(&r.plan.requests));
+    row("plan: list calls (minimum)", &|r| {
+        format!("{} ({})", r.list_calls, r.list_calls_minimum)
+    });
+    row("raw: the plan's GETs", &|r| {
+        format!("{:.3} s", r.raw_reads.seconds)
+    });
+    row("planner alone (best of 5)", &|r| {
+        format!("{:.1} ms", r.planner_ms)
+    });
+    row("apply drift: wall time", &|r| {
+        format!("{:.3} s", r.apply.seconds)
+    });
+    row("apply drift: peak RSS", &|r| {
+        format!("{:.1} MB", r.apply.peak_rss_mb)
+    });
+    row("apply drift: requests", &|r| methods(&r.apply.requests));
+    row("apply drift: writes on the server", &|r| {
+        format!("{:.3} s", r.apply.write_window_seconds)
+    });
+    row("raw: the same writes", &|r| {
+        format!("{:.3} s", r.raw_apply_writes.write_window_seconds)
+    });
+    row(
+        &format!("apply {} creates: wall time", args.creates),
+        &|r| format!("{:.3} s", r.creates.seconds),
+    );
+    row("apply creates: requests", &|r| methods(&r.creates.requests));
+    row("apply creates: writes on the server", &|r| {
+        format!("{:.3} s", r.creates.write_window_seconds)
+    });
+    row("raw: the same creates", &|r| {
+        format!("{:.3} s", r.raw_creates.write_window_seconds)
+    });
+    row("creates throughput / raw capacity", &|r| {
+        format!(
+            "{:.0}%",
+            ratio(
+                r.raw_creates.write_window_seconds,
+                r.creates.write_window_seconds
+            )
+        )
+    });
+    let mut table = builder.build();
+    table.with(tabled::settings::Style::psql());
+    table.to_string()
+}
+
+/// Issue 7's targets, each with its figure and whether it is met.
+fn targets(reports: &[SizeReport]) -> String {
+    let mut lines = vec!["Targets:".to_string()];
+    let mut check = |ok: bool, text: String| {
+        lines.push(format!("  [{}] {text}", if ok { "ok" } else { "MISSED" }));
+    };
+    let at = |n: usize| reports.iter().find(|r| r.users == n);
+    if let Some(r) = at(10_000) {
+        check(
+            r.plan.seconds <= 1.5,
+            format!(
+                "plan at 10,000 users: {:.3} s (at most 1.5 s)",
+                r.plan.seconds
+            ),
+        );
+        check(
+            r.plan.peak_rss_mb <= 150.0,
+            format!(
+                "plan at 10,000 users: {:.1} MB peak RSS (at most 150 MB)",
+                r.plan.peak_rss_mb
+            ),
+        );
+        let other = r.plan.requests.requests.len() - r.list_calls;
+        check(
+            r.list_calls == r.list_calls_minimum && r.plan.requests.token == 1 && other <= 4,
+            format!(
+                "plan at 10,000 users: {} list calls (the minimum is {}), {} token request, {} discovery calls",
+                r.list_calls,
+                r.list_calls_minimum,
+                r.plan.requests.token,
+                other - r.plan.requests.token
+            ),
+        );
+        check(
+            r.planner_ms < 50.0,
+            format!(
+                "the planner at 10,000 users: {:.1} ms (under 50 ms)",
+                r.planner_ms
+            ),
+        );
+        if let Some(big) = at(50_000) {
+            let ratio = big.plan.seconds / r.plan.seconds;
+            check(
+                ratio <= 5.5,
+                format!(
+                    "plan at 50,000 users: {:.3} s, {ratio:.2} times that at 10,000 (at most 5.5)",
+                    big.plan.seconds
+                ),
+            );
+        }
+    }
+    for r in reports {
+        let share = r.raw_creates.write_window_seconds / r.creates.write_window_seconds.max(1e-9);
+        check(
+            share >= 0.8 && r.creates.writes == r.raw_creates.requests,
+            format!(
+                "{} creates at {} users: {:.0}% of the raw capacity (at least 80%), {} POSTs",
+                r.creates.writes,
+                r.users,
+                share * 100.0,
+                r.creates.requests.scim.get("POST").copied().unwrap_or(0)
+            ),
+        );
+    }
+    lines.join("\n")
+}
