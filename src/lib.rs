@@ -49,10 +49,13 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         cli.quiet,
     );
     init_logging(&cli, &term);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    // A client waits on the network: one thread drives every request, and leaves the
+    // other cores to the rest of the machine. A server (`sandbox`) uses them all.
+    let mut builder = match cli.command {
+        Command::Sandbox(_) => tokio::runtime::Builder::new_multi_thread(),
+        _ => tokio::runtime::Builder::new_current_thread(),
+    };
+    let runtime = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             term.error(&format!("cannot start the async runtime: {e}"));

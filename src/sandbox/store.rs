@@ -104,6 +104,7 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+
         if version == 0 {
             let tx = conn.transaction()?;
             tx.execute_batch(SCHEMA)?;
@@ -113,6 +114,12 @@ impl Store {
             tx.pragma_update(None, "user_version", 1)?;
             tx.commit()?;
         }
+        // Users are addressed by GUID without regard to case: an index that compares
+        // that way keeps a read or write by GUID O(log n), not a scan (states made
+        // before it get it here).
+        conn.execute_batch(
+            "CREATE UNIQUE INDEX IF NOT EXISTS WFUser_guid_nocase ON WFUser(guidUser COLLATE NOCASE)",
+        )?;
         Ok(Self {
             conn: Mutex::new(conn),
         })
