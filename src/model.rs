@@ -5,6 +5,7 @@
 //! the server returned, read through the target's dialect). The planner only ever sees
 //! these two types.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
 
@@ -384,17 +385,47 @@ pub fn fingerprint(resource: &serde_json::Value) -> String {
     {
         return format!("version:{version}");
     }
-    let mut resource = resource.clone();
-    if let Some(obj) = resource.as_object_mut() {
-        obj.remove("meta");
+    // The resource's compact text without `meta`, hashed as it is written (no copy of
+    // the resource). serde_json's maps are sorted: the text is canonical.
+    let mut hasher = Hasher(ring::digest::Context::new(&ring::digest::SHA256));
+    let written = match resource.as_object() {
+        Some(obj) => {
+            let members: BTreeMap<&String, &serde_json::Value> =
+                obj.iter().filter(|(k, _)| *k != "meta").collect();
+            serde_json::to_writer(&mut hasher, &members)
+        }
+        None => serde_json::to_writer(&mut hasher, resource),
+    };
+    debug_assert!(written.is_ok(), "a Value always serializes");
+    format!("sha256:{}", hex(hasher.0.finish().as_ref()))
+}
+
+/// Feeds what is written to a SHA-256.
+struct Hasher(ring::digest::Context);
+
+impl std::io::Write for Hasher {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.update(bytes);
+        Ok(bytes.len())
     }
-    // serde_json's maps are sorted: the text is canonical.
-    format!("sha256:{}", sha256_hex(resource.to_string().as_bytes()))
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0xf)]));
+    }
+    out
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    let digest = ring::digest::digest(&ring::digest::SHA256, bytes);
-    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+    hex(ring::digest::digest(&ring::digest::SHA256, bytes).as_ref())
 }
 
 impl ObservedUser {
@@ -589,5 +620,25 @@ mod tests {
         assert_eq!(Value::String("a \"b\"".into()).to_string(), r#""a \"b\"""#);
         assert_eq!(Value::Decimal(12.5).to_string(), "12.5");
         assert_eq!(Value::Boolean(false).to_string(), "false");
+    }
+
+    #[test]
+    fn a_fingerprint_is_the_sha256_of_the_compact_text_without_meta() {
+        let resource = serde_json::json!({
+            "userName": "a", "id": "1", "meta": {"location": "http://x/Users/1"},
+            "name": {"givenName": "A"}, "emails": [{"value": "a@b.c"}],
+        });
+        let text =
+            r#"{"emails":[{"value":"a@b.c"}],"id":"1","name":{"givenName":"A"},"userName":"a"}"#;
+        assert_eq!(
+            fingerprint(&resource),
+            format!("sha256:{}", sha256_hex(text.as_bytes()))
+        );
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        let versioned = serde_json::json!({"id": "1", "meta": {"version": "W/\"3\""}});
+        assert_eq!(fingerprint(&versioned), "version:W/\"3\"");
     }
 }
