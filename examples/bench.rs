@@ -300,6 +300,16 @@ fn run_scimops(scimops: &Path, dir: &Path, args: &[&str]) -> anyhow::Result<(i32
     Ok((code, seconds, peak.load(Ordering::Relaxed) as f64 / 1024.0))
 }
 
+/// `scimops apply --auto-approve` at the benchmark's parallelism.
+fn apply(scimops: &Path, repo: &Path, args: &Args) -> anyhow::Result<(i32, f64, f64)> {
+    let parallelism = args.parallelism.to_string();
+    run_scimops(
+        scimops,
+        repo,
+        &["apply", "--auto-approve", "--parallelism", &parallelism],
+    )
+}
+
 fn vm_hwm_kb(status: &str) -> Option<u64> {
     status
         .lines()
@@ -383,16 +393,7 @@ fn measure(scimops: &Path, n: usize, args: &Args) -> anyhow::Result<SizeReport> 
 
     say("apply (the drift)");
     server.running.clear_requests();
-    let (_, seconds, rss) = run_scimops(
-        scimops,
-        &repo,
-        &[
-            "apply",
-            "--auto-approve",
-            "--parallelism",
-            &args.parallelism.to_string(),
-        ],
-    )?;
+    let (_, seconds, rss) = apply(scimops, &repo, args)?;
     report.apply = measured(&server, seconds, rss);
     let apply_log = report.apply.requests.requests.clone();
     let (code, _, _) = run_scimops(scimops, &repo, &["plan", "--detailed-exitcode"])?;
@@ -428,16 +429,7 @@ fn measure(scimops: &Path, n: usize, args: &Args) -> anyhow::Result<SizeReport> 
             drift,
             n - drift..n,
         )?;
-        let (_, seconds, rss) = run_scimops(
-            scimops,
-            &repo,
-            &[
-                "apply",
-                "--auto-approve",
-                "--parallelism",
-                &args.parallelism.to_string(),
-            ],
-        )?;
+        let (_, seconds, rss) = apply(scimops, &repo, args)?;
         let ours = measured(&server, seconds, rss);
         drop(server);
         let posts = ours

@@ -3,7 +3,6 @@
 //! a flag says so; proxy environment variables are followed.
 
 use std::path::Path;
-use std::process::Command;
 
 use crate::support::{Repo, Run, SECRET, SECRET_VAR, TestSandbox};
 
@@ -11,27 +10,7 @@ const EXT: &str = "urn:ietf:params:scim:schemas:extension:bizagi:2.0:UserPropert
 
 /// Runs the binary with extra environment variables (`RUST_LOG` included).
 fn run_with(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_scimops"));
-    command
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .env(SECRET_VAR, SECRET)
-        .env("NO_COLOR", "1")
-        .env_remove("RUST_LOG")
-        .env_remove("HTTP_PROXY")
-        .env_remove("http_proxy")
-        .env_remove("ALL_PROXY")
-        .env_remove("all_proxy");
-    for (name, value) in env {
-        command.env(name, value);
-    }
-    let output = command.output().expect("the binary runs");
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(output.stdout).unwrap(),
-        stderr: String::from_utf8(output.stderr).unwrap(),
-    }
+    crate::support::scimops_with(dir, args, env)
 }
 
 #[test]

@@ -133,15 +133,32 @@ pub struct Run {
 
 /// Runs the `scimops` binary in `dir` with the test secret in the environment.
 pub fn scimops(dir: &Path, args: &[&str]) -> Run {
-    let output = Command::new(env!("CARGO_BIN_EXE_scimops"))
+    scimops_with(dir, args, &[])
+}
+
+/// Runs the `scimops` binary with the test secret and `env` in the environment (and
+/// neither `RUST_LOG` nor the machine's proxy settings, unless `env` gives them).
+pub fn scimops_with(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_scimops"));
+    command
         .arg("-C")
         .arg(dir)
         .args(args)
         .env(SECRET_VAR, SECRET)
         .env("NO_COLOR", "1")
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("the binary runs");
+        .env_remove("RUST_LOG");
+    for proxy in [
+        "HTTP_PROXY",
+        "http_proxy",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+    ] {
+        command.env_remove(proxy);
+    }
+    command.envs(env.iter().copied());
+    let output = command.output().expect("the binary runs");
     Run {
         code: output.status.code().unwrap_or(-1),
         stdout: String::from_utf8(output.stdout).unwrap(),
