@@ -14,8 +14,41 @@ use rusqlite::{Connection, OptionalExtension, Row, named_params, params};
 
 use super::user::UserRecord;
 
+/// One connection writes; reads take a connection of their own from a pool (WAL lets
+/// readers run beside the writer), so the sandbox serves reads concurrently.
 pub struct Store {
     conn: Mutex<Connection>,
+    path: std::path::PathBuf,
+    readers: Mutex<Vec<Connection>>,
+}
+
+/// A read connection, back to the pool when dropped.
+struct Reader<'a> {
+    store: &'a Store,
+    conn: Option<Connection>,
+}
+
+impl std::ops::Deref for Reader<'_> {
+    type Target = Connection;
+
+    fn deref(&self) -> &Connection {
+        self.conn
+            .as_ref()
+            .expect("a reader holds its connection until dropped")
+    }
+}
+
+impl Drop for Reader<'_> {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            lock(&self.store.readers).push(conn);
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A panic while holding the lock leaves SQLite consistent (statements are atomic).
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// How a listing is ordered.
@@ -122,24 +155,44 @@ impl Store {
         )?;
         Ok(Self {
             conn: Mutex::new(conn),
+            path: path.to_path_buf(),
+            readers: Mutex::default(),
         })
     }
 
     fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
-        // A panic while holding the lock leaves SQLite consistent (statements are atomic).
-        self.conn
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        lock(&self.conn)
+    }
+
+    /// A read-only connection: an idle one, or a new one.
+    fn reader(&self) -> Result<Reader<'_>, StoreError> {
+        let idle = lock(&self.readers).pop();
+        let conn = match idle {
+            Some(conn) => conn,
+            None => {
+                let conn = Connection::open_with_flags(
+                    &self.path,
+                    rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+                        | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )?;
+                conn.busy_timeout(std::time::Duration::from_secs(5))?;
+                conn
+            }
+        };
+        Ok(Reader {
+            store: self,
+            conn: Some(conn),
+        })
     }
 
     pub fn by_guid(&self, guid: &str) -> Result<Option<UserRecord>, StoreError> {
-        let conn = self.conn();
+        let conn = self.reader()?;
         let sql = format!("SELECT {COLUMNS} FROM WFUser WHERE guidUser = ?1 COLLATE NOCASE");
         Ok(conn.query_row(&sql, [guid], record).optional()?)
     }
 
     pub fn by_name_key(&self, key: &str) -> Result<Option<UserRecord>, StoreError> {
-        let conn = self.conn();
+        let conn = self.reader()?;
         let sql = format!("SELECT {COLUMNS} FROM WFUser WHERE nameKey = ?1");
         Ok(conn.query_row(&sql, [key], record).optional()?)
     }
@@ -152,7 +205,7 @@ impl Store {
         sort: SortKey,
         descending: bool,
     ) -> Result<(u64, Vec<UserRecord>), StoreError> {
-        let conn = self.conn();
+        let conn = self.reader()?;
         let total: i64 = conn.query_row("SELECT COUNT(*) FROM WFUser", [], |r| r.get(0))?;
         let column = match sort {
             SortKey::Created => "idUser",
