@@ -483,28 +483,12 @@ impl<V> AttrMap<V> {
         }
     }
 
-    pub fn remove(&mut self, attr: &Attr) -> Option<V> {
-        self.find(attr).ok().map(|i| self.0.remove(i).1)
-    }
-
     pub fn iter(&self) -> impl Iterator<Item = (&Attr, &V)> {
         self.0.iter().map(|(a, v)| (a, v))
     }
 
     pub fn keys(&self) -> impl Iterator<Item = &Attr> {
         self.0.iter().map(|(a, _)| a)
-    }
-
-    pub fn values(&self) -> impl Iterator<Item = &V> {
-        self.0.iter().map(|(_, v)| v)
-    }
-
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
     }
 }
 
