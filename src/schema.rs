@@ -122,6 +122,17 @@ const HANDLED: [&str; 7] = [
     "meta",
 ];
 
+/// The members of a discovery answer: a ListResponse's `Resources`, or a bare array
+/// (lenient servers).
+pub(crate) fn listed(body: &Json) -> Vec<Json> {
+    body.get("Resources")
+        .or_else(|| body.get("resources"))
+        .unwrap_or(body)
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
 impl UserSchema {
     pub fn new(complete: bool) -> Self {
         Self {
@@ -148,15 +159,7 @@ impl UserSchema {
     /// lenient servers): the core User schema and the extensions the User resource
     /// type lists.
     pub fn from_discovery(resource_types: &Json, schemas: &Json) -> Self {
-        let list = |body: &Json| -> Vec<Json> {
-            body.get("Resources")
-                .or_else(|| body.get("resources"))
-                .unwrap_or(body)
-                .as_array()
-                .cloned()
-                .unwrap_or_default()
-        };
-        let schemas = list(schemas);
+        let schemas = listed(schemas);
         let find = |urn: &str| {
             schemas.iter().find(|s| {
                 s.get("id")
@@ -164,7 +167,7 @@ impl UserSchema {
                     .is_some_and(|id| id.eq_ignore_ascii_case(urn))
             })
         };
-        let user_type = list(resource_types).into_iter().find(|t| {
+        let user_type = listed(resource_types).into_iter().find(|t| {
             t.get("name").and_then(Json::as_str) == Some("User")
                 || t.get("id").and_then(Json::as_str) == Some("User")
         });

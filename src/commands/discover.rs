@@ -12,16 +12,8 @@ use crate::config::DialectName;
 use crate::dialect::{self, Capabilities};
 use crate::exit::ExitStatus;
 use crate::observe;
+use crate::schema::listed;
 use crate::scim::wire::{Method, user_path};
-
-fn list(body: &Json) -> Vec<Json> {
-    body.get("Resources")
-        .or_else(|| body.get("resources"))
-        .unwrap_or(body)
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-}
 
 fn field<'a>(v: &'a Json, key: &str) -> &'a str {
     v.get(key).and_then(Json::as_str).unwrap_or_default()
@@ -84,7 +76,7 @@ pub async fn run(ctx: &Context<'_>, args: &DiscoverArgs) -> anyhow::Result<ExitS
         )
         .await?;
     let total = page.get("totalResults").and_then(Json::as_u64).unwrap_or(0);
-    let sample = list(&page).into_iter().next();
+    let sample = listed(&page).into_iter().next();
     // Bizagi documents both `/Users/{userName}` and `/Users/{guidUser}` (ambiguity 1):
     // which does this project take?
     let mut keys = serde_json::Map::new();
@@ -103,7 +95,7 @@ pub async fn run(ctx: &Context<'_>, args: &DiscoverArgs) -> anyhow::Result<ExitS
         }
     }
 
-    let user_type = list(&types)
+    let user_type = listed(&types)
         .into_iter()
         .find(|t| field(t, "name") == "User" || field(t, "id") == "User");
     let core_urn = user_type
@@ -120,7 +112,7 @@ pub async fn run(ctx: &Context<'_>, args: &DiscoverArgs) -> anyhow::Result<ExitS
     {
         urns.push(field(ext, "schema").to_string());
     }
-    let schemas = list(&schemas);
+    let schemas = listed(&schemas);
     let described: Vec<Json> = urns
         .iter()
         .map(|urn| {
