@@ -556,6 +556,7 @@ fn time_planner(server: &Server, repo: &Path) -> anyhow::Result<f64> {
             scope: "api".to_string(),
         },
         Options::default(),
+        None,
     )?;
     let offline = scimops::dialect::for_target(&target.dialect, Default::default());
     let observed = server.runtime.block_on(scimops::observe::observe(

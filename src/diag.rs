@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use crate::escape::Shown;
 use crate::model::Origin;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -49,7 +50,8 @@ impl Diagnostic {
 
 impl fmt::Display for Diagnostic {
     /// `file:line:col: error: message`, the form editors and CI log parsers recognise,
-    /// followed by an indented `hint:` line when there is one.
+    /// followed by an indented `hint:` line when there is one. Message and hint quote
+    /// the files and the server: each is one line, with nothing hidden.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some(origin) = &self.origin {
             write!(f, "{origin}: ")?;
@@ -58,9 +60,9 @@ impl fmt::Display for Diagnostic {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        write!(f, "{label}: {}", self.message)?;
+        write!(f, "{label}: {}", Shown(&self.message))?;
         if let Some(hint) = &self.hint {
-            write!(f, "\n  hint: {hint}")?;
+            write!(f, "\n  hint: {}", Shown(hint))?;
         }
         Ok(())
     }

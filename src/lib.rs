@@ -11,6 +11,7 @@ pub mod config;
 pub mod desired;
 pub mod diag;
 pub mod dialect;
+pub mod escape;
 pub mod exit;
 pub mod model;
 pub mod observe;

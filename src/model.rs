@@ -48,8 +48,10 @@ pub struct Origin {
 }
 
 impl fmt::Display for Origin {
+    /// `file:line:col`; the file's name is the repository's, and is shown neutralised.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.file.display())?;
+        let file = self.file.to_string_lossy();
+        write!(f, "{}", crate::escape::Shown(&file))?;
         if self.line > 0 {
             write!(f, ":{}:{}", self.line, self.column)?;
         }

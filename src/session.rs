@@ -53,7 +53,20 @@ pub async fn connect(
                 (AuthConfig::Bearer(_), Some(token)) => Credentials::Bearer(token),
                 _ => Credentials::None,
             };
-            let client = Client::new(url.clone(), credentials, options)?;
+            let ca = match &target.ca_file {
+                Some(path) => Some(
+                    crate::config::paths::read_regular(path, crate::config::MAX_FILE_BYTES)
+                        .with_context(|| {
+                            format!(
+                                "reading the `caFile` of target `{}`",
+                                crate::escape::Shown(&target.name)
+                            )
+                        })?,
+                ),
+                None => None,
+            };
+            let client = Client::new(url.clone(), credentials, options, ca.as_deref())
+                .with_context(|| format!("target `{}`", crate::escape::Shown(&target.name)))?;
             Ok(Session {
                 client,
                 describe: format!("target `{}` ({url})", target.name),
@@ -91,6 +104,7 @@ pub async fn connect(
                     proxy: false,
                     ..options
                 },
+                None,
             )?;
             let state_shown = state.strip_prefix(root).unwrap_or(state);
             Ok(Session {

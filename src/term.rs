@@ -4,6 +4,7 @@
 use std::io::{self, IsTerminal, Write};
 
 use crate::diag::{Diagnostic, Severity};
+use crate::escape;
 use crate::render::Styles;
 
 pub struct Term {
@@ -46,6 +47,7 @@ impl Term {
     pub fn progress(&self, message: &str) {
         if !self.quiet {
             let s = self.err_styles.dim;
+            let message = escape::lines(message);
             let _ = writeln!(self.err(), "{}{message}{}", s.render(), s.render_reset());
         }
     }
@@ -76,8 +78,11 @@ impl Term {
         }
     }
 
+    /// An error on stderr, on one line: it may quote the files or a server, so a line
+    /// break or a control character in it is shown escaped.
     pub fn error(&self, message: &str) {
         let s = self.err_styles.error;
+        let message = escape::term(message);
         let _ = writeln!(
             self.err(),
             "{}error:{} {message}",

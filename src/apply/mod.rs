@@ -283,7 +283,7 @@ async fn create(
         }
         tracing::info!(
             "user `{}`: {error}; looking the user up before anything is sent again",
-            user.user_name
+            crate::escape::Shown(&user.user_name)
         );
         match find_user(client, dialect, &user.user_name, lookup).await {
             Ok(Some(resource)) => {
@@ -331,10 +331,12 @@ async fn explain(
             Ok(now) => format!(
                 "{} {}: the user changed on the server since it was read (412 Precondition Failed; it is now {}); nothing was overwritten: plan again",
                 request.method,
-                request.path,
-                now.body
-                    .as_ref()
-                    .map_or_else(|| "unreadable".to_string(), fingerprint)
+                crate::escape::Shown(&request.path),
+                crate::escape::Shown(
+                    &now.body
+                        .as_ref()
+                        .map_or_else(|| "unreadable".to_string(), fingerprint)
+                )
             ),
             Err(_) => {
                 format!("{message}; the user changed on the server since it was read: plan again")

@@ -214,7 +214,7 @@ fn refuse_stale(ctx: &Context<'_>, reasons: &[String]) -> ExitStatus {
     let term = ctx.term;
     term.error("the saved plan is stale, so nothing was applied:");
     for reason in reasons {
-        let _ = writeln!(term.err(), "  - {reason}");
+        let _ = writeln!(term.err(), "  - {}", crate::escape::Shown(reason));
     }
     term.progress(
         "hint: make a new plan (`scimops plan --out FILE`), review it, and apply that one",

@@ -10,6 +10,7 @@ use super::Context;
 use crate::cli::{DiscoverArgs, DiscoverFormat};
 use crate::config::DialectName;
 use crate::dialect::{self, Capabilities};
+use crate::escape::term;
 use crate::exit::ExitStatus;
 use crate::observe;
 use crate::schema::listed;
@@ -170,6 +171,11 @@ pub async fn run(ctx: &Context<'_>, args: &DiscoverArgs) -> anyhow::Result<ExitS
     Ok(ExitStatus::Success)
 }
 
+/// A member of the server's answer, for a table: one line, nothing hidden.
+fn cell<'a>(v: &'a Json, key: &str) -> std::borrow::Cow<'a, str> {
+    term(field(v, key))
+}
+
 /// `filters`: whether the dialect looks users up by filter at all.
 fn table(
     out: &mut dyn Write,
@@ -182,9 +188,9 @@ fn table(
     writeln!(
         out,
         "Target `{}` ({} dialect): {}",
-        field(t, "name"),
-        field(t, "dialect"),
-        field(t, "url")
+        cell(t, "name"),
+        cell(t, "dialect"),
+        cell(t, "url")
     )?;
     writeln!(out)?;
     let caps = &report["capabilities"];
@@ -230,7 +236,13 @@ fn table(
     if let Some(keys) = report["userKeys"].as_object().filter(|k| !k.is_empty()) {
         let took: Vec<String> = keys
             .iter()
-            .map(|(k, v)| format!("{k} {}", if v == &json!(true) { "yes" } else { "no" }))
+            .map(|(k, v)| {
+                format!(
+                    "{} {}",
+                    term(k),
+                    if v == &json!(true) { "yes" } else { "no" }
+                )
+            })
             .collect();
         writeln!(out, "Paths /Users/{{key}} take: {}", took.join(", "))?;
     }
@@ -244,22 +256,22 @@ fn table(
         writeln!(
             out,
             "Schema {} {}{declared}",
-            field(schema, "id"),
-            field(schema, "name")
+            cell(schema, "id"),
+            cell(schema, "name")
         )?;
         let mut b = Builder::default();
         b.push_record(["attribute", "type", "mutability", "in user files"]);
         for a in schema["attributes"].as_array().into_iter().flatten() {
             let ty = if a["multiValued"] == json!(true) {
-                format!("{}[]", field(a, "type"))
+                format!("{}[]", cell(a, "type"))
             } else {
-                field(a, "type").to_string()
+                cell(a, "type").into_owned()
             };
             b.push_record([
-                field(a, "name"),
+                cell(a, "name").as_ref(),
                 &ty,
-                field(a, "mutability"),
-                field(a, "managedAs"),
+                cell(a, "mutability").as_ref(),
+                cell(a, "managedAs").as_ref(),
             ]);
         }
         writeln!(out, "{}", b.build().with(Style::sharp()))?;

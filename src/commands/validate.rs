@@ -9,6 +9,7 @@ use serde_json::json;
 use super::Context;
 use crate::cli::{ValidateArgs, ValidateFormat};
 use crate::diag::{Diagnostic, Diagnostics, Severity};
+use crate::escape;
 use crate::exit::ExitStatus;
 use crate::{desired, dialect};
 
@@ -48,47 +49,37 @@ fn findings(ctx: &Context<'_>) -> (Vec<Diagnostic>, Option<String>) {
     (Diagnostics::sorted(found).0, Some(summary))
 }
 
-/// GitHub's workflow-command escaping (data, and property values).
-fn escape(text: &str, property: bool) -> String {
-    let text = text
-        .replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A");
-    if property {
-        text.replace(':', "%3A").replace(',', "%2C")
-    } else {
-        text
-    }
-}
-
 /// `::error file=...,line=...,col=...::message`, the path as seen from where scimops runs.
 fn annotation(dir: &Path, d: &Diagnostic) -> String {
     let level = match d.severity {
         Severity::Error => "error",
         Severity::Warning => "warning",
     };
-    let mut message = d.message.clone();
+    // Message and hint quote the files: one line each, nothing hidden.
+    let mut message = escape::term(&d.message).into_owned();
     if let Some(hint) = &d.hint {
-        message.push_str(&format!("\nhint: {hint}"));
+        message.push_str(&format!("\nhint: {}", escape::term(hint)));
     }
-    let place = match &d.origin {
-        Some(o) => {
-            let file = if dir == Path::new(".") {
-                o.file.clone()
-            } else {
-                dir.join(&o.file)
-            };
-            let mut place = format!(" file={}", escape(&file.to_string_lossy(), true));
-            if o.line > 0 {
-                place.push_str(&format!(",line={},col={}", o.line, o.column));
-            }
-            place
+    let mut properties = Vec::new();
+    if let Some(o) = &d.origin {
+        let file = if dir == Path::new(".") {
+            o.file.clone()
+        } else {
+            dir.join(&o.file)
+        };
+        properties.push(format!(
+            "file={}",
+            escape::annotation_property(&file.to_string_lossy())
+        ));
+        if o.line > 0 {
+            properties.push(format!("line={},col={}", o.line, o.column));
         }
-        None => String::new(),
-    };
+    }
+    properties.push("title=scimops".to_string());
     format!(
-        "::{level}{place},title=scimops::{}",
-        escape(&message, false)
+        "::{level} {}::{}",
+        properties.join(","),
+        escape::annotation_data(&message)
     )
 }
 
@@ -164,7 +155,7 @@ mod tests {
         let d = Diagnostic::warning(None, "a\nb");
         assert_eq!(
             annotation(Path::new("."), &d),
-            "::warning,title=scimops::a%0Ab"
+            "::warning title=scimops::a\\nb"
         );
     }
 }

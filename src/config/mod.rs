@@ -6,19 +6,21 @@
 
 mod check;
 mod node;
+pub mod paths;
 mod settings;
 mod users;
 pub(crate) mod yaml;
 
 use std::collections::BTreeMap;
-use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use url::Url;
 
 use self::node::{At, Node, NodeValue};
+use self::paths::Root;
 pub use self::settings::{Auth, DialectName, Settings, UserKeys};
 pub use self::users::{Scalar, UserFile};
+use self::yaml::Located;
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::model::{Attr, Origin, sha256_hex};
 use crate::secret::SecretRef;
@@ -30,6 +32,8 @@ pub const SETTINGS_FILE: &str = "scimops.yaml";
 #[derive(Debug)]
 pub struct Repository {
     pub root: PathBuf,
+    /// Resolves the settings' paths inside the repository.
+    resolver: Root,
     pub settings: Settings,
     pub users: Vec<DeclaredUser>,
     /// Problems in the user files. Files that parse still give their users, so that
@@ -78,6 +82,9 @@ pub struct TargetConfig {
     /// Where the settings give a plain-http URL to a host that is not loopback, which
     /// `--allow-insecure-http` allowed.
     pub plain_http: Option<Origin>,
+    /// Certificates of a private authority to trust besides the system's (`caFile`),
+    /// inside the repository.
+    pub ca_file: Option<PathBuf>,
 }
 
 /// The dialect and its options.
@@ -143,26 +150,27 @@ impl Repository {
     /// Reads the repository at `root`. Fails only when the settings cannot be read;
     /// problems in user files are in [`Repository::problems`].
     pub fn load(root: &Path) -> Result<Self, Diagnostics> {
-        let settings_path = root.join(SETTINGS_FILE);
         let settings_file = PathBuf::from(SETTINGS_FILE);
-        let text = match std::fs::read(&settings_path) {
-            Ok(bytes) => bytes,
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
-                return Err(Diagnostics(vec![
-                    Diagnostic::error(
-                        None,
-                        format!("no `{SETTINGS_FILE}` in `{}`", root.display()),
-                    )
-                    .hint("run scimops in a scimops repository, or point at one with `-C DIR`"),
-                ]));
-            }
-            Err(err) => {
-                return Err(Diagnostics(vec![Diagnostic::error(
-                    yaml::whole_file(&settings_file),
-                    format!("cannot read the file: {err}"),
-                )]));
-            }
+        let missing = || {
+            Diagnostics(vec![
+                Diagnostic::error(
+                    None,
+                    format!(
+                        "no `{SETTINGS_FILE}` in `{}`",
+                        crate::escape::Shown(&root.to_string_lossy())
+                    ),
+                )
+                .hint("run scimops in a scimops repository, or point at one with `-C DIR`"),
+            ])
         };
+        let resolver = Root::new(root).map_err(|_| missing())?;
+        let settings_path = root.join(SETTINGS_FILE);
+        if settings_path.symlink_metadata().is_err() {
+            return Err(missing());
+        }
+        let text = resolver
+            .read(&settings_path, &settings_file)
+            .map_err(|d| Diagnostics(vec![d]))?;
         let mut problems = Vec::new();
         let mut files = BTreeMap::new();
         files.insert(
@@ -186,12 +194,13 @@ impl Repository {
 
         let mut users = Vec::new();
         for file in user_files(
-            root,
+            &resolver,
             user_settings.unwrap_or(&default_settings),
             &mut problems,
         ) {
             let rel = file.strip_prefix(root).unwrap_or(&file).to_path_buf();
-            let node = read_limited(&file, &rel)
+            let node = resolver
+                .read(&file, &rel)
                 .inspect(|bytes| {
                     let path: Vec<_> = rel.iter().map(|c| c.to_string_lossy()).collect();
                     files.insert(path.join("/"), format!("sha256:{}", sha256_hex(bytes)));
@@ -216,6 +225,7 @@ impl Repository {
 
         Ok(Self {
             root: root.to_path_buf(),
+            resolver,
             settings,
             users,
             problems,
@@ -294,7 +304,7 @@ impl Repository {
                 )),
             ]));
         };
-        check_target(&self.root, &chosen, target, self.allow_insecure_http)
+        check_target(&self.resolver, &chosen, target, self.allow_insecure_http)
             .map_err(Diagnostics::sorted)
     }
 }
@@ -308,30 +318,7 @@ fn list_or_none<'a>(names: impl Iterator<Item = &'a String>) -> String {
     }
 }
 
-/// The largest file read: users are spread over several files well before this.
-pub const MAX_FILE_BYTES: u64 = 32 * 1024 * 1024;
-
-fn read_limited(path: &Path, shown: &Path) -> Result<Vec<u8>, Diagnostic> {
-    let unreadable = |err: std::io::Error| {
-        Diagnostic::error(
-            yaml::whole_file(shown),
-            format!("cannot read the file: {err}"),
-        )
-    };
-    let size = std::fs::metadata(path).map_err(unreadable)?.len();
-    if size > MAX_FILE_BYTES {
-        return Err(Diagnostic::error(
-            yaml::whole_file(shown),
-            format!(
-                "the file is {} MiB; scimops reads files of at most {} MiB",
-                size / (1024 * 1024),
-                MAX_FILE_BYTES / (1024 * 1024)
-            ),
-        )
-        .hint("split the users over several files"));
-    }
-    std::fs::read(path).map_err(unreadable)
-}
+pub use self::paths::MAX_FILE_BYTES;
 
 /// The JSON Schemas of the files, made once.
 fn schema(name: &str) -> &'static serde_json::Value {
@@ -376,8 +363,9 @@ fn decode(file: &Path, bytes: &[u8]) -> Result<String, Diagnostic> {
     })
 }
 
-/// The user files named by the settings, in a stable order.
-fn user_files(root: &Path, settings: &Settings, problems: &mut Vec<Diagnostic>) -> Vec<PathBuf> {
+/// The user files named by the settings, in a stable order. Every path stays inside
+/// the repository.
+fn user_files(root: &Root, settings: &Settings, problems: &mut Vec<Diagnostic>) -> Vec<PathBuf> {
     let settings_file = Path::new(SETTINGS_FILE);
     let (paths, origin) = match &settings.users {
         Some(list) => (list.value.clone(), yaml::origin(settings_file, list)),
@@ -385,39 +373,38 @@ fn user_files(root: &Path, settings: &Settings, problems: &mut Vec<Diagnostic>) 
     };
     let mut files = Vec::new();
     for path in paths {
-        let full = root.join(&path);
+        let full = match root.resolve(&path, &origin) {
+            Ok(full) => full,
+            Err(problem) => {
+                problems.push(problem);
+                continue;
+            }
+        };
+        // Messages and saved plans name files as the repository does, not as links
+        // resolve: keep the path as written when it is not a link.
+        let written = root.dir.join(&path);
+        let full = if written.canonicalize().ok().as_ref() == Some(&full) {
+            written
+        } else {
+            full
+        };
         if full.is_dir() {
-            collect_yaml(&full, &mut files);
-        } else if full.is_file() {
+            files.extend(root.yaml_files(&full, problems));
+        } else if full.symlink_metadata().is_ok() {
             files.push(full);
         } else {
             problems.push(
-                Diagnostic::error(origin.clone(), format!("`{path}` does not exist")).hint(
-                    "create it, or list the files and folders that hold users under `users:`",
-                ),
+                Diagnostic::error(
+                    origin.clone(),
+                    format!("`{}` does not exist", crate::escape::Shown(&path)),
+                )
+                .hint("create it, or list the files and folders that hold users under `users:`"),
             );
         }
     }
     files.sort();
     files.dedup();
     files
-}
-
-fn collect_yaml(dir: &Path, files: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            collect_yaml(&path, files);
-        } else if matches!(
-            path.extension().and_then(|e| e.to_str()),
-            Some("yaml" | "yml")
-        ) {
-            files.push(path);
-        }
-    }
 }
 
 /// A mapping's value at `key`.
@@ -534,7 +521,7 @@ fn declared_users(
 }
 
 fn check_target(
-    root: &Path,
+    root: &Root,
     name: &str,
     target: &settings::Target,
     allow_insecure_http: bool,
@@ -542,10 +529,17 @@ fn check_target(
     let file = Path::new(SETTINGS_FILE);
     let whole = || yaml::whole_file(file);
     let mut plain_http = None;
+    let inside = |path: &Located<String>| root.resolve(&path.value, &yaml::origin(file, path));
+    let ca_file = match target.ca_file.as_ref().map(inside).transpose() {
+        Ok(ca_file) => ca_file,
+        Err(problem) => return Err(vec![problem]),
+    };
     let endpoint = match (&target.url, &target.auth, &target.sandbox) {
-        (None, None, Some(sandbox)) => Endpoint::Sandbox {
-            config: root.join(&sandbox.config.value),
-            state: root.join(&sandbox.state.value),
+        (None, None, Some(sandbox)) => match (inside(&sandbox.config), inside(&sandbox.state)) {
+            (Ok(config), Ok(state)) => Endpoint::Sandbox { config, state },
+            (config, state) => {
+                return Err([config.err(), state.err()].into_iter().flatten().collect());
+            }
         },
         (Some(url), Some(auth), None) => {
             let mut problems = Vec::new();
@@ -625,24 +619,34 @@ fn check_target(
         endpoint,
         page_size,
         plain_http,
+        ca_file,
     })
 }
 
 /// A base URL with a trailing slash (so that joining keeps its last segment); https,
-/// or plain http to loopback (or anywhere, when `allow_insecure_http`).
+/// or plain http to loopback (or anywhere, when `allow_insecure_http`). A URL that
+/// carries a user name or a password is refused, and never repeated in a message.
 pub fn checked_url(text: &str, allow_insecure_http: bool) -> Result<Url, String> {
-    let mut url = Url::parse(text.trim()).map_err(|e| format!("`{text}` is not a URL: {e}"))?;
+    let shown = crate::escape::Shown(&without_user_info(text)).to_string();
+    let mut url = Url::parse(text.trim()).map_err(|e| format!("`{shown}` is not a URL: {e}"))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(format!(
+            "`{shown}` carries a user name or a password (`user:password@`); credentials \
+             are never written in files: use the target's `auth`, with the secret in an \
+             environment variable"
+        ));
+    }
     match url.scheme() {
         "https" => {}
         "http" if is_loopback(&url) || allow_insecure_http => {}
         "http" => {
             return Err(format!(
-                "`{text}` is plain http to a host that is not loopback; credentials and \
+                "`{shown}` is plain http to a host that is not loopback; credentials and \
                  user data would cross the network unencrypted: use https (or, knowingly, \
                  pass --allow-insecure-http)"
             ));
         }
-        other => return Err(format!("`{text}` has the scheme `{other}`; use https")),
+        other => return Err(format!("`{shown}` has the scheme `{other}`; use https")),
     }
     if !url.path().ends_with('/') {
         let path = format!("{}/", url.path());
@@ -651,13 +655,20 @@ pub fn checked_url(text: &str, allow_insecure_http: bool) -> Result<Url, String>
     Ok(url)
 }
 
-fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
-        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
-        None => false,
+/// `text` with any `user:password@` after the scheme replaced by `***@`.
+fn without_user_info(text: &str) -> String {
+    let Some((scheme, rest)) = text.split_once("://") else {
+        return text.to_string();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}://***{}", &rest[at..]),
+        None => text.to_string(),
     }
+}
+
+fn is_loopback(url: &Url) -> bool {
+    crate::scim::client::is_loopback(url)
 }
 
 fn checked_auth(
@@ -767,6 +778,14 @@ mod tests {
         assert!(checked_url("http://x.bizagi.com/scim/v2", true).is_ok());
         assert!(checked_url("ftp://x/", true).is_err());
         assert!(checked_url("not a url", false).is_err());
+        let err = checked_url("https://admin:hunter2@x.bizagi.com/scim/v2", false).unwrap_err();
+        assert!(
+            err.contains("`https://***@x.bizagi.com/scim/v2` carries a user name"),
+            "{err}"
+        );
+        assert!(!err.contains("hunter2") && !err.contains("admin"), "{err}");
+        let err = checked_url("https://admin:hun ter2@x/ scim", false).unwrap_err();
+        assert!(!err.contains("hun"), "{err}");
     }
 
     #[test]

@@ -96,6 +96,11 @@ pub struct Target {
     /// Instead of `url` and `auth`: run a local Bizagi-compatible sandbox in-process, on
     /// loopback, for trying scimops without a Bizagi project.
     pub sandbox: Option<EmbeddedSandbox>,
+    /// A file of the repository holding the certificate (PEM) of a private certificate
+    /// authority to trust for this target, besides the system's: for servers whose TLS
+    /// certificate a company's own authority signed (common on premises).
+    #[schemars(with = "Option<String>")]
+    pub ca_file: Option<Located<String>>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value as Json, json};
 
+use crate::escape::Shown;
 use crate::model::{
     Attr, AttrChange, DesiredUser, ObservedUser, UserKey, Value, fingerprint, parse_bool,
 };
@@ -105,17 +106,27 @@ impl Mapping {
             .to_string();
         let user_name = user_name.as_str();
         let id = string("id")
-            .ok_or_else(|| format!("user `{user_name}` has no `id`"))?
+            .ok_or_else(|| format!("user `{}` has no `id`", Shown(user_name)))?
             .to_string();
         let mut attrs = crate::model::AttrMap::new();
 
         let active = match obj.get("active") {
             None | Some(Json::Null) => true,
             Some(Json::Bool(b)) => *b,
-            Some(Json::String(s)) => {
-                parse_bool(s).ok_or_else(|| format!("user `{user_name}` has `active: {s:?}`"))?
+            Some(Json::String(s)) => parse_bool(s).ok_or_else(|| {
+                format!(
+                    "user `{}` has `active: {}`",
+                    Shown(user_name),
+                    Shown(&format!("{s:?}"))
+                )
+            })?,
+            Some(other) => {
+                return Err(format!(
+                    "user `{}` has `active: {}`",
+                    Shown(user_name),
+                    Shown(&other.to_string())
+                ));
             }
-            Some(other) => return Err(format!("user `{user_name}` has `active: {other}`")),
         };
         attrs.insert(Attr::Active, Value::Boolean(active));
 

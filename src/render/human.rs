@@ -7,6 +7,7 @@ use similar::{ChangeTag, TextDiff};
 
 use super::{Styles, mask};
 use crate::apply::{Outcome, Report, Status};
+use crate::escape::{Shown, lines, term};
 use crate::model::{AttrChange, Value};
 use crate::plan::{Action, Plan, UserChange};
 
@@ -116,9 +117,9 @@ fn protected(w: &mut dyn Write, plan: &Plan) -> io::Result<()> {
         writeln!(
             w,
             "  {} (would be {}; matches `{}`)",
-            p.user_name,
+            Shown(&p.user_name),
             verb(p.action),
-            p.pattern
+            Shown(&p.pattern)
         )?;
     }
     Ok(())
@@ -147,22 +148,22 @@ fn user_block(
         w,
         "  {}# {} will be {}{}",
         s.bold.render(),
-        user.user_name,
+        Shown(&user.user_name),
         verb(user.action),
         s.bold.render_reset()
     )?;
     writeln!(
         w,
-        "  {}{}{} user {:?} {{",
+        "  {}{}{} user {} {{",
         style.render(),
         symbol(user.action),
         style.render_reset(),
-        user.user_name
+        Shown(&serde_json::Value::String(user.user_name.clone()).to_string())
     )?;
     let width = user
         .changes
         .iter()
-        .map(|c| c.attr.to_string().len())
+        .map(|c| term(&c.attr.to_string()).chars().count())
         .max()
         .unwrap_or(0);
     for change in &user.changes {
@@ -185,7 +186,7 @@ fn user_block(
                 "    {}{} {}{}",
                 s.dim.render(),
                 request.method,
-                request.path,
+                Shown(&request.path),
                 s.dim.render_reset()
             )?;
             if let Some(body) = &request.body {
@@ -196,6 +197,7 @@ fn user_block(
                 };
                 let text = serde_json::to_string_pretty(&body).unwrap_or_default();
                 for line in text.lines() {
+                    let line = term(line);
                     writeln!(w, "      {}{line}{}", s.dim.render(), s.dim.render_reset())?;
                 }
             }
@@ -204,8 +206,9 @@ fn user_block(
     Ok(())
 }
 
+/// A value as a plan line shows it: JSON-quoted, masked when asked, nothing hidden.
 fn shown(value: &Value, attribute: &str, options: Options) -> String {
-    match (
+    let text = match (
         value,
         options
             .mask_pii
@@ -214,7 +217,8 @@ fn shown(value: &Value, attribute: &str, options: Options) -> String {
     ) {
         (Value::String(text), Some(mask)) => Value::String(mask(text)).to_string(),
         _ => value.to_string(),
-    }
+    };
+    term(&text).into_owned()
 }
 
 fn multi_line(value: Option<&Value>) -> Option<&str> {
@@ -231,7 +235,8 @@ fn attribute_lines(
     s: &Styles,
     options: Options,
 ) -> io::Result<()> {
-    let name = c.attr.to_string();
+    let attribute = c.attr.to_string();
+    let name = term(&attribute);
     // A multi-line text changes line by line, as a diff.
     if let (Some(before), Some(after)) =
         (multi_line(c.before.as_ref()), multi_line(c.after.as_ref()))
@@ -248,32 +253,31 @@ fn attribute_lines(
                 ChangeTag::Insert => (s.create, "+"),
                 ChangeTag::Equal => (anstyle::Style::new(), " "),
             };
-            write!(
+            let line = change.value();
+            writeln!(
                 w,
-                "          {}{sign} {change}{}",
+                "          {}{sign} {}{}",
                 style.render(),
+                term(line.strip_suffix('\n').unwrap_or(line)),
                 style.render_reset()
             )?;
-            if change.missing_newline() {
-                writeln!(w)?;
-            }
         }
         return writeln!(w, "        EOT");
     }
     let (style, symbol, value) = match (&c.before, &c.after) {
-        (None, Some(after)) => (s.create, "+", shown(after, &name, options)),
+        (None, Some(after)) => (s.create, "+", shown(after, &attribute, options)),
         (Some(before), None) => (
             s.remove,
             "-",
-            format!("{} -> null", shown(before, &name, options)),
+            format!("{} -> null", shown(before, &attribute, options)),
         ),
         (Some(before), Some(after)) => (
             s.update,
             "~",
             format!(
                 "{} -> {}",
-                shown(before, &name, options),
-                shown(after, &name, options)
+                shown(before, &attribute, options),
+                shown(after, &attribute, options)
             ),
         ),
         (None, None) => (s.dim, " ", "null".to_string()),
@@ -303,34 +307,36 @@ pub fn outcome(w: &mut dyn Write, outcome: &Outcome, s: &Styles) -> io::Result<(
                 w,
                 "{}{}{}: {}",
                 style.render(),
-                outcome.user_name,
+                Shown(&outcome.user_name),
                 style.render_reset(),
                 done_verb(outcome.action)
             )?;
             if let (Some(id), Action::Create) = (&outcome.id, outcome.action) {
-                write!(w, " [id={id}]")?;
+                write!(w, " [id={}]", Shown(id))?;
             }
             match note {
-                Some(note) => writeln!(w, " ({note})"),
+                Some(note) => writeln!(w, " ({})", Shown(note)),
                 None => writeln!(w),
             }
         }
         Status::Failed(error) => {
             writeln!(
                 w,
-                "{}{}: failed{}: {error}",
+                "{}{}: failed{}: {}",
                 s.error.render(),
-                outcome.user_name,
-                s.error.render_reset()
+                Shown(&outcome.user_name),
+                s.error.render_reset(),
+                lines(error)
             )?;
             writeln!(w, "  declared at {}", outcome.origin)
         }
         Status::Skipped(why) => writeln!(
             w,
-            "{}{}: skipped{}: {why}",
+            "{}{}: skipped{}: {}",
             s.warning.render(),
-            outcome.user_name,
-            s.warning.render_reset()
+            Shown(&outcome.user_name),
+            s.warning.render_reset(),
+            Shown(why)
         ),
     }
 }
@@ -407,7 +413,7 @@ pub fn report(w: &mut dyn Write, report: &Report, s: &Styles) -> io::Result<()> 
 /// The first line of `text`, cut to fit a table (the whole is printed above it).
 fn brief(text: &str) -> String {
     const WIDTH: usize = 100;
-    let line = text.lines().next().unwrap_or_default();
+    let line = term(text.lines().next().unwrap_or_default());
     if line.chars().count() <= WIDTH {
         line.to_string()
     } else {
@@ -431,7 +437,7 @@ fn outcome_table(w: &mut dyn Write, report: &Report) -> io::Result<()> {
             Status::Skipped(why) => ("skipped", why.clone()),
         };
         table.push_record([
-            o.user_name.as_str(),
+            term(&o.user_name).as_ref(),
             o.action.as_str(),
             outcome,
             brief(&details).as_str(),

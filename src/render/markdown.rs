@@ -10,6 +10,7 @@
 use std::fmt::Write as _;
 
 use super::mask;
+use crate::escape;
 use crate::plan::Action;
 use crate::plan::document::{Change, PlanDocument, UserPlan};
 
@@ -87,14 +88,9 @@ fn verb(action: Action) -> &'static str {
     }
 }
 
-fn html(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-}
-
+/// A value in Markdown prose or a table: a code span it cannot close.
 fn code(text: &str) -> String {
-    format!("`{}`", text.replace('`', "'"))
+    escape::code(text)
 }
 
 fn value(change: &Change, v: Option<&serde_json::Value>, options: Options) -> String {
@@ -117,8 +113,8 @@ fn details(user: &UserPlan, options: Options) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "<details><summary><code>{}</code> {}</summary>\n",
-        html(&user.user_name),
+        "<details><summary>{} {}</summary>\n",
+        escape::html_code(&user.user_name),
         verb(user.action)
     );
     out.push_str("```diff\n");
@@ -135,7 +131,12 @@ fn details(user: &UserPlan, options: Options) -> String {
                 ),
             ),
         };
-        let _ = writeln!(out, "{sign} {} = {text}", c.attribute);
+        let _ = writeln!(
+            out,
+            "{sign} {} = {}",
+            escape::fenced(&c.attribute),
+            escape::fenced(&text)
+        );
     }
     if user.unchanged_attributes > 0 {
         let _ = writeln!(
@@ -152,8 +153,8 @@ fn details(user: &UserPlan, options: Options) -> String {
         .collect();
     let _ = writeln!(
         out,
-        "Declared at `{}` · apply sends {}\n",
-        user.declared_at,
+        "Declared at {} · apply sends {}\n",
+        code(&user.declared_at.to_string()),
         methods.join(", ")
     );
     out.push_str("</details>\n\n");
@@ -176,7 +177,8 @@ pub fn render(doc: &PlanDocument, options: Options) -> String {
     for reason in &doc.refusals {
         let _ = writeln!(
             head,
-            "> [!CAUTION]\n> **Refused by the safety policy:** {reason}\n"
+            "> [!CAUTION]\n> **Refused by the safety policy:** {}\n",
+            escape::text(reason)
         );
     }
     if !doc.protected.is_empty() {
@@ -287,12 +289,12 @@ pub fn render(doc: &PlanDocument, options: Options) -> String {
 
 fn footer(doc: &PlanDocument) -> String {
     format!(
-        "<sub>{} Plan digest <code>{}</code> · target <code>{}</code> ({}) · scimops {}</sub>\n",
+        "<sub>{} Plan digest {} · target {} ({}) · scimops {}</sub>\n",
         doc.summary.users_line(),
-        doc.short_digest(),
-        html(&doc.target.name),
-        doc.target.dialect,
-        doc.scimops_version
+        code(doc.short_digest()),
+        code(&doc.target.name),
+        escape::text(&doc.target.dialect),
+        escape::text(&doc.scimops_version)
     )
 }
 

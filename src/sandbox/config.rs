@@ -300,12 +300,15 @@ pub enum PhoneFormat {
 impl SandboxConfig {
     /// Reads a sandbox settings file; `shown` is the path used in messages.
     pub fn load(path: &Path, shown: &Path) -> Result<Self, Diagnostics> {
-        let text = std::fs::read_to_string(path).map_err(|err| {
+        let unreadable = |message: String| {
             Diagnostics(vec![Diagnostic::error(
                 yaml::whole_file(shown),
-                format!("cannot read the sandbox settings: {err}"),
+                format!("cannot read the sandbox settings: {message}"),
             )])
-        })?;
+        };
+        let bytes = crate::config::paths::read_regular(path, crate::config::MAX_FILE_BYTES)
+            .map_err(|e| unreadable(e.to_string()))?;
+        let text = String::from_utf8(bytes).map_err(|e| unreadable(e.to_string()))?;
         yaml::parse(shown, &text).map_err(|d| Diagnostics(vec![d]))
     }
 }

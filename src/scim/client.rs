@@ -11,6 +11,11 @@
 //! remove) and DELETE are idempotent. A POST is re-sent only when the server cannot have
 //! acted on it (429, 503, a connection never made); when its answer is lost, the error
 //! says so ([`HttpError::maybe_done`]) and the caller looks the user up first.
+//!
+//! The server is not trusted: redirects are never followed (an error names the call,
+//! the status and the `Location`), the bearer token goes only to the SCIM base's origin
+//! and the client secret only to the token URL's, every answer is read up to
+//! [`MAX_BODY`] bytes within `--timeout`, and a TLS failure is explained, not retried.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -22,6 +27,7 @@ use serde::Deserialize;
 use url::Url;
 
 use super::wire::{Method, SCIM_JSON, ScimError};
+use crate::escape::Shown;
 use crate::secret::Secret;
 
 /// How scimops proves who it is.
@@ -69,10 +75,15 @@ pub struct Options {
     pub max_delay: Duration,
     /// No retry starts later than this after the request's first attempt.
     pub budget: Duration,
-    /// Whether proxy environment variables apply (`HTTPS_PROXY`, `NO_PROXY`...); not
-    /// for the embedded sandbox.
+    /// Whether proxy environment variables apply (`HTTPS_PROXY`, `NO_PROXY`...); never
+    /// for a server on loopback (the embedded sandbox, a local test server).
     pub proxy: bool,
+    /// The largest answer read, in bytes.
+    pub max_body: usize,
 }
+
+/// The largest answer read by default: a page of 500 users is well under 1 MiB.
+pub const MAX_BODY: usize = 64 * 1024 * 1024;
 
 impl Default for Options {
     fn default() -> Self {
@@ -83,6 +94,7 @@ impl Default for Options {
             max_delay: Duration::from_secs(30),
             budget: Duration::from_secs(300),
             proxy: true,
+            max_body: MAX_BODY,
         }
     }
 }
@@ -105,7 +117,7 @@ pub struct Response {
 /// A failed request, with what the server said.
 #[derive(Debug, thiserror::Error)]
 pub enum HttpError {
-    #[error("{method} {path}: {message}")]
+    #[error("{method} {}: {}", Shown(path), Shown(message))]
     Transport {
         method: Method,
         path: String,
@@ -113,7 +125,50 @@ pub enum HttpError {
         /// The request never reached the server (no connection was made).
         unsent: bool,
     },
-    #[error("{method} {path}: {status}{}", describe(scim.as_ref(), body))]
+    /// The TLS handshake failed: the request was never sent, and sending it again
+    /// would fail the same way.
+    #[error("{method} {}: {}", Shown(path), Shown(message))]
+    Tls {
+        method: Method,
+        path: String,
+        message: String,
+    },
+    /// scimops refused to send the request (it would leave the server's origin).
+    #[error("{method} {}: {}", Shown(path), Shown(message))]
+    Refused {
+        method: Method,
+        path: String,
+        message: String,
+    },
+    /// The server answered with a redirect, which is not followed: the credentials go
+    /// only to the server the settings name.
+    #[error(
+        "{method} {}: the server answered {status} and redirects to {}; scimops does not \
+         follow redirects (credentials go only to the address in the settings): if the \
+         service moved, set the target's URL to its new address",
+        Shown(path),
+        location.as_deref().map_or_else(|| "no `Location`".to_string(), |l| format!("`{}`", Shown(l)))
+    )]
+    Redirect {
+        method: Method,
+        path: String,
+        status: StatusCode,
+        location: Option<String>,
+    },
+    /// The answer was larger than scimops reads.
+    #[error(
+        "{method} {}: the answer ({status}) is larger than {} MiB, the most scimops reads; \
+         nothing more was read",
+        Shown(path),
+        limit / (1024 * 1024)
+    )]
+    TooLarge {
+        method: Method,
+        path: String,
+        status: StatusCode,
+        limit: usize,
+    },
+    #[error("{method} {}: {status}{}", Shown(path), describe(scim.as_ref(), body))]
     Status {
         method: Method,
         path: String,
@@ -122,13 +177,13 @@ pub enum HttpError {
         /// The start of a body that was not a SCIM error.
         body: String,
     },
-    #[error("{method} {path}: the answer is not JSON: {message}")]
+    #[error("{method} {}: the answer is not JSON: {}", Shown(path), Shown(message))]
     Decode {
         method: Method,
         path: String,
         message: String,
     },
-    #[error("cannot get an access token from {url}: {message}")]
+    #[error("cannot get an access token from {}: {}", Shown(url), Shown(message))]
     Token { url: String, message: String },
 }
 
@@ -147,6 +202,7 @@ impl HttpError {
         match self {
             HttpError::Transport { unsent, .. } => !unsent,
             HttpError::Status { status, .. } => matches!(status.as_u16(), 500 | 502 | 504),
+            HttpError::TooLarge { status, .. } => status.is_success(),
             _ => false,
         }
     }
@@ -163,21 +219,25 @@ impl HttpError {
 
     /// Whether sending the request again may succeed, and does no harm.
     fn retryable(&self, method: Method) -> bool {
+        if matches!(self, HttpError::TooLarge { .. }) {
+            return false;
+        }
         self.not_done() || (self.maybe_done() && method != Method::Post)
     }
 }
 
+/// What the server said, neutralised: it is the server's text.
 fn describe(scim: Option<&ScimError>, body: &str) -> String {
     let mut out = String::new();
     if let Some(e) = scim {
         if let Some(t) = &e.scim_type {
-            out.push_str(&format!(" ({t})"));
+            out.push_str(&format!(" ({})", Shown(t)));
         }
         if let Some(d) = &e.detail {
-            out.push_str(&format!(": {d}"));
+            out.push_str(&format!(": {}", Shown(d)));
         }
     } else if !body.is_empty() {
-        out.push_str(&format!(": {body}"));
+        out.push_str(&format!(": {}", Shown(body)));
     }
     out
 }
@@ -233,6 +293,16 @@ fn excerpt(body: &[u8]) -> String {
     cut.replace('\n', " ")
 }
 
+/// An answer, read whole.
+struct Answer {
+    status: StatusCode,
+    etag: Option<String>,
+    location: Option<String>,
+    /// `Retry-After`.
+    asked: Option<Duration>,
+    bytes: Vec<u8>,
+}
+
 /// A failed attempt: the error, whether another attempt may succeed, and how long the
 /// server asked to wait.
 struct Failed {
@@ -258,13 +328,18 @@ struct TokenAnswer {
     expires_in: Option<serde_json::Value>,
 }
 
-/// A transport failure, described; `unsent` when no connection was made.
+/// A transport failure, described; `unsent` when no connection was made. A TLS
+/// failure is its own kind: explained, and never retried.
 fn transport(method: Method, path: String, e: &reqwest::Error, timeout: Duration) -> HttpError {
+    if let Some(message) = tls_problem(e) {
+        return HttpError::Tls {
+            method,
+            path,
+            message,
+        };
+    }
     let message = if e.is_timeout() && !e.is_connect() {
-        format!(
-            "no answer within {}s (see --timeout)",
-            timeout.as_secs_f64()
-        )
+        timed_out(timeout)
     } else {
         chain(e)
     };
@@ -273,6 +348,67 @@ fn transport(method: Method, path: String, e: &reqwest::Error, timeout: Duration
         path,
         message,
         unsent: e.is_connect(),
+    }
+}
+
+fn timed_out(timeout: Duration) -> String {
+    format!(
+        "no complete answer within {}s (see --timeout)",
+        timeout.as_secs_f64()
+    )
+}
+
+/// What a TLS failure means, in words a user can act on, if `e` is one.
+fn tls_problem(e: &(dyn std::error::Error + 'static)) -> Option<String> {
+    use rustls::{CertificateError, Error as Tls};
+    let mut source = Some(e);
+    while let Some(err) = source {
+        if let Some(tls) = err.downcast_ref::<Tls>() {
+            let trust = "if the server uses a private certificate authority (common for \
+                         on-premises servers), set `caFile:` on the target to that authority's \
+                         certificate (PEM); scimops never turns verification off";
+            return Some(match tls {
+                Tls::InvalidCertificate(CertificateError::UnknownIssuer) => format!(
+                    "the server's TLS certificate is not signed by an authority this machine \
+                     trusts (it is self-signed, or signed by a private authority): {trust}"
+                ),
+                Tls::InvalidCertificate(
+                    CertificateError::Expired | CertificateError::ExpiredContext { .. },
+                ) => "the server's TLS certificate has expired: the server's administrators \
+                      must renew it"
+                    .to_string(),
+                Tls::InvalidCertificate(
+                    CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. },
+                ) => "the server's TLS certificate is not valid yet: check this machine's \
+                      clock, or the certificate"
+                    .to_string(),
+                Tls::InvalidCertificate(
+                    CertificateError::NotValidForName
+                    | CertificateError::NotValidForNameContext { .. },
+                ) => "the server's TLS certificate is for another host name: check the \
+                      target's URL (the certificate must name its host)"
+                    .to_string(),
+                Tls::InvalidCertificate(CertificateError::Revoked) => {
+                    "the server's TLS certificate has been revoked".to_string()
+                }
+                Tls::InvalidCertificate(other) => {
+                    format!("the server's TLS certificate is not valid ({other:?}): {trust}")
+                }
+                other => format!("the TLS handshake failed: {other}"),
+            });
+        }
+        source = err.source();
+    }
+    None
+}
+
+/// Whether `url` names this machine.
+pub fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
     }
 }
 
@@ -293,15 +429,39 @@ fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
 }
 
 impl Client {
-    pub fn new(base: Url, credentials: Credentials, options: Options) -> anyhow::Result<Self> {
+    /// A client for the SCIM base `base`. `ca_pem`: certificates of a private authority
+    /// to trust besides the system's (a target's `caFile`).
+    pub fn new(
+        base: Url,
+        credentials: Credentials,
+        options: Options,
+        ca_pem: Option<&[u8]>,
+    ) -> anyhow::Result<Self> {
         // reqwest is built with rustls and no default crypto provider; ring is ours.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let mut http = reqwest::Client::builder()
             .user_agent(concat!("scimops/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(options.timeout.min(Duration::from_secs(10)))
-            .timeout(options.timeout);
-        if !options.proxy {
+            .timeout(options.timeout)
+            // A redirect would take the credentials to another address: never followed.
+            .redirect(reqwest::redirect::Policy::none());
+        let token_url = match &credentials {
+            Credentials::ClientCredentials { token_url, .. } => Some(token_url),
+            _ => None,
+        };
+        // A server on loopback is this machine: a proxy would only carry the
+        // credentials (in clear, over plain http) to someone else.
+        let local = is_loopback(&base) || token_url.is_some_and(is_loopback);
+        if !options.proxy || local {
             http = http.no_proxy();
+        }
+        if let Some(pem) = ca_pem {
+            let certificates = reqwest::Certificate::from_pem_bundle(pem)
+                .map_err(|e| anyhow::anyhow!("the CA file is not PEM certificates: {e}"))?;
+            if certificates.is_empty() {
+                anyhow::bail!("the CA file holds no certificate (`-----BEGIN CERTIFICATE-----`)");
+            }
+            http = http.tls_certs_merge(certificates);
         }
         Ok(Self {
             inner: Arc::new(Inner {
@@ -444,17 +604,9 @@ impl Client {
             transient,
             asked,
         };
-        let timeout = self.inner.options.timeout;
-        let lost = |e: reqwest::Error| {
-            failed(
-                transport(Method::Post, String::new(), &e, timeout).to_string(),
-                true,
-                None,
-            )
-        };
         self.inner.token_requests.fetch_add(1, Ordering::Relaxed);
         let started = Instant::now();
-        let response = self
+        let request = self
             .inner
             .http
             .post(token_url.clone())
@@ -463,20 +615,30 @@ impl Client {
             .form(&[
                 ("grant_type", "client_credentials"),
                 ("scope", scope.as_str()),
-            ])
-            .send()
+            ]);
+        let answer = self
+            .receive(Method::Post, token_url.path(), request)
             .await
-            .map_err(lost)?;
-        let status = response.status();
-        let asked = retry_after(response.headers());
-        let body = response.bytes().await.map_err(lost)?;
+            .map_err(|error| {
+                // A dropped connection or a timeout may pass; a TLS failure, a redirect
+                // or an oversized answer will not.
+                let transient = matches!(error, HttpError::Transport { .. });
+                let message = match &error {
+                    HttpError::Transport { message, .. } | HttpError::Tls { message, .. } => {
+                        message.clone()
+                    }
+                    other => other.to_string(),
+                };
+                failed(message, transient, None)
+            })?;
+        let (status, asked, body) = (answer.status, answer.asked, answer.bytes);
         if !status.is_success() {
             let oauth: Option<serde_json::Value> = serde_json::from_slice(&body).ok();
             let error = oauth
                 .as_ref()
                 .and_then(|o| o.get("error"))
                 .and_then(|e| e.as_str())
-                .map_or_else(|| excerpt(&body), str::to_string);
+                .map_or_else(|| excerpt(&body), |e| Shown(e).to_string());
             let hint = if status == StatusCode::UNAUTHORIZED {
                 "; check the client id and the client secret"
             } else {
@@ -550,15 +712,26 @@ impl Client {
             let q: Vec<_> = query.iter().map(|(k, v)| format!("{k}={v}")).collect();
             format!("{path}?{}", q.join("&"))
         };
-        let url = self
-            .inner
-            .base
+        let base = &self.inner.base;
+        let url = base
             .join(path.trim_start_matches('/'))
-            .map_err(|e| HttpError::Transport {
+            .map_err(|e| e.to_string())
+            // The bearer token goes to the SCIM base's origin and nowhere else, whatever
+            // a path (from a saved plan, from a server's answer) says.
+            .and_then(|url| {
+                if url.origin() == base.origin() {
+                    Ok(url)
+                } else {
+                    Err(
+                        "the path leads away from the server in the settings; nothing was sent"
+                            .to_string(),
+                    )
+                }
+            })
+            .map_err(|message| HttpError::Refused {
                 method,
                 path: path.to_string(),
-                message: e.to_string(),
-                unsent: true,
+                message,
             })?;
         let renewable = matches!(
             self.inner.credentials,
@@ -597,7 +770,7 @@ impl Client {
             };
             let status = error.status().map(|s| s.as_u16());
             if status == Some(401) && !renewed && renewable {
-                tracing::debug!("{method} {shown}: 401, renewing the token once");
+                tracing::debug!("{method} {}: 401, renewing the token once", Shown(&shown));
                 if let Some(token) = &token {
                     self.forget(token).await;
                 }
@@ -608,7 +781,10 @@ impl Client {
                 match (method, status) {
                     // The lost attempt removed it.
                     (Method::Delete, Some(404)) => {
-                        tracing::debug!("{method} {shown}: 404 after a lost answer: done");
+                        tracing::debug!(
+                            "{method} {}: 404 after a lost answer: done",
+                            Shown(&shown)
+                        );
                         return Ok(Response {
                             status: 204,
                             body: None,
@@ -635,11 +811,86 @@ impl Client {
             match self.backoff(attempt, since, asked).filter(|_| transient) {
                 Some(delay) => {
                     answer_lost |= error.maybe_done();
-                    self.pause(&format!("{method} {shown}"), &error, attempt, delay)
-                        .await;
+                    self.pause(
+                        &format!("{method} {}", Shown(&shown)),
+                        &error,
+                        attempt,
+                        delay,
+                    )
+                    .await;
                 }
                 None => return Err(error),
             }
+        }
+    }
+
+    /// Sends `request` and reads its answer whole: at most `max_body` bytes, within
+    /// `--timeout` from sending to the last byte. A redirect is an error, not followed.
+    async fn receive(
+        &self,
+        method: Method,
+        shown: &str,
+        request: reqwest::RequestBuilder,
+    ) -> Result<Answer, HttpError> {
+        let timeout = self.inner.options.timeout;
+        let limit = self.inner.options.max_body;
+        let lost = |e: reqwest::Error| transport(method, shown.to_string(), &e, timeout);
+        let attempt = async {
+            let mut response = request.send().await.map_err(lost)?;
+            let status = response.status();
+            let header = |name| {
+                response
+                    .headers()
+                    .get(name)
+                    .and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok())
+                    .map(str::to_string)
+            };
+            let (etag, location) = (header(ETAG), header(LOCATION));
+            let asked = retry_after(response.headers());
+            if status.is_redirection() {
+                return Err(HttpError::Redirect {
+                    method,
+                    path: shown.to_string(),
+                    status,
+                    location,
+                });
+            }
+            let too_large = || HttpError::TooLarge {
+                method,
+                path: shown.to_string(),
+                status,
+                limit,
+            };
+            let announced = response.content_length().unwrap_or(0);
+            if announced > limit as u64 {
+                return Err(too_large());
+            }
+            // What the server announces is not trusted for more than a start.
+            let mut bytes = Vec::with_capacity((announced as usize).min(1 << 20));
+            // The whole answer, even of a failure: a connection dropped mid-answer is a
+            // lost answer, not a success.
+            while let Some(chunk) = response.chunk().await.map_err(lost)? {
+                if bytes.len() + chunk.len() > limit {
+                    return Err(too_large());
+                }
+                bytes.extend_from_slice(&chunk);
+            }
+            Ok(Answer {
+                status,
+                etag,
+                location,
+                asked,
+                bytes,
+            })
+        };
+        match tokio::time::timeout(timeout, attempt).await {
+            Ok(answer) => answer,
+            Err(_) => Err(HttpError::Transport {
+                method,
+                path: shown.to_string(),
+                message: timed_out(timeout),
+                unsent: false,
+            }),
         }
     }
 
@@ -650,29 +901,17 @@ impl Client {
         shown: &str,
         request: reqwest::RequestBuilder,
     ) -> Result<Response, Failed> {
-        let timeout = self.inner.options.timeout;
-        let lost = |e: reqwest::Error| {
-            Failed::new(
-                transport(method, shown.to_string(), &e, timeout),
-                method,
-                None,
-            )
-        };
-        let response = request.send().await.map_err(lost)?;
-        let status = response.status();
-        let header = |name| {
-            response
-                .headers()
-                .get(name)
-                .and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok())
-                .map(str::to_string)
-        };
-        let (etag, location) = (header(ETAG), header(LOCATION));
-        let asked = retry_after(response.headers());
-        // The whole answer, even of a failure: a connection dropped mid-answer is a
-        // lost answer, not a success.
-        let bytes = response.bytes().await.map_err(lost)?;
-        tracing::debug!("{method} {shown} -> {status}");
+        let Answer {
+            status,
+            etag,
+            location,
+            asked,
+            bytes,
+        } = self
+            .receive(method, shown, request)
+            .await
+            .map_err(|error| Failed::new(error, method, None))?;
+        tracing::debug!("{method} {} -> {status}", Shown(shown));
         if !status.is_success() {
             let scim = serde_json::from_slice::<ScimError>(&bytes)
                 .ok()

@@ -31,6 +31,7 @@ fn client_with(sandbox: &TestSandbox, options: Options) -> Client {
             scope: "api".to_string(),
         },
         options,
+        None,
     )
     .unwrap()
 }
@@ -102,6 +103,7 @@ fn wrong_credentials_are_reported_without_the_secret() {
             scope: "api".to_string(),
         },
         fast(),
+        None,
     )
     .unwrap();
     let err = sandbox

@@ -119,10 +119,7 @@ fn users_are_grouped_for_access_review() {
         "{md}"
     );
     assert!(md.contains("! name.familyName = \"Lee\" -> \"Li\""), "{md}");
-    assert!(
-        md.contains("Plan digest <code>sha256:0123456789ab</code>"),
-        "{md}"
-    );
+    assert!(md.contains("Plan digest `sha256:0123456789ab`"), "{md}");
 }
 
 #[test]
