@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use crate::config::{Declared, DeclaredUser, Scalar};
 use crate::diag::{self, Diagnostic, Diagnostics};
 use crate::dialect::Dialect;
+use crate::escape::Shown;
 use crate::model::{Attr, AttrMap, DesiredUser, Origin, UserKey, Value, ValueType};
 use crate::schema::UserSchema;
 
@@ -35,6 +36,16 @@ pub fn resolve(
     for d in declared {
         if d.user_name.trim().is_empty() {
             problems.push(Diagnostic::error(d.origin.clone(), "userName is empty"));
+            continue;
+        }
+        if let Some(problem) = user_name_problem(&d.user_name) {
+            problems.push(
+                Diagnostic::error(
+                    d.origin.clone(),
+                    format!("userName `{}` {problem}", Shown(&d.user_name)),
+                )
+                .hint("a userName is `user@domain` (or `domain\\user`) in visible characters, without spaces"),
+            );
             continue;
         }
         let user_name = dialect.qualify(&d.user_name, default_domain);
@@ -80,7 +91,7 @@ pub fn resolve(
         let declared =
             groups.flat_map(|(group, members)| members.iter().map(move |(n, v)| (group, n, v)));
         for (group, name, value) in declared {
-            match typed_attr(group, name, value, schema) {
+            match typed_attr(group, name, value, schema, dialect.integer_range()) {
                 Ok((attr, v)) => {
                     if let Some(first) = origins.get(&attr).filter(|_| attrs.contains_key(&attr)) {
                         problems.push(Diagnostic::error(
@@ -161,6 +172,7 @@ fn typed_attr(
     name: &str,
     declared: &Declared,
     schema: &UserSchema,
+    integers: std::ops::RangeInclusive<i64>,
 ) -> Result<(Attr, Option<Value>), Diagnostic> {
     let at = || declared.origin.clone();
     let (what, within) = group.describe(name);
@@ -229,7 +241,7 @@ fn typed_attr(
     }
     let value = match &declared.value {
         None => None,
-        Some(scalar) => Some(typed(scalar, def.ty).map_err(|hint| {
+        Some(scalar) => Some(typed(scalar, def.ty, &integers).map_err(|hint| {
             Diagnostic::error(
                 at(),
                 format!(
@@ -261,12 +273,22 @@ fn untyped(s: &Scalar) -> Value {
     }
 }
 
-/// A YAML scalar as a value of `ty`, or a hint saying how to write one.
-fn typed(scalar: &Scalar, ty: ValueType) -> Result<Value, String> {
+/// A YAML scalar as a value of `ty`, or a hint saying how to write one. `integers`:
+/// the integers the server keeps exactly.
+fn typed(
+    scalar: &Scalar,
+    ty: ValueType,
+    integers: &std::ops::RangeInclusive<i64>,
+) -> Result<Value, String> {
     match (ty, scalar) {
         (ValueType::Boolean, Scalar::Boolean(b)) => Ok(Value::Boolean(*b)),
         (ValueType::Boolean, _) => Err("write `true` or `false`".into()),
-        (ValueType::Integer, Scalar::Integer(i)) => Ok(Value::Integer(*i)),
+        (ValueType::Integer, Scalar::Integer(i)) if integers.contains(i) => Ok(Value::Integer(*i)),
+        (ValueType::Integer, Scalar::Integer(_)) => Err(format!(
+            "the server keeps integers from {} to {}",
+            integers.start(),
+            integers.end()
+        )),
         (ValueType::Integer, _) => Err("write a whole number without quotes, like `3`".into()),
         (ValueType::Decimal, Scalar::Integer(i)) => Ok(Value::Decimal(*i as f64)),
         (ValueType::Decimal, Scalar::Decimal(d)) => Ok(Value::Decimal(*d)),
@@ -276,25 +298,32 @@ fn typed(scalar: &Scalar, ty: ValueType) -> Result<Value, String> {
             "quote it to make it a string: \"{}\"",
             other.describe()
         )),
-        (ValueType::DateTime, Scalar::String(s)) if is_date_time(s) => {
+        (ValueType::DateTime, Scalar::String(s)) if crate::model::instant(s).is_some() => {
             Ok(Value::DateTime(s.clone()))
         }
-        (ValueType::DateTime, _) => {
-            Err("write an ISO 8601 date and time, like \"2026-01-31T09:00:00Z\"".into())
-        }
+        (ValueType::DateTime, _) => Err(
+            "write a real date and time in ISO 8601, like \"2026-01-31T09:00:00Z\" or \"2026-01-31\""
+                .into(),
+        ),
     }
 }
 
-/// `YYYY-MM-DD`, optionally followed by `T` and a time.
-fn is_date_time(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.len() >= 10
-        && b[..4].iter().all(u8::is_ascii_digit)
-        && b[4] == b'-'
-        && b[5..7].iter().all(u8::is_ascii_digit)
-        && b[7] == b'-'
-        && b[8..10].iter().all(u8::is_ascii_digit)
-        && (b.len() == 10 || matches!(b[10], b'T' | b't' | b' '))
+/// What is wrong with a userName that no server should receive, if anything: characters
+/// that hide or fake what a reviewer reads, white space, more than one `@`.
+fn user_name_problem(user_name: &str) -> Option<String> {
+    if let Some(c) = user_name.chars().find(|c| crate::escape::hidden(*c)) {
+        return Some(format!(
+            "contains the invisible or control character U+{:04X}",
+            u32::from(c)
+        ));
+    }
+    if user_name.chars().any(char::is_whitespace) {
+        return Some("contains white space".to_string());
+    }
+    if user_name.matches('@').count() > 1 {
+        return Some("has more than one `@`".to_string());
+    }
+    None
 }
 
 /// The known name closest to `name`, if it is close enough to be a typo.
@@ -476,10 +505,35 @@ mod tests {
     }
 
     #[test]
+    fn user_names_in_visible_characters_only() {
+        assert_eq!(user_name_problem("jdoe@acme"), None);
+        assert_eq!(user_name_problem(r"acme\jdoe"), None);
+        assert_eq!(user_name_problem("josé@acme"), None);
+        for bad in [
+            "j doe@acme",
+            "jdoe@acme\n",
+            "a\u{202e}b@x",
+            "a\u{200b}b@x",
+            "a@b@c",
+            "a\u{1b}[2J@x",
+        ] {
+            assert!(user_name_problem(bad).is_some(), "{bad:?}");
+        }
+    }
+
+    #[test]
     fn date_times_and_suggestions() {
-        assert!(is_date_time("2026-01-31"));
-        assert!(is_date_time("2026-01-31T09:00:00Z"));
-        assert!(!is_date_time("31/01/2026"));
+        let range = i64::MIN..=i64::MAX;
+        let date = |s: &str| typed(&Scalar::String(s.into()), ValueType::DateTime, &range).is_ok();
+        assert!(date("2026-01-31"));
+        assert!(date("2026-01-31T09:00:00Z"));
+        assert!(!date("31/01/2026"));
+        assert!(!date("2026-02-30"));
+        assert!(!date("2026-01-31T25:00:00Z"));
+        assert!(!date("2026-01-31T09:00:00+99:00"));
+        let small = -5..=5;
+        assert!(typed(&Scalar::Integer(5), ValueType::Integer, &small).is_ok());
+        assert!(typed(&Scalar::Integer(6), ValueType::Integer, &small).is_err());
         assert_eq!(
             suggest("emial", ["email", "phone"].into_iter()),
             Some("email")

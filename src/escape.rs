@@ -19,7 +19,7 @@ use std::fmt;
 
 /// Whether `c` must not reach a terminal raw: control characters, bidi controls,
 /// invisible formatting characters and line separators.
-fn hidden(c: char) -> bool {
+pub fn hidden(c: char) -> bool {
     c.is_control()
         || matches!(c,
             '\u{00AD}'                  // soft hyphen

@@ -27,6 +27,13 @@ impl UserKey {
         Self(key)
     }
 
+    /// The key of a userName in a dialect's canonical form: Unicode NFC and full case
+    /// folding, so that `José` written precomposed or with a combining accent, and in
+    /// any case, is one user (userName is `caseExact: false`, RFC 7643 §4.1.1).
+    pub fn folded(user_name: &str) -> Self {
+        Self(fold(user_name))
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -36,6 +43,14 @@ impl fmt::Display for UserKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
+}
+
+/// `text` in NFC after full Unicode case folding: two texts that fold alike are the same
+/// name without regard to case or to how accents were composed.
+pub fn fold(text: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    let decomposed: String = text.nfd().collect();
+    caseless::default_case_fold_str(&decomposed).nfc().collect()
 }
 
 /// Where something was declared: a file of the repository (relative to its root),
@@ -208,74 +223,22 @@ impl Value {
     }
 }
 
-/// An RFC 3339 / ISO 8601 date and time as (seconds since 1970, nanoseconds), UTC.
-/// A date alone is its midnight; a time without an offset is taken as UTC.
-pub fn instant(text: &str) -> Option<(i64, u32)> {
-    let b = text.trim().as_bytes();
-    let digits = |range: std::ops::Range<usize>| -> Option<i64> {
-        let part = b.get(range)?;
-        part.iter()
-            .all(u8::is_ascii_digit)
-            .then(|| part.iter().fold(0_i64, |n, d| n * 10 + i64::from(d - b'0')))
+/// An RFC 3339 / ISO 8601 date and time as the instant it names, or `None` when it
+/// names none (`2026-02-30`, hour 25, offset `+99:00`). A date alone is its midnight
+/// and a time without an offset is taken as UTC, as SCIM servers write them.
+pub fn instant(text: &str) -> Option<jiff::Timestamp> {
+    let text = text.trim();
+    if let Ok(at) = text.parse::<jiff::Timestamp>() {
+        return Some(at);
+    }
+    let civil = match text.parse::<jiff::civil::DateTime>() {
+        Ok(civil) => civil,
+        Err(_) => text
+            .parse::<jiff::civil::Date>()
+            .ok()?
+            .to_datetime(jiff::civil::Time::midnight()),
     };
-    let (year, month, day) = (digits(0..4)?, digits(5..7)?, digits(8..10)?);
-    if b.get(4) != Some(&b'-')
-        || b.get(7) != Some(&b'-')
-        || !(1..=12).contains(&month)
-        || !(1..=31).contains(&day)
-    {
-        return None;
-    }
-    // Days since 1970-01-01 (Howard Hinnant's days_from_civil).
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    if b.len() == 10 {
-        return Some((days * 86_400, 0));
-    }
-    if !matches!(b.get(10), Some(b'T' | b't' | b' '))
-        || b.get(13) != Some(&b':')
-        || b.get(16) != Some(&b':')
-    {
-        return None;
-    }
-    let (hour, minute, second) = (digits(11..13)?, digits(14..16)?, digits(17..19)?);
-    let mut i = 19;
-    let mut nanos = 0_u32;
-    if b.get(i) == Some(&b'.') {
-        i += 1;
-        let start = i;
-        while b.get(i).is_some_and(u8::is_ascii_digit) {
-            if i - start < 9 {
-                nanos = nanos * 10 + u32::from(b[i] - b'0');
-            }
-            i += 1;
-        }
-        if i == start {
-            return None;
-        }
-        nanos *= 10_u32.pow(9_u32.saturating_sub((i - start) as u32));
-    }
-    let offset = match b.get(i) {
-        None | Some(b'Z' | b'z') if b.len() <= i + 1 => 0,
-        Some(sign @ (b'+' | b'-')) if b.len() == i + 6 && b[i + 3] == b':' => {
-            let minutes = digits(i + 1..i + 3)? * 60 + digits(i + 4..i + 6)?;
-            if *sign == b'+' {
-                minutes * 60
-            } else {
-                -minutes * 60
-            }
-        }
-        _ => return None,
-    };
-    Some((
-        days * 86_400 + hour * 3600 + minute * 60 + second - offset,
-        nanos,
-    ))
+    jiff::tz::Offset::UTC.to_timestamp(civil).ok()
 }
 
 /// `true`/`false` in any case, as some servers (and Bizagi's documentation) quote them.
@@ -537,6 +500,14 @@ mod tests {
     use serde_json::json;
 
     #[test]
+    fn user_names_fold_accents_and_case() {
+        assert_eq!(fold("jose\u{301}@ACME"), fold("jos\u{e9}@acme"));
+        assert_eq!(fold("Straße"), fold("STRASSE"));
+        assert_eq!(UserKey::folded("JDoe@X").as_str(), "jdoe@x");
+        assert_ne!(fold("ann@x"), fold("anne@x"));
+    }
+
+    #[test]
     fn values_read_leniently_from_json() {
         assert_eq!(
             Value::from_json(ValueType::Boolean, &json!("True")),
@@ -556,8 +527,15 @@ mod tests {
 
     #[test]
     fn date_times_are_instants() {
-        assert_eq!(instant("1970-01-01T00:00:00Z"), Some((0, 0)));
+        assert_eq!(
+            instant("1970-01-01T00:00:00Z"),
+            Some(jiff::Timestamp::UNIX_EPOCH)
+        );
         assert_eq!(instant("2026-11-16"), instant("2026-11-16T00:00:00Z"));
+        assert_eq!(
+            instant("2026-11-16T09:00:00"),
+            instant("2026-11-16T09:00:00Z")
+        );
         assert_eq!(
             instant("2026-11-16T09:00:00Z"),
             instant("2026-11-16T09:00:00.000Z")
@@ -566,11 +544,21 @@ mod tests {
             instant("2026-11-16T10:30:00+01:30"),
             instant("2026-11-16T09:00:00Z")
         );
-        assert_eq!(instant("2026-11-16T09:00:00.5Z").unwrap().1, 500_000_000);
-        assert_eq!(instant("2000-02-29T00:00:00Z").unwrap().0, 951_782_400);
+        assert_eq!(
+            instant("2026-11-16T09:00:00.5Z")
+                .unwrap()
+                .subsec_nanosecond(),
+            500_000_000
+        );
+        assert_eq!(
+            instant("2000-02-29T00:00:00Z").unwrap().as_second(),
+            951_782_400
+        );
         assert_eq!(instant("16/11/2026"), None);
-        assert_eq!(instant("2026-11-16T09:00Z"), None);
         assert_eq!(instant("2026-13-01"), None);
+        assert_eq!(instant("2026-02-30"), None, "no such day");
+        assert_eq!(instant("2026-02-28T25:00:00Z"), None, "no such hour");
+        assert_eq!(instant("2026-02-28T09:00:00+99:00"), None, "no such offset");
         let a = Value::DateTime("2026-11-16T09:00:00Z".into());
         assert_eq!(a, Value::DateTime("2026-11-16T09:00:00.000Z".into()));
         assert_ne!(a, Value::DateTime("2026-11-16T09:00:01Z".into()));

@@ -286,6 +286,14 @@ struct Page {
     resources: Vec<Json>,
 }
 
+/// The most users scimops reads from one server. What a server announces
+/// (`totalResults`) is never trusted beyond this, for memory or for the number of calls.
+pub const MAX_USERS: usize = 1_000_000;
+
+/// Extra listing calls allowed beyond the announced pages, for a listing that moved
+/// while it was read (users created meanwhile shift the pages).
+const CATCH_UP_PAGES: usize = 5;
+
 async fn page(client: &Client, start: usize, count: usize) -> anyhow::Result<Page> {
     let query = [
         ("startIndex", start.to_string()),
@@ -301,6 +309,12 @@ async fn page(client: &Client, start: usize, count: usize) -> anyhow::Result<Pag
         .map(|t| usize::try_from(t).unwrap_or(usize::MAX));
     let resources = resources(body);
     let total = total.unwrap_or(resources.len());
+    if total > MAX_USERS {
+        bail!(
+            "the server says it has {total} users (`totalResults`); scimops reads at most \
+             {MAX_USERS} users from one server"
+        );
+    }
     Ok(Page {
         start,
         total,
@@ -309,21 +323,22 @@ async fn page(client: &Client, start: usize, count: usize) -> anyhow::Result<Pag
 }
 
 /// Fetches the pages at `starts`, `READ_PARALLELISM` at a time, handing each to `take`
-/// as it arrives.
+/// as it arrives; stops at the first error `take` returns. `starts` is consumed lazily:
+/// no list of every page is ever made.
 async fn pages(
     client: &Client,
-    starts: Vec<usize>,
+    starts: impl Iterator<Item = usize>,
     count: usize,
-    mut take: impl FnMut(Page),
+    mut take: impl FnMut(Page) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
     let mut tasks = JoinSet::new();
-    let mut starts = starts.into_iter();
+    let mut starts = starts;
     for start in starts.by_ref().take(READ_PARALLELISM) {
         let client = client.clone();
         tasks.spawn(async move { page(&client, start, count).await });
     }
     while let Some(done) = tasks.join_next().await {
-        take(done.context("a listing task failed")??);
+        take(done.context("a listing task failed")??)?;
         if let Some(start) = starts.next() {
             let client = client.clone();
             tasks.spawn(async move { page(&client, start, count).await });
@@ -335,6 +350,12 @@ async fn pages(
 /// Every user, after the first page, each read by `read` as its page arrives (a page
 /// is parsed JSON only until its users are read: 50,000 users as JSON would take
 /// several times their memory as read).
+///
+/// Nothing the server says is trusted for more than it proves: the announced total
+/// bounds the pages asked for, and is itself bounded by [`MAX_USERS`]; a page that
+/// brings no user not already listed means the server ignores `startIndex`, which is
+/// an error, not a loop; a listing that moved is read on for at most
+/// [`CATCH_UP_PAGES`] more pages.
 async fn list_rest<T>(
     client: &Client,
     first: Page,
@@ -348,39 +369,37 @@ async fn list_rest<T>(
         unreadable: Vec::new(),
         read,
     };
-    listed.add(first);
+    listed.add(first)?;
     let mut strategy = Strategy::Listing;
     if step > 0 && total > step {
         let second = page(client, 1 + step, count).await?;
         if second.resources.is_empty() {
             // Index 1 + step is past the end: `startIndex` may be a page number.
-            let pages_total = total.div_ceil(step);
             let before = listed.by_id.len();
-            pages(client, (2..=pages_total).collect(), count, |p| {
-                listed.add(p)
-            })
-            .await?;
+            let last_page = total.div_ceil(step);
+            pages(client, 2..=last_page, count, |p| listed.add_new(p)).await?;
             if listed.by_id.len() > before {
                 strategy = Strategy::ListingByPage;
                 tracing::info!("the server reads `startIndex` as a page number");
             }
         } else {
-            listed.add(second);
-            let starts: Vec<usize> = (1 + 2 * step..=total).step_by(step).collect();
-            let mut next = starts.last().copied().unwrap_or(1 + step) + step;
+            listed.add_new(second)?;
+            let mut next = 1 + 2 * step;
+            let starts = (next..=total).step_by(step);
             pages(client, starts, count, |p| {
                 next = next.max(p.start + p.resources.len());
-                listed.add(p);
+                listed.add_new(p)
             })
             .await?;
-            // A listing that moved while it was read: go on until the end.
-            while listed.by_id.len() < total {
+            // A listing that moved while it was read: go on, a few pages at most.
+            for _ in 0..CATCH_UP_PAGES {
+                if listed.by_id.len() >= total {
+                    break;
+                }
                 let p = page(client, next, count).await?;
                 let n = p.resources.len();
-                let before = listed.by_id.len();
                 next += n;
-                listed.add(p);
-                if n == 0 || listed.by_id.len() == before {
+                if n == 0 || listed.add(p)? == 0 {
                     break;
                 }
             }
@@ -411,7 +430,9 @@ struct Listed<T, R> {
 }
 
 impl<T, R: Fn(Json) -> Result<T, String>> Listed<T, R> {
-    fn add(&mut self, page: Page) {
+    /// Adds a page's users; returns how many were not listed before.
+    fn add(&mut self, page: Page) -> anyhow::Result<usize> {
+        let mut new = 0;
         for resource in page.resources {
             let id = resource
                 .get("id")
@@ -420,10 +441,36 @@ impl<T, R: Fn(Json) -> Result<T, String>> Listed<T, R> {
                 .to_string();
             match (self.read)(resource) {
                 Ok(user) => {
-                    self.by_id.insert(id, user);
+                    if self.by_id.insert(id, user).is_none() {
+                        new += 1;
+                    }
                 }
-                Err(e) => self.unreadable.push(e),
+                Err(e) => {
+                    // Counted as new: it is reported, and must not look like a repeat.
+                    self.unreadable.push(e);
+                    new += 1;
+                }
             }
         }
+        if self.by_id.len() > MAX_USERS {
+            bail!(
+                "the server listed more than {MAX_USERS} users; scimops reads at most {MAX_USERS} users from one server"
+            );
+        }
+        Ok(new)
+    }
+
+    /// Adds a page that must bring users not listed yet: a page of users already listed
+    /// means the server ignores `startIndex`, and reading on would never end.
+    fn add_new(&mut self, page: Page) -> anyhow::Result<()> {
+        let (start, served) = (page.start, page.resources.len());
+        if self.add(page)? == 0 && served > 0 {
+            bail!(
+                "the server answered `startIndex={start}` with {served} users it had already \
+                 listed: it does not page (`startIndex` is ignored), so its users cannot be \
+                 read in full; nothing was planned"
+            );
+        }
+        Ok(())
     }
 }

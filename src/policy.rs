@@ -35,7 +35,7 @@ pub struct Pattern(String);
 
 impl Pattern {
     pub fn new(text: &str) -> Self {
-        Self(text.to_lowercase())
+        Self(crate::model::fold(text))
     }
 
     pub fn as_str(&self) -> &str {

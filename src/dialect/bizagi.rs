@@ -88,13 +88,18 @@ pub fn split_user_name(user_name: &str) -> Option<(&str, &str)> {
     }
 }
 
+/// `local@domain`: one `@`, both parts, no white space or hidden character, at most
+/// 254 characters (RFC 5321's limit on a path).
 pub(super) fn is_email(s: &str) -> bool {
     match s.split_once('@') {
         Some((local, domain)) => {
             !local.is_empty()
                 && !domain.is_empty()
                 && !domain.contains('@')
-                && !s.chars().any(char::is_whitespace)
+                && s.chars().count() <= 254
+                && !s
+                    .chars()
+                    .any(|c| c.is_whitespace() || crate::escape::hidden(c))
         }
         None => false,
     }
@@ -150,7 +155,12 @@ impl Dialect for Bizagi {
             Some((user, domain)) => format!("{user}@{domain}"),
             None => user_name.trim().to_string(),
         };
-        UserKey::from_canonical(canonical.to_lowercase())
+        UserKey::folded(&canonical)
+    }
+
+    /// Integer user properties are 32-bit columns (SQL Server `int`).
+    fn integer_range(&self) -> std::ops::RangeInclusive<i64> {
+        i64::from(i32::MIN)..=i64::from(i32::MAX)
     }
 
     /// Bizagi stores no core attribute besides those of the model, and documents its
@@ -260,13 +270,13 @@ impl Dialect for Bizagi {
             && !is_bizagi_phone(text(phone))
         {
             out.push(
-                Diagnostic::warning(
+                Diagnostic::error(
                     user.origin_of(&Attr::Phone).clone(),
                     format!(
-                        "phone {phone} is not in Bizagi's format `+CountryCode Number` (at most {MAX_PHONE} characters); Bizagi may refuse it"
+                        "phone {phone} is not in Bizagi's format `+CountryCode Number` (at most {MAX_PHONE} characters), which Bizagi refuses"
                     ),
                 )
-                .hint("write it like \"+57 3001234567\""),
+                .hint("write it like \"+57 3001234567\": `+`, the country code, one space, the number"),
             );
         }
     }

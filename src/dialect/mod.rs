@@ -42,6 +42,13 @@ pub trait Dialect: Send + Sync {
     /// The properties known without asking the server (for `validate`).
     fn offline_schema(&self) -> UserSchema;
 
+    /// The integers the server keeps exactly: by default what a JSON number carries
+    /// exactly (±(2^53 − 1)), as most servers parse JSON into doubles.
+    fn integer_range(&self) -> std::ops::RangeInclusive<i64> {
+        const EXACT: i64 = (1 << 53) - 1;
+        -EXACT..=EXACT
+    }
+
     /// The server's documented limits, checked on a declared user before any request.
     fn check_user(&self, user: &DesiredUser, out: &mut Vec<Diagnostic>);
 

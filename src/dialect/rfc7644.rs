@@ -51,7 +51,7 @@ impl Dialect for Rfc7644 {
     }
 
     fn key(&self, user_name: &str) -> UserKey {
-        UserKey::from_canonical(user_name.trim().to_lowercase())
+        UserKey::folded(user_name.trim())
     }
 
     /// Offline nothing is known: every attribute is checked against `/Schemas` at plan time.

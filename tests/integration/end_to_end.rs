@@ -192,43 +192,34 @@ fn apply_reports_each_user_and_a_summary() {
 
 #[test]
 fn a_failed_write_names_the_user_the_call_and_the_place_and_spares_the_others() {
-    // A custom property the server has, with a value the sandbox refuses (phone format).
-    let sandbox = TestSandbox::start(&format!("defaultDomain: acme\n{PROPERTIES}"));
-    let repo = Repo::for_sandbox(
-        &sandbox,
-        "users:
+    // The server refuses the first create (users are written in plan order: `bad` first).
+    let sandbox = TestSandbox::start(&format!(
+        r#"defaultDomain: acme
+failures:
+  - method: POST
+    path: /Users
+    times: 1
+    status: 400
+    body: '{{"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "status": "400", "scimType": "invalidValue", "detail": "phone number must be written +CountryCode Number"}}'
+{PROPERTIES}"#
+    ));
+    let users = "users:
   - userName: good
     name: {givenName: Good}
   - userName: bad
     name: {givenName: Bad}
-    phone: '3001234567'
-",
-    );
+    phone: '+57 3001234567'
+";
+    let repo = Repo::for_sandbox(&sandbox, users);
     let apply = repo.run(&["apply", "--auto-approve", "--parallelism", "1"]);
     assert_eq!(apply.code, 1, "{apply:?}");
-    assert!(
-        apply
-            .stderr
-            .contains("phone \"3001234567\" is not in Bizagi's format"),
-        "warned first: {}",
-        apply.stderr
-    );
     insta::with_settings!({filters => vec![(r"id=[0-9a-f-]{36}", "id=[guid]")]}, {
         insta::assert_snapshot!(apply.stdout);
     });
     let log = sandbox.requests();
     assert_eq!(log.count("POST"), 2, "the good user was still created");
     sandbox.clear();
-    // Fixing the file and applying again finishes the job.
-    repo.write_users(
-        "users:
-  - userName: good
-    name: {givenName: Good}
-  - userName: bad
-    name: {givenName: Bad}
-    phone: '+57 3001234567'
-",
-    );
+    // Applying again, once the cause is gone, finishes the job.
     let again = repo.run(&["apply", "--auto-approve"]);
     assert_eq!(again.code, 0, "{again:?}");
     assert_eq!(sandbox.requests().count("POST"), 1);
