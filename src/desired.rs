@@ -239,6 +239,43 @@ fn typed_attr(
             format!("{what} is read-only on the server; it cannot be set"),
         ));
     }
+    let server = if schema.complete {
+        " on the server"
+    } else {
+        ""
+    };
+    let (shown_name, ty) = (what.replacen(name, &def.name, 1), def.ty);
+    // Values of the right kind that the type still cannot hold.
+    match &declared.value {
+        Some(Scalar::Integer(i)) if ty == ValueType::Integer && !integers.contains(i) => {
+            return Err(Diagnostic::error(
+                at(),
+                format!(
+                    "{shown_name} is an integer{server}, and {i} is beyond the integers it keeps"
+                ),
+            )
+            .hint(format!(
+                "the server keeps integers from {} to {}",
+                integers.start(),
+                integers.end()
+            )));
+        }
+        Some(Scalar::String(text))
+            if ty == ValueType::DateTime
+                && crate::model::instant(text).is_none()
+                && looks_like_a_date(text) =>
+        {
+            return Err(Diagnostic::error(
+                at(),
+                format!(
+                    "{shown_name} is a dateTime{server}, and {} names no real date and time",
+                    Shown(&format!("{text:?}"))
+                ),
+            )
+            .hint("check the day, the hour and the offset: like \"2026-01-31T09:00:00Z\" or \"2026-01-31\""));
+        }
+        _ => {}
+    }
     let value = match &declared.value {
         None => None,
         Some(scalar) => Some(typed(scalar, def.ty, &integers).map_err(|hint| {
@@ -306,6 +343,12 @@ fn typed(
                 .into(),
         ),
     }
+}
+
+/// Starts like an ISO 8601 date (`2026-`), so a failure to read it is about the values.
+fn looks_like_a_date(text: &str) -> bool {
+    let b = text.trim().as_bytes();
+    b.len() >= 5 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-'
 }
 
 /// What is wrong with a userName that no server should receive, if anything: characters

@@ -104,8 +104,12 @@ fn init_logging(cli: &Cli, term: &Term) {
         (false, 2, _) => "debug",
         _ => "trace",
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("warn,scimops={level}")));
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        // rustls-platform-verifier logs each refused certificate; scimops explains it.
+        tracing_subscriber::EnvFilter::new(format!(
+            "warn,rustls_platform_verifier=off,scimops={level}"
+        ))
+    });
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -102,16 +102,47 @@ pub async fn discover(client: &Client) -> anyhow::Result<(Capabilities, Json, Js
     Ok((capabilities(&config), config, types, schemas))
 }
 
-/// Reads the server. `declared`: the userNames the files declare (to look them up
-/// by filter when that is cheaper than listing).
+/// What the server says of itself, as a plan needs it.
+#[derive(Debug)]
+pub struct Server {
+    pub capabilities: Capabilities,
+    pub schema: UserSchema,
+}
+
+/// Reads the server's capabilities and users' schema (the three discovery calls): the
+/// files are typed against it before any user is read.
+pub async fn server(client: &Client) -> anyhow::Result<Server> {
+    let (capabilities, _, types, schemas) = discover(client).await?;
+    Ok(Server {
+        capabilities,
+        schema: UserSchema::from_discovery(&types, &schemas),
+    })
+}
+
+/// Reads the server: discovery, then its users.
 pub async fn observe(
     client: &Client,
     dialect: &dyn Dialect,
     page_size: usize,
     declared: &[(UserKey, String)],
 ) -> anyhow::Result<Observed> {
-    let (capabilities, _, types, schemas) = discover(client).await?;
-    let schema = UserSchema::from_discovery(&types, &schemas);
+    let server = server(client).await?;
+    users(client, server, dialect, page_size, declared).await
+}
+
+/// Reads the users of a server already discovered. `declared`: the userNames the files
+/// declare (to look them up by filter when that is cheaper than listing).
+pub async fn users(
+    client: &Client,
+    server: Server,
+    dialect: &dyn Dialect,
+    page_size: usize,
+    declared: &[(UserKey, String)],
+) -> anyhow::Result<Observed> {
+    let Server {
+        capabilities,
+        schema,
+    } = server;
     let read = |resources: Vec<Json>| -> anyhow::Result<Vec<ObservedUser>> {
         let mut users = Vec::with_capacity(resources.len());
         let mut unreadable = Vec::new();

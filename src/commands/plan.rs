@@ -12,7 +12,6 @@ use std::sync::Arc;
 
 use crate::dialect::{self, Capabilities, Dialect};
 use crate::exit::ExitStatus;
-use crate::observe::observe;
 use crate::plan::Plan;
 use crate::plan::document::{Files, PlanDocument, TargetRef};
 use crate::policy::{Counts, Overrides, Policy, refusals};
@@ -98,17 +97,27 @@ pub async fn make(ctx: &Context<'_>, overrides: Overrides) -> anyhow::Result<Pla
     let session = super::connect(ctx, &target).await?;
     ctx.term
         .progress(&format!("Reading users from {}...", session.describe));
-    let observed = observe(&session.client, offline.as_ref(), target.page_size, &keys).await?;
-    let dialect = dialect::for_target(&target.dialect, observed.capabilities);
-    ctx.term
-        .progress(&describe_server(dialect.name(), &observed));
+    // What the server is made of first: the files are typed against its schema before
+    // a single user is read.
+    let server = crate::observe::server(&session.client).await?;
+    let dialect = dialect::for_target(&target.dialect, server.capabilities);
     let resolved = desired::resolve(
         &repo.users,
         repo.problems.clone(),
         domain,
-        &observed.schema,
+        &server.schema,
         dialect.as_ref(),
     )?;
+    let observed = crate::observe::users(
+        &session.client,
+        server,
+        dialect.as_ref(),
+        target.page_size,
+        &keys,
+    )
+    .await?;
+    ctx.term
+        .progress(&describe_server(dialect.name(), &observed));
     let policy = repo.policy();
     let (plan, warnings) = plan::plan(
         &resolved.users,

@@ -57,7 +57,7 @@ struct Inner {
     /// The SCIM base URL, ending in `/`.
     base: Url,
     credentials: Credentials,
-    token: tokio::sync::Mutex<Option<Token>>,
+    token: tokio::sync::Mutex<TokenCache>,
     token_requests: AtomicUsize,
     retries: AtomicUsize,
     options: Options,
@@ -101,8 +101,18 @@ impl Default for Options {
 
 struct Token {
     value: Secret,
+    /// When it was asked for.
+    fetched: Instant,
     /// When to fetch a new one; `None`: it does not expire.
     renew_at: Option<Instant>,
+}
+
+#[derive(Default)]
+struct TokenCache {
+    token: Option<Token>,
+    /// The last fetch that failed: when it failed, and its error. A request that was
+    /// waiting for it gets the same error instead of asking again.
+    failed: Option<(Instant, HttpError)>,
 }
 
 /// A successful answer.
@@ -115,7 +125,7 @@ pub struct Response {
 }
 
 /// A failed request, with what the server said.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum HttpError {
     #[error("{method} {}: {}", Shown(path), Shown(message))]
     Transport {
@@ -361,45 +371,65 @@ fn timed_out(timeout: Duration) -> String {
 /// What a TLS failure means, in words a user can act on, if `e` is one.
 fn tls_problem(e: &(dyn std::error::Error + 'static)) -> Option<String> {
     use rustls::{CertificateError, Error as Tls};
-    let mut source = Some(e);
-    while let Some(err) = source {
+    // The causes, depth first; an `io::Error`'s `source()` skips the error it wraps,
+    // so that one is looked into too.
+    let mut causes: Vec<&(dyn std::error::Error + 'static)> = vec![e];
+    let mut found = None;
+    while let Some(err) = causes.pop() {
         if let Some(tls) = err.downcast_ref::<Tls>() {
-            let trust = "if the server uses a private certificate authority (common for \
+            found = Some(tls);
+            break;
+        }
+        if let Some(inner) = err
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            causes.push(inner);
+        }
+        causes.extend(err.source());
+    }
+    found.map(|tls| {
+        let trust = "if the server uses a private certificate authority (common for \
                          on-premises servers), set `caFile:` on the target to that authority's \
                          certificate (PEM); scimops never turns verification off";
-            return Some(match tls {
-                Tls::InvalidCertificate(CertificateError::UnknownIssuer) => format!(
-                    "the server's TLS certificate is not signed by an authority this machine \
+        match tls {
+            Tls::InvalidCertificate(CertificateError::UnknownIssuer) => format!(
+                "the server's TLS certificate is not signed by an authority this machine \
                      trusts (it is self-signed, or signed by a private authority): {trust}"
-                ),
-                Tls::InvalidCertificate(
-                    CertificateError::Expired | CertificateError::ExpiredContext { .. },
-                ) => "the server's TLS certificate has expired: the server's administrators \
+            ),
+            Tls::InvalidCertificate(
+                CertificateError::Expired | CertificateError::ExpiredContext { .. },
+            ) => "the server's TLS certificate has expired: the server's administrators \
                       must renew it"
-                    .to_string(),
-                Tls::InvalidCertificate(
-                    CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. },
-                ) => "the server's TLS certificate is not valid yet: check this machine's \
+                .to_string(),
+            Tls::InvalidCertificate(
+                CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. },
+            ) => "the server's TLS certificate is not valid yet: check this machine's \
                       clock, or the certificate"
-                    .to_string(),
-                Tls::InvalidCertificate(
-                    CertificateError::NotValidForName
-                    | CertificateError::NotValidForNameContext { .. },
-                ) => "the server's TLS certificate is for another host name: check the \
+                .to_string(),
+            Tls::InvalidCertificate(
+                CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
+            ) => "the server's TLS certificate is for another host name: check the \
                       target's URL (the certificate must name its host)"
-                    .to_string(),
-                Tls::InvalidCertificate(CertificateError::Revoked) => {
-                    "the server's TLS certificate has been revoked".to_string()
-                }
-                Tls::InvalidCertificate(other) => {
-                    format!("the server's TLS certificate is not valid ({other:?}): {trust}")
-                }
-                other => format!("the TLS handshake failed: {other}"),
-            });
+                .to_string(),
+            Tls::InvalidCertificate(CertificateError::Revoked) => {
+                "the server's TLS certificate has been revoked".to_string()
+            }
+            // webpki's word for a self-signed certificate (an authority's own).
+            Tls::InvalidCertificate(CertificateError::Other(other))
+                if format!("{other:?}").contains("CaUsedAsEndEntity") =>
+            {
+                format!(
+                    "the server's TLS certificate is not signed by an authority this \
+                         machine trusts (it is self-signed): {trust}"
+                )
+            }
+            Tls::InvalidCertificate(other) => {
+                format!("the server's TLS certificate is not valid ({other:?}): {trust}")
+            }
+            other => format!("the TLS handshake failed: {other}"),
         }
-        source = err.source();
-    }
-    None
+    })
 }
 
 /// Whether `url` names this machine.
@@ -468,7 +498,7 @@ impl Client {
                 http: http.build()?,
                 base,
                 credentials,
-                token: tokio::sync::Mutex::new(None),
+                token: tokio::sync::Mutex::default(),
                 token_requests: AtomicUsize::new(0),
                 retries: AtomicUsize::new(0),
                 options,
@@ -533,33 +563,46 @@ impl Client {
         self.inner.token_requests.load(Ordering::Relaxed)
     }
 
-    /// The bearer token to send, if any.
-    async fn bearer(&self) -> Result<Option<Secret>, HttpError> {
+    /// The bearer token to send, if any. `fresh_after`: a token asked for after this
+    /// instant (a request answered 401 is sent again with a token younger than itself,
+    /// not one that was already in use when it failed).
+    async fn bearer(&self, fresh_after: Option<Instant>) -> Result<Option<Secret>, HttpError> {
         match &self.inner.credentials {
-            Credentials::ClientCredentials { .. } => self.issued_token().await.map(Some),
+            Credentials::ClientCredentials { .. } => self.issued_token(fresh_after).await.map(Some),
             Credentials::Bearer(token) => Ok(Some(token.clone())),
             Credentials::None => Ok(None),
         }
     }
 
-    async fn issued_token(&self) -> Result<Secret, HttpError> {
-        let mut cached = self.inner.token.lock().await;
-        if let Some(token) = cached.as_ref()
+    async fn issued_token(&self, fresh_after: Option<Instant>) -> Result<Secret, HttpError> {
+        let arrived = Instant::now();
+        let mut cache = self.inner.token.lock().await;
+        if let Some(token) = cache.token.as_ref()
             && token.renew_at.is_none_or(|at| Instant::now() < at)
+            && fresh_after.is_none_or(|after| token.fetched >= after)
         {
             return Ok(token.value.clone());
         }
-        let token = self.fetch_token().await?;
-        let value = token.value.clone();
-        *cached = Some(token);
-        Ok(value)
-    }
-
-    /// Forgets `used` (the server refused it), unless another request already renewed it.
-    async fn forget(&self, used: &Secret) {
-        let mut cached = self.inner.token.lock().await;
-        if cached.as_ref().is_some_and(|t| &t.value == used) {
-            *cached = None;
+        // A fetch started while this request waited, and failed: the same answer, not
+        // one more request to a token endpoint that just refused.
+        if let Some((when, error)) = &cache.failed
+            && *when >= arrived
+        {
+            return Err(error.clone());
+        }
+        match self.fetch_token().await {
+            Ok(token) => {
+                let value = token.value.clone();
+                *cache = TokenCache {
+                    token: Some(token),
+                    failed: None,
+                };
+                Ok(value)
+            }
+            Err(error) => {
+                cache.failed = Some((Instant::now(), error.clone()));
+                Err(error)
+            }
         }
     }
 
@@ -662,11 +705,14 @@ impl Client {
         }
         .filter(|s| *s > 0)
         .map(Duration::from_secs);
-        // Renew a little before the end: a fifth of the lifetime, at most a minute.
-        let renew_at = lifetime.map(|l| started + l - (l / 5).min(Duration::from_secs(60)));
+        // Renew with room for a request to reach the server before the token expires:
+        // half the lifetime, at most a minute (a token of 2 seconds exists; one of 20
+        // minutes is renewed after 19).
+        let renew_at = lifetime.map(|l| started + l - (l / 2).min(Duration::from_secs(60)));
         tracing::debug!("got an access token (expires in {lifetime:?})");
         Ok(Token {
             value: Secret::new(answer.access_token),
+            fetched: started,
             renew_at,
         })
     }
@@ -739,8 +785,10 @@ impl Client {
         );
         let since = Instant::now();
         let (mut attempt, mut renewed, mut answer_lost) = (0, false, false);
+        let mut fresh_after = None;
         loop {
-            let token = self.bearer().await?;
+            let token = self.bearer(fresh_after).await?;
+            let sent = Instant::now();
             let mut request = self
                 .inner
                 .http
@@ -769,11 +817,12 @@ impl Client {
                 Err(failed) => failed,
             };
             let status = error.status().map(|s| s.as_u16());
-            if status == Some(401) && !renewed && renewable {
-                tracing::debug!("{method} {}: 401, renewing the token once", Shown(&shown));
-                if let Some(token) = &token {
-                    self.forget(token).await;
-                }
+            if status == Some(401) && !renewed && renewable && token.is_some() {
+                tracing::debug!(
+                    "{method} {}: 401, sending it again with a token asked for after it",
+                    Shown(&shown)
+                );
+                fresh_after = Some(sent);
                 renewed = true;
                 continue;
             }

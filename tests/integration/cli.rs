@@ -154,6 +154,14 @@ fn plan_checks_properties_against_the_servers_schema_before_writing() {
         insta::assert_snapshot!(run.stderr);
     });
     assert_eq!(sandbox.requests().writes(), 0);
+    assert!(
+        sandbox
+            .requests()
+            .requests
+            .iter()
+            .all(|r| !r.path.starts_with("/scim/v2/Users")),
+        "the files are typed before any user is read"
+    );
 }
 
 #[test]

@@ -5,7 +5,12 @@
 //! A case folder holds the repository's files and `CASE` (what is broken). Without a
 //! `scimops.yaml` (and without `NO_SETTINGS`), the case gets one that points at the
 //! test's sandbox; `{url}` in a case's own settings is replaced by the sandbox's URL.
-//! `GENERATE` names content made here rather than kept in Git (`huge`: a 33 MiB file).
+//! `GENERATE` names content made here rather than kept in Git: `huge` (a 33 MiB file),
+//! `link-outside` (a user file that is a link to a secret outside the repository),
+//! `link-folder-outside` (a folder that is a link out of it), `fifo` (a named pipe).
+//! `SCHEMA` marks a case that only the server's `/Schemas` can refuse (the type of a
+//! custom property): it may send the token request and the three discovery GETs, and
+//! nothing else.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -29,12 +34,17 @@ defaults:
 /// No input may make scimops run longer than this.
 const TIMEOUT: Duration = Duration::from_secs(30);
 
-fn prepare(case: &Path, into: &Path, url: &str) {
+/// A secret outside the repository: no output may ever show it.
+const OUTSIDE_SECRET: &str = "SECRET_VALUE=never-printed-f00d";
+
+/// Copies `case` into `into`; what it returns (a folder outside the repository) must
+/// live as long as the run.
+fn prepare(case: &Path, into: &Path, url: &str) -> Option<tempfile::TempDir> {
     let mut has_settings = false;
     for entry in walk(case) {
         let rel = entry.strip_prefix(case).unwrap();
         let name = rel.to_string_lossy();
-        if ["CASE", "NO_SETTINGS", "GENERATE"].contains(&name.as_ref()) {
+        if ["CASE", "NO_SETTINGS", "GENERATE", "SCHEMA"].contains(&name.as_ref()) {
             has_settings |= name == "NO_SETTINGS";
             continue;
         }
@@ -52,10 +62,43 @@ fn prepare(case: &Path, into: &Path, url: &str) {
     if !has_settings {
         std::fs::write(into.join("scimops.yaml"), SETTINGS.replace("{url}", url)).unwrap();
     }
-    if std::fs::read_to_string(case.join("GENERATE")).is_ok_and(|g| g.trim() == "huge") {
-        let user = "  - userName: someone\n    name: {givenName: Some, familyName: One}\n";
-        let text = format!("users:\n{}", user.repeat(33 * 1024 * 1024 / user.len() + 1));
-        std::fs::write(into.join("users/huge.yaml"), text).unwrap();
+    let generate = std::fs::read_to_string(case.join("GENERATE")).unwrap_or_default();
+    let outside = || {
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("secret.env"), OUTSIDE_SECRET).unwrap();
+        std::fs::write(outside.path().join("more.yaml"), OUTSIDE_SECRET).unwrap();
+        outside
+    };
+    match generate.trim() {
+        "huge" => {
+            let user = "  - userName: someone\n    name: {givenName: Some, familyName: One}\n";
+            let text = format!("users:\n{}", user.repeat(33 * 1024 * 1024 / user.len() + 1));
+            std::fs::write(into.join("users/huge.yaml"), text).unwrap();
+            None
+        }
+        "link-outside" => {
+            let outside = outside();
+            std::os::unix::fs::symlink(
+                outside.path().join("secret.env"),
+                into.join("users/secret.yaml"),
+            )
+            .unwrap();
+            Some(outside)
+        }
+        "link-folder-outside" => {
+            let outside = outside();
+            std::os::unix::fs::symlink(outside.path(), into.join("users/elsewhere")).unwrap();
+            Some(outside)
+        }
+        "fifo" => {
+            let status = Command::new("mkfifo")
+                .arg(into.join("users/pipe.yaml"))
+                .status()
+                .unwrap();
+            assert!(status.success(), "mkfifo");
+            None
+        }
+        _ => None,
     }
 }
 
@@ -118,7 +161,7 @@ fn every_broken_repository_is_refused_clearly_and_sends_nothing() {
     for case in &cases {
         let name = case.file_name().unwrap().to_string_lossy().to_string();
         let dir = tempfile::tempdir().unwrap();
-        prepare(case, dir.path(), &url);
+        let _outside = prepare(case, dir.path(), &url);
         sandbox.clear();
         let Some((code, stderr)) = plan(dir.path()) else {
             failed.push(format!("{name}: still running after {TIMEOUT:?}"));
@@ -128,11 +171,24 @@ fn every_broken_repository_is_refused_clearly_and_sends_nothing() {
         if code != 1 {
             failed.push(format!("{name}: exit code {code}, not 1:\n{stderr}"));
         }
-        if !requests.is_empty() {
+        // Without `SCHEMA`, nothing; with it, the token and discovery only.
+        let schema = case.join("SCHEMA").exists();
+        let allowed = |path: &str| {
+            schema
+                && (path.starts_with("/oauth2/")
+                    || ["/ServiceProviderConfig", "/ResourceTypes", "/Schemas"]
+                        .iter()
+                        .any(|d| path == format!("/scim/v2{d}")))
+        };
+        let sent: Vec<_> = requests.iter().filter(|r| !allowed(&r.path)).collect();
+        if !sent.is_empty() {
             failed.push(format!(
-                "{name}: {} requests reached the server: {requests:?}",
-                requests.len()
+                "{name}: {} requests reached the server: {sent:?}",
+                sent.len()
             ));
+        }
+        if stderr.contains(OUTSIDE_SECRET) {
+            failed.push(format!("{name}: a file outside the repository was printed"));
         }
         if !stderr.contains("error:") || stderr.contains("panicked") {
             failed.push(format!("{name}: no clear error:\n{stderr}"));

@@ -12,6 +12,7 @@ mod external;
 mod faults;
 mod fuzz;
 mod guards;
+mod hostile;
 mod process;
 mod properties;
 mod sandbox;
