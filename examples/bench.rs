@@ -382,7 +382,7 @@ fn measure(scimops: &Path, n: usize, args: &Args) -> anyhow::Result<SizeReport> 
         .iter()
         .filter(|r| r.method == "GET" && r.path.starts_with("/scim/v2/Users?"))
         .count();
-    report.list_calls_minimum = n.div_ceil(scimops::observe::PAGE_SIZE).max(1);
+    report.list_calls_minimum = n.div_ceil(scimops::dialect::PAGE_SIZE).max(1);
     let plan_log = report.plan.requests.requests.clone();
 
     say("the planner alone");
@@ -559,12 +559,10 @@ fn time_planner(server: &Server, repo: &Path) -> anyhow::Result<f64> {
         None,
     )?;
     let offline = scimops::dialect::for_target(&target.dialect, Default::default());
-    let observed = server.runtime.block_on(scimops::observe::observe(
-        &client,
-        offline.as_ref(),
-        target.page_size,
-        &[],
-    ))?;
+    let observed =
+        server
+            .runtime
+            .block_on(scimops::observe::observe(&client, offline.as_ref(), &[]))?;
     let dialect = scimops::dialect::for_target(&target.dialect, observed.capabilities);
     let desired = scimops::desired::resolve(
         &repository.users,

@@ -13,6 +13,7 @@ use crate::dialect::Dialect;
 use crate::escape::Shown;
 use crate::model::{Attr, AttrMap, DesiredUser, Origin, UserKey, Value, ValueType};
 use crate::schema::UserSchema;
+use crate::words::suggest;
 
 /// Users typed for a target, and the warnings found on the way.
 #[derive(Debug)]
@@ -369,30 +370,6 @@ fn user_name_problem(user_name: &str) -> Option<String> {
     None
 }
 
-/// The known name closest to `name`, if it is close enough to be a typo.
-pub fn suggest<'a>(name: &str, known: impl Iterator<Item = &'a str>) -> Option<&'a str> {
-    let name = name.to_lowercase();
-    known
-        .map(|k| (edit_distance(&name, &k.to_lowercase()), k))
-        .filter(|(d, k)| *d <= 2.max(k.len() / 4))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, k)| k)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut row = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            row.push((prev[j] + cost).min(prev[j + 1] + 1).min(row[j] + 1));
-        }
-        prev = row;
-    }
-    prev[b.len()]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -577,10 +554,5 @@ mod tests {
         let small = -5..=5;
         assert!(typed(&Scalar::Integer(5), ValueType::Integer, &small).is_ok());
         assert!(typed(&Scalar::Integer(6), ValueType::Integer, &small).is_err());
-        assert_eq!(
-            suggest("emial", ["email", "phone"].into_iter()),
-            Some("email")
-        );
-        assert_eq!(suggest("zzzzzz", ["email", "phone"].into_iter()), None);
     }
 }

@@ -25,6 +25,7 @@ pub mod scim;
 pub mod secret;
 pub mod session;
 pub mod term;
+pub mod words;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -73,7 +74,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
                 Some(diagnostics) => {
                     term.diagnostics(&diagnostics.0);
                     let n = diagnostics.error_count();
-                    let problems = render::count(n, "problem");
+                    let problems = crate::words::count(n, "problem");
                     term.error(&if talks_to_a_server {
                         format!("found {problems}; nothing was sent")
                     } else {
@@ -123,8 +124,7 @@ pub fn json_schemas() -> Vec<(&'static str, String)> {
     let mut schemas = config::json_schemas();
     schemas.push((
         "plan.schema.json",
-        serde_json::to_value(schemars::schema_for!(plan::document::PlanDocument))
-            .unwrap_or_default(),
+        serde_json::to_value(schemars::schema_for!(plan::Plan)).unwrap_or_default(),
     ));
     schemas.push((
         "sandbox.schema.json",

@@ -117,6 +117,54 @@ impl Serialize for Attr {
     }
 }
 
+impl std::str::FromStr for Attr {
+    type Err = std::convert::Infallible;
+
+    /// The inverse of `Display`: `name.givenName`, `email`, `properties.Level`,
+    /// `urn:...:department`; any other name is a core attribute.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Ok(match text {
+            "name.givenName" => Attr::GivenName,
+            "name.middleName" => Attr::MiddleName,
+            "name.familyName" => Attr::FamilyName,
+            "email" => Attr::Email,
+            "phone" => Attr::Phone,
+            "active" => Attr::Active,
+            _ => {
+                if let Some(name) = text.strip_prefix("properties.") {
+                    Attr::Property(name.to_string())
+                } else if text.starts_with("urn:")
+                    && let Some((urn, name)) = text.rsplit_once(':')
+                {
+                    Attr::Extension(urn.to_string(), name.to_string())
+                } else {
+                    Attr::Core(text.to_string())
+                }
+            }
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for Attr {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Ok(text.parse().unwrap_or_else(|never| match never {}))
+    }
+}
+
+impl JsonSchema for Attr {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Attribute".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "An attribute as user files name it: `name.givenName`, `email`, `phone`, `active`, `properties.NAME`, a core attribute's name, or `URN:NAME`.",
+            "type": "string",
+        })
+    }
+}
+
 /// The type of a property, as SCIM's `/Schemas` names it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -272,6 +320,40 @@ impl Serialize for Value {
     }
 }
 
+impl<'de> Deserialize<'de> for Value {
+    /// From JSON, by its kind: what a saved plan shows (a dateTime reads back as text).
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        match serde_json::Value::deserialize(deserializer)? {
+            serde_json::Value::String(s) => Ok(Value::String(s)),
+            serde_json::Value::Bool(b) => Ok(Value::Boolean(b)),
+            serde_json::Value::Number(n) => match n.as_i64() {
+                Some(i) => Ok(Value::Integer(i)),
+                None => n
+                    .as_f64()
+                    .map(Value::Decimal)
+                    .ok_or_else(|| D::Error::custom("a number out of range")),
+            },
+            other => Err(D::Error::custom(format!(
+                "a value is a string, a boolean or a number, not {other}"
+            ))),
+        }
+    }
+}
+
+impl JsonSchema for Value {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Value".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A simple value: a string (also dateTimes), a boolean or a number.",
+            "type": ["string", "boolean", "number"],
+        })
+    }
+}
+
 /// A user as the files declare it, after defaults, typed for the target.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DesiredUser {
@@ -400,12 +482,51 @@ impl ObservedUser {
 }
 
 /// One attribute that differs: what the server has (`None`: no value) and what the
-/// files want (`None`: cleared).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+/// files want (`None`: cleared), and what it means for the user's access.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct AttrChange {
+    /// As user files name it: `name.givenName`, `email`, `properties.Level`...
+    #[serde(rename = "attribute")]
     pub attr: Attr,
     pub before: Option<Value>,
     pub after: Option<Value>,
+    pub effect: Effect,
+}
+
+/// What a change means for access review.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "camelCase")]
+pub enum Effect {
+    /// A permission turned on: a boolean user property from false (or none) to true.
+    Grant,
+    /// A permission turned off: a boolean user property from true to false (or none).
+    Revoke,
+    /// Anything else: names, contact details, other properties.
+    #[default]
+    Profile,
+}
+
+impl Effect {
+    /// The effect of changing `attr` from `before` to `after`: `active` is the access
+    /// itself, and user properties that are booleans are permissions (Bizagi's
+    /// `DelegateEnabled`, `enabledForAssignation`...).
+    pub fn of(attr: &Attr, before: Option<&Value>, after: Option<&Value>) -> Self {
+        let on = |v: Option<&Value>| matches!(v, Some(Value::Boolean(true)));
+        let boolean = |v: Option<&Value>| matches!(v, Some(Value::Boolean(_)) | None);
+        match attr {
+            Attr::Active | Attr::Property(_) if boolean(before) && boolean(after) => {
+                match (on(before), on(after)) {
+                    (false, true) => Effect::Grant,
+                    (true, false) => Effect::Revoke,
+                    _ => Effect::Profile,
+                }
+            }
+            _ => Effect::Profile,
+        }
+    }
 }
 
 /// A map kept as a vector sorted by key: for the few attributes of one user, a fraction

@@ -28,8 +28,6 @@ use crate::model::{ObservedUser, UserKey};
 use crate::schema::UserSchema;
 use crate::scim::client::{Client, HttpError};
 
-/// Bizagi's largest page (facts §5.2), and the default page size.
-pub const PAGE_SIZE: usize = 500;
 /// Requests in flight at once while reading.
 const READ_PARALLELISM: usize = 4;
 
@@ -123,11 +121,10 @@ pub async fn server(client: &Client) -> anyhow::Result<Server> {
 pub async fn observe(
     client: &Client,
     dialect: &dyn Dialect,
-    page_size: usize,
     declared: &[(UserKey, String)],
 ) -> anyhow::Result<Observed> {
     let server = server(client).await?;
-    users(client, server, dialect, page_size, declared).await
+    users(client, server, dialect, declared).await
 }
 
 /// Reads the users of a server already discovered. `declared`: the userNames the files
@@ -136,9 +133,9 @@ pub async fn users(
     client: &Client,
     server: Server,
     dialect: &dyn Dialect,
-    page_size: usize,
     declared: &[(UserKey, String)],
 ) -> anyhow::Result<Observed> {
+    let page_size = dialect.page_size();
     let Server {
         capabilities,
         schema,
@@ -199,7 +196,8 @@ pub async fn users(
 }
 
 /// Every user resource, by listing.
-pub async fn list_all(client: &Client, page_size: usize) -> anyhow::Result<Vec<Json>> {
+pub async fn list_all(client: &Client, dialect: &dyn Dialect) -> anyhow::Result<Vec<Json>> {
+    let page_size = dialect.page_size();
     let first = page(client, 1, page_size).await?;
     Ok(list_rest(client, first, page_size, Ok).await?.0)
 }

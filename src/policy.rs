@@ -13,7 +13,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::model::{Origin, UserKey};
-use crate::plan::{Action, Plan};
+use crate::words::count;
 
 #[derive(
     Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
@@ -129,19 +129,67 @@ pub struct Counts {
     pub managed: usize,
 }
 
-impl Counts {
-    pub fn of(plan: &Plan) -> Self {
-        let count = |action| plan.users.iter().filter(|u| u.action == action).count();
-        Self {
-            deactivations: count(Action::Deactivate),
-            deletions: count(Action::Delete),
-            managed: plan.managed,
+/// Why the policy refuses a plan (exit code 4).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(tag = "refusal", rename_all = "camelCase")]
+pub enum Refusal {
+    /// The plan deletes users, and the command line did not say `--allow-delete`.
+    #[serde(rename_all = "camelCase")]
+    DeleteNotAllowed { deletions: usize },
+    /// The plan deactivates (or deletes) every managed user.
+    #[serde(rename_all = "camelCase")]
+    EveryManagedUser { removals: usize, managed: usize },
+    /// The plan deactivates more users than the policy allows.
+    #[serde(rename_all = "camelCase")]
+    OverBudget {
+        removals: usize,
+        limit: usize,
+        max_deactivations: usize,
+        /// `maxDeactivationPercent` and the number it allows, when it applies.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        percent: Option<(f64, usize)>,
+        managed: usize,
+    },
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Refusal::DeleteNotAllowed { deletions } => write!(
+                f,
+                "this plan deletes {} (policy `unmanaged: delete`); deleting needs `--allow-delete`",
+                count(*deletions, "user")
+            ),
+            Refusal::EveryManagedUser { removals, managed } => write!(
+                f,
+                "this plan deactivates every managed user ({removals} of {managed}); scimops never does \
+                 that: check that the user files are all there and that the target is the right one"
+            ),
+            Refusal::OverBudget {
+                removals,
+                limit,
+                max_deactivations,
+                percent,
+                managed,
+            } => {
+                let mut why = format!("`maxDeactivations: {max_deactivations}`");
+                if let Some((percent, allowed)) = percent {
+                    why.push_str(&format!(
+                        " and `maxDeactivationPercent: {percent}` of {managed} managed users ({allowed})"
+                    ));
+                }
+                write!(
+                    f,
+                    "this plan deactivates {removals} users; the policy allows at most {limit} ({why}). \
+                     If that is intended, run again with `--allow-deactivations {removals}`"
+                )
+            }
         }
     }
 }
 
 /// Why a plan is refused (exit code 4), one reason each; empty: allowed.
-pub fn refusals(counts: Counts, policy: &Policy, overrides: Overrides) -> Vec<String> {
+pub fn refusals(counts: Counts, policy: &Policy, overrides: Overrides) -> Vec<Refusal> {
     let Counts {
         deactivations,
         deletions,
@@ -150,19 +198,13 @@ pub fn refusals(counts: Counts, policy: &Policy, overrides: Overrides) -> Vec<St
     let removals = deactivations + deletions;
     let mut out = Vec::new();
     if deletions > 0 && !overrides.delete {
-        out.push(format!(
-            "this plan deletes {} (policy `unmanaged: delete`); deleting needs `--allow-delete`",
-            crate::render::count(deletions, "user")
-        ));
+        out.push(Refusal::DeleteNotAllowed { deletions });
     }
     if removals == 0 {
         return out;
     }
     if removals >= managed {
-        out.push(format!(
-            "this plan deactivates every managed user ({removals} of {managed}); scimops never does \
-             that: check that the user files are all there and that the target is the right one"
-        ));
+        out.push(Refusal::EveryManagedUser { removals, managed });
         return out;
     }
     let percent_limit = (managed >= PERCENT_FROM)
@@ -171,17 +213,13 @@ pub fn refusals(counts: Counts, policy: &Policy, overrides: Overrides) -> Vec<St
         p.min(policy.max_deactivations)
     });
     if removals > limit && overrides.deactivations != Some(removals) {
-        let mut why = format!("`maxDeactivations: {}`", policy.max_deactivations);
-        if let Some(p) = percent_limit {
-            why.push_str(&format!(
-                " and `maxDeactivationPercent: {}` of {managed} managed users ({p})",
-                policy.max_deactivation_percent
-            ));
-        }
-        out.push(format!(
-            "this plan deactivates {removals} users; the policy allows at most {limit} ({why}). \
-             If that is intended, run again with `--allow-deactivations {removals}`"
-        ));
+        out.push(Refusal::OverBudget {
+            removals,
+            limit,
+            max_deactivations: policy.max_deactivations,
+            percent: percent_limit.map(|p| (policy.max_deactivation_percent, p)),
+            managed,
+        });
     }
     out
 }

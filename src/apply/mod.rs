@@ -15,8 +15,7 @@ use tokio::task::JoinSet;
 
 use crate::dialect::Dialect;
 use crate::model::{Origin, UserKey, fingerprint};
-use crate::plan::document::UserPlan;
-use crate::plan::{Action, UserChange};
+use crate::plan::{Action, Applied, UserChange};
 use crate::scim::client::{Client, HttpError};
 use crate::scim::wire::{Method, Request};
 
@@ -39,6 +38,8 @@ impl Approval {
 /// One user's writes, exactly as planned.
 #[derive(Clone, Debug)]
 pub struct Work {
+    /// The entry's place in the plan: outcomes are reported in the plan's order.
+    pub index: usize,
     pub user_name: String,
     pub action: Action,
     pub origin: Origin,
@@ -46,33 +47,29 @@ pub struct Work {
     pub requests: Vec<Request>,
 }
 
-impl From<&UserChange> for Work {
-    fn from(u: &UserChange) -> Self {
-        Self {
-            user_name: u.user_name.clone(),
-            action: u.action,
-            origin: u.origin.clone(),
-            id: u.id.clone(),
-            requests: u.requests.clone(),
-        }
-    }
-}
-
-impl From<&UserPlan> for Work {
-    fn from(u: &UserPlan) -> Self {
-        Self {
-            user_name: u.user_name.clone(),
-            action: u.action,
-            origin: u.declared_at.clone(),
-            id: u.id.clone(),
-            requests: u.requests.clone(),
-        }
+impl Work {
+    /// The work of a plan's entries, in the plan's order.
+    pub fn of(entries: &[UserChange]) -> Vec<Work> {
+        entries
+            .iter()
+            .enumerate()
+            .map(|(index, u)| Work {
+                index,
+                user_name: u.user_name.clone(),
+                action: u.action,
+                origin: u.declared_at.clone(),
+                id: u.id.clone(),
+                requests: u.requests.clone(),
+            })
+            .collect()
     }
 }
 
 /// What happened to one user.
 #[derive(Clone, Debug)]
 pub struct Outcome {
+    /// The entry's place in the plan.
+    pub index: usize,
     pub user_name: String,
     pub action: Action,
     pub origin: Origin,
@@ -98,9 +95,27 @@ impl Outcome {
     }
 }
 
+impl From<&Outcome> for Applied {
+    fn from(o: &Outcome) -> Self {
+        let (status, error, note) = match &o.status {
+            Status::Applied { note } => ("applied", None, note.clone()),
+            Status::Failed(error) => ("failed", Some(error.clone()), None),
+            Status::Skipped(why) => ("skipped", None, Some(why.clone())),
+        };
+        Applied {
+            user_name: o.user_name.clone(),
+            action: o.action,
+            status: status.to_string(),
+            id: o.id.clone(),
+            error,
+            note,
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct Report {
-    /// In the order users finished.
+    /// In the plan's order.
     pub outcomes: Vec<Outcome>,
     /// Whether Ctrl-C stopped the run before every user was started.
     pub interrupted: bool,
@@ -144,7 +159,6 @@ pub struct Lookup {
     /// Whether the server filters (else a dialect that looks users up by filter lists
     /// every user).
     pub filter: bool,
-    pub page_size: usize,
 }
 
 /// Sends `work`, calling `on_outcome` as each user is done.
@@ -157,6 +171,16 @@ pub async fn apply(
     mut on_outcome: impl FnMut(&Outcome),
 ) -> Report {
     let mut report = Report::default();
+    // Each outcome goes to its entry's slot: the report is in the plan's order without
+    // a search or a sort, whatever order users finish in.
+    let mut slots: Vec<Option<Outcome>> = Vec::new();
+    slots.resize_with(work.len(), || None);
+    let mut place = |outcome: Outcome| {
+        let index = outcome.index;
+        if let Some(slot) = slots.get_mut(index) {
+            *slot = Some(outcome);
+        }
+    };
     let mut failed = 0;
     let mut queue = work.into_iter();
     let mut tasks = JoinSet::new();
@@ -176,6 +200,7 @@ pub async fn apply(
             };
             if let Some(reason) = skip {
                 let outcome = Outcome {
+                    index: user.index,
                     user_name: user.user_name,
                     action: user.action,
                     origin: user.origin,
@@ -183,7 +208,7 @@ pub async fn apply(
                     status: Status::Skipped(reason),
                 };
                 on_outcome(&outcome);
-                report.outcomes.push(outcome);
+                place(outcome);
                 continue;
             }
             let (client, dialect, lookup) = (client.clone(), dialect.clone(), options.lookup);
@@ -200,8 +225,9 @@ pub async fn apply(
             failed += 1;
         }
         on_outcome(&outcome);
-        report.outcomes.push(outcome);
+        place(outcome);
     }
+    report.outcomes = slots.into_iter().flatten().collect();
     report.interrupted = options.stop.load(Ordering::SeqCst);
     report.retries = client.retries();
     report
@@ -217,6 +243,7 @@ async fn apply_user(
     user: &Work,
 ) -> Outcome {
     let mut outcome = Outcome {
+        index: user.index,
         user_name: user.user_name.clone(),
         action: user.action,
         origin: user.origin.clone(),
@@ -360,7 +387,7 @@ pub async fn find_user(
     let key = dialect.key(user_name);
     let query = dialect.lookup_query(user_name);
     if !query.is_empty() && !lookup.filter {
-        let all = crate::observe::list_all(client, lookup.page_size).await?;
+        let all = crate::observe::list_all(client, dialect).await?;
         return Ok(all.into_iter().find(|r| is_user(r, dialect, &key)));
     }
     let query: Vec<(&str, String)> = query.iter().map(|(k, v)| (*k, v.clone())).collect();
@@ -408,14 +435,14 @@ fn found_in(
 pub async fn stale_users(
     client: &Client,
     dialect: &dyn Dialect,
-    users: &[UserPlan],
+    users: &[UserChange],
     parallelism: usize,
     lookup: &Lookup,
 ) -> anyhow::Result<Vec<String>> {
     let by_filter = !dialect.lookup_query("").is_empty();
     let listed: Option<Vec<UserKey>> =
         if by_filter && !lookup.filter && users.iter().any(|u| u.fingerprint.is_none()) {
-            let all = crate::observe::list_all(client, lookup.page_size).await?;
+            let all = crate::observe::list_all(client, dialect).await?;
             Some(
                 all.iter()
                     .filter_map(|r| r.get("userName").and_then(|n| n.as_str()))

@@ -10,15 +10,14 @@ use indicatif::{ProgressBar, ProgressStyle};
 use anyhow::Context as _;
 
 use super::Context;
-use super::plan::{Planned, in_repository, make, refused, target_ref, to_json};
-use crate::apply::{self, Approval, Report, Status, Work};
+use super::plan::{Planned, in_repository, make, refused, target_ref};
+use crate::apply::{self, Approval, Report, Work};
 use crate::cli::{ApplyArgs, ApplyFormat};
-use crate::policy::Counts;
 
 use crate::dialect::{self, Capabilities, Dialect};
 use crate::exit::ExitStatus;
-use crate::plan::document::{Applied, Files, PlanDocument};
-use crate::render::human;
+use crate::plan::{Files, Plan};
+use crate::render::{human, json};
 
 pub async fn run(ctx: &Context<'_>, args: &ApplyArgs) -> anyhow::Result<ExitStatus> {
     if let Some(file) = &args.plan {
@@ -34,7 +33,6 @@ pub async fn run(ctx: &Context<'_>, args: &ApplyArgs) -> anyhow::Result<ExitStat
     let Planned {
         session,
         plan,
-        mut document,
         dialect,
         policy,
         lookup,
@@ -47,13 +45,12 @@ pub async fn run(ctx: &Context<'_>, args: &ApplyArgs) -> anyhow::Result<ExitStat
             human::Options::default(),
         )?;
     }
-    if let Some(status) = refused(ctx, Counts::of(&plan), &policy, args.guards.overrides()) {
+    if let Some(status) = refused(ctx, plan.counts(), &policy, args.guards.overrides()) {
         return Ok(status);
     }
     if plan.is_empty() {
         if json {
-            document.applied = Some(Vec::new());
-            term.out().write_all(to_json(&document).as_bytes())?;
+            json::applied(&mut term.out(), &plan, Vec::new())?;
         }
         return Ok(ExitStatus::Success);
     }
@@ -82,9 +79,9 @@ pub async fn run(ctx: &Context<'_>, args: &ApplyArgs) -> anyhow::Result<ExitStat
         term.progress("hint: review the plan, then run `scimops apply --auto-approve`, or save it with `scimops plan --out FILE` and run `scimops apply FILE`");
         return Ok(ExitStatus::Failure);
     };
-    let work = plan.users.iter().map(Work::from).collect();
+    let work = Work::of(&plan.users);
     let report = write(ctx, &session.client, dialect, work, args, lookup, approval).await?;
-    finish(ctx, args, document, report)
+    finish(ctx, args, &plan, &report)
 }
 
 /// Sends the work: a progress bar on a terminal, a line per user as it is done
@@ -167,40 +164,18 @@ async fn write(
 fn finish(
     ctx: &Context<'_>,
     args: &ApplyArgs,
-    mut document: PlanDocument,
-    mut report: Report,
+    plan: &Plan,
+    report: &Report,
 ) -> anyhow::Result<ExitStatus> {
     let term = ctx.term;
-    // In the plan's order, not the order users finished in.
-    let rank = |name: &str| document.users.iter().position(|u| u.user_name == name);
-    report.outcomes.sort_by_key(|o| rank(&o.user_name));
     match args.format {
         ApplyFormat::Human => {
             writeln!(term.out())?;
-            human::report(&mut term.out(), &report, &term.out_styles)?;
+            human::report(&mut term.out(), report, &term.out_styles)?;
         }
         ApplyFormat::Json => {
-            let applied = report
-                .outcomes
-                .iter()
-                .map(|o| {
-                    let (status, error, note) = match &o.status {
-                        Status::Applied { note } => ("applied", None, note.clone()),
-                        Status::Failed(error) => ("failed", Some(error.clone()), None),
-                        Status::Skipped(why) => ("skipped", None, Some(why.clone())),
-                    };
-                    Applied {
-                        user_name: o.user_name.clone(),
-                        action: o.action,
-                        status: status.to_string(),
-                        id: o.id.clone(),
-                        error,
-                        note,
-                    }
-                })
-                .collect();
-            document.applied = Some(applied);
-            term.out().write_all(to_json(&document).as_bytes())?;
+            let applied = report.outcomes.iter().map(Into::into).collect();
+            json::applied(&mut term.out(), plan, applied)?;
         }
     }
     Ok(if report.failed() + report.skipped() == 0 {
@@ -231,7 +206,7 @@ async fn apply_saved(
 ) -> anyhow::Result<ExitStatus> {
     let text = std::fs::read_to_string(file)
         .with_context(|| format!("cannot read the plan `{}`", file.display()))?;
-    let document = PlanDocument::from_json(&text)
+    let document = Plan::from_json(&text)
         .map_err(anyhow::Error::msg)
         .with_context(|| format!("reading the plan `{}`", file.display()))?;
     let repo = super::load(ctx)?;
@@ -255,12 +230,12 @@ async fn apply_saved(
     if !stale.is_empty() {
         return Ok(refuse_stale(ctx, &stale));
     }
-    let counts = Counts {
-        deactivations: document.summary.deactivate,
-        deletions: document.summary.delete,
-        managed: document.summary.managed,
-    };
-    if let Some(status) = refused(ctx, counts, &repo.policy(), args.guards.overrides()) {
+    if let Some(status) = refused(
+        ctx,
+        document.counts(),
+        &repo.policy(),
+        args.guards.overrides(),
+    ) {
         return Ok(status);
     }
 
@@ -274,7 +249,7 @@ async fn apply_saved(
     }
     ctx.term.progress(&format!(
         "Checking that the {} of plan {} are as they were...",
-        crate::render::count(document.users.len(), "user"),
+        crate::words::count(document.users.len(), "user"),
         document.short_digest()
     ));
     let server = document.server;
@@ -286,7 +261,6 @@ async fn apply_saved(
     let dialect = dialect::for_target(&target.dialect, capabilities);
     let lookup = apply::Lookup {
         filter: server.filter,
-        page_size: target.page_size,
     };
     let stale = apply::stale_users(
         &session.client,
@@ -301,7 +275,7 @@ async fn apply_saved(
         return Ok(refuse_stale(ctx, &stale));
     }
     // Saving the plan was the approval; a reviewer approved this file.
-    let work = document.users.iter().map(Work::from).collect();
+    let work = Work::of(&document.users);
     let report = write(
         ctx,
         &session.client,
@@ -312,5 +286,5 @@ async fn apply_saved(
         Approval::auto_approved(),
     )
     .await?;
-    finish(ctx, args, document, report)
+    finish(ctx, args, &document, &report)
 }

@@ -8,8 +8,7 @@ use tabled::settings::Style;
 
 use super::Context;
 use crate::cli::{DiscoverArgs, DiscoverFormat};
-use crate::config::DialectName;
-use crate::dialect::{self, Capabilities};
+use crate::dialect::{self, Capabilities, DialectName};
 use crate::escape::term;
 use crate::exit::ExitStatus;
 use crate::observe;

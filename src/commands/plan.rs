@@ -12,18 +12,16 @@ use std::sync::Arc;
 
 use crate::dialect::{self, Capabilities, Dialect};
 use crate::exit::ExitStatus;
-use crate::plan::Plan;
-use crate::plan::document::{Files, PlanDocument, TargetRef};
+use crate::plan::{Files, Plan, TargetRef};
 use crate::policy::{Counts, Overrides, Policy, refusals};
-use crate::render::{human, markdown};
+use crate::render::{human, json, markdown};
 use crate::session::Session;
 use crate::{desired, plan};
 
-/// A plan, its document, and the live session it was made on (apply writes through it).
+/// A plan, and the live session it was made on (apply writes through it).
 pub struct Planned {
     pub session: Session,
     pub plan: Plan,
-    pub document: PlanDocument,
     pub dialect: Arc<dyn Dialect>,
     pub policy: Policy,
     /// How users are found by userName on this target.
@@ -108,18 +106,11 @@ pub async fn make(ctx: &Context<'_>, overrides: Overrides) -> anyhow::Result<Pla
         &server.schema,
         dialect.as_ref(),
     )?;
-    let observed = crate::observe::users(
-        &session.client,
-        server,
-        dialect.as_ref(),
-        target.page_size,
-        &keys,
-    )
-    .await?;
+    let observed = crate::observe::users(&session.client, server, dialect.as_ref(), &keys).await?;
     ctx.term
         .progress(&describe_server(dialect.name(), &observed));
     let policy = repo.policy();
-    let (plan, warnings) = plan::plan(
+    let (mut plan, warnings) = plan::plan(
         &resolved.users,
         &observed.users,
         observed.total,
@@ -128,23 +119,18 @@ pub async fn make(ctx: &Context<'_>, overrides: Overrides) -> anyhow::Result<Pla
     )?;
     ctx.term.diagnostics(&resolved.warnings);
     ctx.term.diagnostics(&warnings);
-    let mut document = PlanDocument::new(
-        &plan,
-        target_ref(&ctx.dir, &target),
-        observed.capabilities.into(),
-        Files::new(repo.files.clone()),
-    );
-    document.refusals = refusals(Counts::of(&plan), &policy, overrides);
-    document.seal();
+    plan.target = target_ref(&ctx.dir, &target);
+    plan.server = observed.capabilities.into();
+    plan.files = Files::new(repo.files.clone());
+    plan.refusals = refusals(plan.counts(), &policy, overrides);
+    plan.seal();
     Ok(Planned {
         session,
         plan,
-        document,
         dialect,
         policy,
         lookup: crate::apply::Lookup {
             filter: observed.capabilities.filter,
-            page_size: target.page_size,
         },
     })
 }
@@ -169,20 +155,11 @@ fn describe_server(dialect: &str, observed: &crate::observe::Observed) -> String
     )
 }
 
-pub fn to_json(document: &PlanDocument) -> String {
-    serde_json::to_string_pretty(document).unwrap_or_default() + "\n"
-}
-
 pub async fn run(ctx: &Context<'_>, args: &PlanArgs) -> anyhow::Result<ExitStatus> {
-    let Planned {
-        plan,
-        document,
-        policy,
-        ..
-    } = make(ctx, args.guards.overrides()).await?;
+    let Planned { plan, policy, .. } = make(ctx, args.guards.overrides()).await?;
     if let Some(out) = &args.out {
         let path = in_repository(ctx, out);
-        std::fs::write(&path, to_json(&document))
+        std::fs::write(&path, plan.to_json())
             .with_context(|| format!("cannot save the plan to `{}`", path.display()))?;
     }
     let term = ctx.term;
@@ -205,17 +182,17 @@ pub async fn run(ctx: &Context<'_>, args: &PlanArgs) -> anyhow::Result<ExitStatu
                 )?,
             }
         }
-        Format::Json => w.write_all(to_json(&document).as_bytes())?,
+        Format::Json => json::plan(&mut w, &plan)?,
         Format::Markdown => {
             let options = markdown::Options {
                 mask_pii: args.mask_pii,
                 ..markdown::Options::default()
             };
-            w.write_all(markdown::render(&document, options).as_bytes())?;
+            markdown::write(&mut w, &plan, options)?;
         }
     }
     drop(w);
-    if let Some(status) = refused(ctx, Counts::of(&plan), &policy, args.guards.overrides()) {
+    if let Some(status) = refused(ctx, plan.counts(), &policy, args.guards.overrides()) {
         return Ok(status);
     }
     Ok(if args.detailed_exitcode && !plan.is_empty() {

@@ -41,8 +41,8 @@ fn findings(ctx: &Context<'_>) -> (Vec<Diagnostic>, Option<String>) {
     let files: std::collections::BTreeSet<_> = repo.users.iter().map(|u| &u.origin.file).collect();
     let summary = format!(
         "{} in {} for target `{}` ({})",
-        crate::render::count(repo.users.len(), "user"),
-        crate::render::count(files.len(), "file"),
+        crate::words::count(repo.users.len(), "user"),
+        crate::words::count(files.len(), "file"),
         target.name,
         dialect.name()
     );

@@ -11,9 +11,9 @@ use std::path::Path;
 use serde_json::Value as Json;
 
 use super::node::{At, Node, NodeValue};
-use crate::desired::suggest;
 use crate::diag::Diagnostic;
 use crate::model::Origin;
+use crate::words::suggest;
 
 pub struct Checker<'a> {
     root: &'a Json,

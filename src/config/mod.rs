@@ -18,10 +18,11 @@ use url::Url;
 
 use self::node::{At, Node, NodeValue};
 use self::paths::Root;
-pub use self::settings::{Auth, DialectName, Settings, UserKeys};
+pub use self::settings::{Auth, Settings};
 pub use self::users::{Scalar, UserFile};
 use self::yaml::Located;
 use crate::diag::{Diagnostic, Diagnostics};
+use crate::dialect::{DialectConfig, DialectName};
 use crate::model::{Attr, Origin, sha256_hex};
 use crate::secret::SecretRef;
 
@@ -77,23 +78,12 @@ pub struct TargetConfig {
     pub name: String,
     pub dialect: DialectConfig,
     pub endpoint: Endpoint,
-    /// Users asked for per listing call.
-    pub page_size: usize,
     /// Where the settings give a plain-http URL to a host that is not loopback, which
     /// `--allow-insecure-http` allowed.
     pub plain_http: Option<Origin>,
     /// Certificates of a private authority to trust besides the system's (`caFile`),
     /// inside the repository.
     pub ca_file: Option<PathBuf>,
-}
-
-/// The dialect and its options.
-#[derive(Clone, Debug, Default)]
-pub struct DialectConfig {
-    pub name: DialectName,
-    pub properties_schema: Option<String>,
-    pub phone_type: Option<String>,
-    pub user_keys: crate::dialect::Keys,
 }
 
 #[derive(Clone, Debug)]
@@ -602,8 +592,8 @@ fn check_target(
                 format!("target `{name}` has `pageSize: 0`; use at least 1"),
             )]);
         }
-        Some(n) => n.value as usize,
-        None => crate::observe::PAGE_SIZE,
+        Some(n) => Some(n.value as usize),
+        None => None,
     };
     Ok(TargetConfig {
         name: name.to_string(),
@@ -611,13 +601,10 @@ fn check_target(
             name: target.dialect,
             properties_schema: target.properties_schema.clone(),
             phone_type: target.phone_type.clone(),
-            user_keys: match target.user_keys {
-                UserKeys::Id => crate::dialect::Keys::Id,
-                UserKeys::UserName => crate::dialect::Keys::UserName,
-            },
+            user_keys: target.user_keys,
+            page_size,
         },
         endpoint,
-        page_size,
         plain_http,
         ca_file,
     })

@@ -7,6 +7,7 @@ use serde::Deserialize;
 
 use super::users::Scalar;
 use super::yaml::Located;
+use crate::dialect::{DialectName, Keys};
 
 /// The settings file of a scimops repository (`scimops.yaml`).
 #[derive(Debug, Default, Deserialize, JsonSchema)]
@@ -88,7 +89,7 @@ pub struct Target {
     /// Bizagi: how requests name a user, `id` (its guidUser, the default) or `userName`
     /// (for projects that take only userNames in paths; `scimops discover` tells).
     #[serde(default)]
-    pub user_keys: UserKeys,
+    pub user_keys: Keys,
     /// How many users to ask for per listing call (the server may answer fewer).
     /// Default: 500, Bizagi's largest page.
     #[schemars(with = "Option<u32>")]
@@ -101,35 +102,6 @@ pub struct Target {
     /// certificate a company's own authority signed (common on premises).
     #[schemars(with = "Option<String>")]
     pub ca_file: Option<Located<String>>,
-}
-
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub enum DialectName {
-    /// Bizagi's SCIM API (`/oauth2/server/token`, userName or guidUser keys, DELETE
-    /// deactivates, one work e-mail, one phone, the UserProperties extension).
-    #[default]
-    Bizagi,
-    /// Any SCIM 2.0 service provider (RFC 7643/7644), as its discovery endpoints describe it.
-    #[serde(rename = "rfc7644")]
-    Rfc7644,
-}
-
-impl DialectName {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DialectName::Bizagi => "bizagi",
-            DialectName::Rfc7644 => "rfc7644",
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub enum UserKeys {
-    #[default]
-    Id,
-    UserName,
 }
 
 /// Authentication to the server. Secrets are references to environment variables.

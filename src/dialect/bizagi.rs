@@ -46,8 +46,9 @@ pub const BUILT_IN_PROPERTIES: [(&str, ValueType); 6] = [
     ("overtimeCost", ValueType::Decimal),
 ];
 
-/// How requests name a user in their path.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// How requests name a user in their path (the target's `userKeys`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
 pub enum Keys {
     /// `/Users/{guidUser}` (the default).
     #[default]
@@ -63,6 +64,7 @@ pub struct Bizagi {
     /// as read, with the changes applied (facts §7: PUT replaces everything).
     pub patch: bool,
     pub keys: Keys,
+    pub page_size: usize,
 }
 
 impl Default for Bizagi {
@@ -75,6 +77,7 @@ impl Default for Bizagi {
             },
             patch: true,
             keys: Keys::Id,
+            page_size: super::PAGE_SIZE,
         }
     }
 }
@@ -156,6 +159,11 @@ impl Dialect for Bizagi {
             None => user_name.trim().to_string(),
         };
         UserKey::folded(&canonical)
+    }
+
+    /// At most 500 (facts §5.2: `count` cannot be greater than 500).
+    fn page_size(&self) -> usize {
+        self.page_size
     }
 
     /// Integer user properties are 32-bit columns (SQL Server `int`).

@@ -18,12 +18,47 @@ pub use rfc7644::{Rfc7644, user_name_filter};
 
 use std::sync::Arc;
 
-use crate::config::{DialectConfig, DialectName};
 use crate::diag::Diagnostic;
 use crate::model::{Attr, AttrChange, DesiredUser, ObservedUser, UserKey, Value};
 use crate::schema::UserSchema;
 use crate::scim::wire::Request;
 use common::{Contacts, Mapping};
+
+/// The kinds of server scimops speaks to, as the settings name them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum DialectName {
+    /// Bizagi's SCIM API (`/oauth2/server/token`, userName or guidUser keys, DELETE
+    /// deactivates, one work e-mail, one phone, the UserProperties extension).
+    #[default]
+    Bizagi,
+    /// Any SCIM 2.0 service provider (RFC 7643/7644), as its discovery endpoints describe it.
+    #[serde(rename = "rfc7644")]
+    Rfc7644,
+}
+
+impl DialectName {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DialectName::Bizagi => "bizagi",
+            DialectName::Rfc7644 => "rfc7644",
+        }
+    }
+}
+
+/// A target's dialect and its options, from the settings.
+#[derive(Clone, Debug, Default)]
+pub struct DialectConfig {
+    pub name: DialectName,
+    pub properties_schema: Option<String>,
+    pub phone_type: Option<String>,
+    pub user_keys: Keys,
+    /// Users asked for per listing call (`pageSize`).
+    pub page_size: Option<usize>,
+}
+
+/// Bizagi's largest page (facts §5.2), and the default page size of every dialect.
+pub const PAGE_SIZE: usize = 500;
 
 pub trait Dialect: Send + Sync {
     /// The dialect's name, as the settings write it.
@@ -41,6 +76,9 @@ pub trait Dialect: Send + Sync {
 
     /// The properties known without asking the server (for `validate`).
     fn offline_schema(&self) -> UserSchema;
+
+    /// How many users to ask for per listing call.
+    fn page_size(&self) -> usize;
 
     /// The integers the server keeps exactly: by default what a JSON number carries
     /// exactly (±(2^53 − 1)), as most servers parse JSON into doubles.
@@ -122,6 +160,7 @@ pub fn for_target(config: &DialectConfig, capabilities: Capabilities) -> Arc<dyn
         .phone_type
         .clone()
         .unwrap_or_else(|| "mobile".to_string());
+    let page_size = config.page_size.unwrap_or(PAGE_SIZE).max(1);
     match config.name {
         DialectName::Bizagi => Arc::new(Bizagi {
             mapping: Mapping {
@@ -131,6 +170,7 @@ pub fn for_target(config: &DialectConfig, capabilities: Capabilities) -> Arc<dyn
             },
             patch: capabilities.patch,
             keys: config.user_keys,
+            page_size,
         }),
         DialectName::Rfc7644 => Arc::new(Rfc7644 {
             mapping: Mapping {
@@ -139,6 +179,7 @@ pub fn for_target(config: &DialectConfig, capabilities: Capabilities) -> Arc<dyn
                 contacts: Contacts::Merge,
             },
             capabilities,
+            page_size,
         }),
     }
 }

@@ -25,6 +25,7 @@ use crate::scim::wire::{Method, Request, patch_body, user_path};
 pub struct Rfc7644 {
     pub mapping: Mapping,
     pub capabilities: Capabilities,
+    pub page_size: usize,
 }
 
 /// `userName eq "..."`, quoted as RFC 7644 §3.4.2.2 requires.
@@ -52,6 +53,10 @@ impl Dialect for Rfc7644 {
 
     fn key(&self, user_name: &str) -> UserKey {
         UserKey::folded(user_name.trim())
+    }
+
+    fn page_size(&self) -> usize {
+        self.page_size
     }
 
     /// Offline nothing is known: every attribute is checked against `/Schemas` at plan time.

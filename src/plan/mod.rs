@@ -1,25 +1,47 @@
-//! The planner: desired users + observed users -> a plan. Pure and deterministic.
+//! The plan: what scimops will do, as data, and the planner that makes it from desired
+//! users, observed users and the policy. The planner is pure and deterministic.
+//!
+//! There is one plan type, [`Plan`]: the planner makes it, every view (`render/`) shows
+//! it, apply carries it out, and a saved plan (`plan --out`) is its serialisation
+//! ([`saved`]), which `apply FILE` and `show FILE` read back.
 //!
 //! Invariants:
 //! - No I/O, no clock, no environment: the same inputs give the same plan, byte for byte.
-//! - Users are listed by key, attributes in [`Attr`] order.
+//! - Entries are listed by key, attributes in [`Attr`] order.
 //! - Only declared attributes are compared; an attribute the files leave out is never
 //!   part of a plan. `active` is always declared: a declared user is active unless its
 //!   entry says `active: false`.
 //! - The plan carries the exact requests apply will send (built by the dialect), so
-//!   what a reviewer approves is what is sent.
-//! - Users on the server that no file declares are counted, never changed.
+//!   what a reviewer approves is what is sent; each entry says which kind of resource it
+//!   changes, and each change what it means for access (grant, revoke, profile).
+//! - Users on the server that no file declares are counted, never changed, unless the
+//!   policy says so.
+
+pub mod saved;
 
 use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+pub use self::saved::{Applied, Files, Server, TargetRef};
 use crate::diag::{self, Diagnostic, Diagnostics};
 use crate::dialect::Dialect;
-use crate::model::{Attr, AttrChange, DesiredUser, ObservedUser, Origin, UserKey, Value};
-use crate::policy::{Policy, Unmanaged};
+use crate::escape::Shown;
+use crate::model::{Attr, AttrChange, DesiredUser, Effect, ObservedUser, Origin, UserKey, Value};
+use crate::policy::{Counts, Policy, Refusal, Unmanaged};
 use crate::scim::wire::{Method, Request};
+
+/// The kind of resource an entry of the plan changes. Users today; a second kind
+/// (SCIM Groups) joins as another variant, with its own entries.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "camelCase")]
+pub enum Kind {
+    #[default]
+    User,
+}
 
 /// What happens to one user.
 #[derive(
@@ -48,41 +70,131 @@ impl Action {
     }
 }
 
-/// The change to one user: which attributes, and the requests that make it.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+/// Why an entry is in the plan.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum Reason {
+    /// Declared in the files, absent from the server.
+    Absent,
+    /// Declared attributes differ from the server's.
+    Differs,
+    /// Declared `active: false`, active on the server.
+    DeclaredInactive,
+    /// Declared active, inactive on the server.
+    DeclaredActive,
+    /// In no file, and the policy deactivates such users.
+    UnmanagedDeactivated,
+    /// In no file, and the policy deletes such users.
+    UnmanagedDeleted,
+}
+
+impl Reason {
+    /// In a few words.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Reason::Absent => "declared in the files, absent from the server",
+            Reason::Differs => "declared attributes differ from the server's",
+            Reason::DeclaredInactive => "declared `active: false`",
+            Reason::DeclaredActive => "declared active, inactive on the server",
+            Reason::UnmanagedDeactivated => "in no file, and the policy deactivates such users",
+            Reason::UnmanagedDeleted => "in no file, and the policy deletes such users",
+        }
+    }
+}
+
+/// One entry of the plan: the change to one user, which attributes, and the requests
+/// that make it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct UserChange {
+    /// The kind of resource (`user`).
+    #[serde(default)]
+    pub kind: Kind,
     pub user_name: String,
+    /// The key users are matched by (the userName, folded).
     pub key: UserKey,
-    /// The server's id, for users that exist.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// The server's id (absent for a user to create).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     pub action: Action,
-    /// Why, in a few words.
-    pub reason: &'static str,
+    pub reason: Reason,
+    /// Where the user is declared (for the policy's own changes: the policy).
+    pub declared_at: Origin,
+    /// The user as read when planning (`version:<ETag>` or `sha256:<hash>`); absent for a
+    /// user that did not exist, which must still not exist when the plan is applied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<String>,
     pub changes: Vec<AttrChange>,
     /// Declared attributes that already have their value.
     pub unchanged_attributes: usize,
+    /// Exactly what apply sends for this user, in order.
     pub requests: Vec<Request>,
-    /// Where the user is declared.
-    pub origin: Origin,
-    /// What the plan was made on: the fingerprint of the user as read, or `None` for
-    /// a user that did not exist. A saved plan is stale once this no longer holds.
-    pub fingerprint: Option<String>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+impl UserChange {
+    /// What the entry means for access: a grant (created, reactivated, a permission
+    /// turned on), a revocation (deactivated, deleted, a permission turned off), or a
+    /// profile change.
+    pub fn effect(&self) -> Effect {
+        match self.action {
+            Action::Create | Action::Reactivate => Effect::Grant,
+            Action::Deactivate | Action::Delete => Effect::Revoke,
+            Action::Update => self
+                .changes
+                .iter()
+                .map(|c| c.effect)
+                .min()
+                .unwrap_or(Effect::Profile),
+        }
+    }
+}
+
+/// The plan, and its saved form.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct Plan {
-    /// Users with something to do, ordered by key.
+    /// `MAJOR.MINOR` of this format (currently "2.0"): a minor version only adds members.
+    pub format_version: String,
+    /// The scimops version that made the plan.
+    pub scimops_version: String,
+    pub target: TargetRef,
+    /// What the server said it supports when the plan was made.
+    pub server: Server,
+    /// The repository's files when the plan was made.
+    pub files: Files,
+    pub summary: Summary,
+    /// The users with something to do, ordered by key.
     pub users: Vec<UserChange>,
-    /// Declared users that are already as declared.
-    pub unchanged: usize,
-    /// Users on the server that no file declares, and the policy leaves alone.
-    pub unmanaged: usize,
-    /// Users on the server that scimops manages: declared ones, and those the policy
-    /// acts on. The deactivation budget is a share of them.
-    pub managed: usize,
     /// Protected users a file or the policy would have changed: left as they are.
+    #[serde(default)]
     pub protected: Vec<Protected>,
+    /// Why the safety policy refused this plan when it was made (empty: it did not).
+    #[serde(default)]
+    pub refusals: Vec<Refusal>,
+    /// `sha256:` of this plan without `digest` and `applied`: two plans with the same
+    /// digest do the same thing to the same users.
+    pub digest: String,
+    /// What happened to each user (`apply --format json` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applied: Option<Vec<Applied>>,
+}
+
+impl Default for Plan {
+    fn default() -> Self {
+        Self {
+            format_version: saved::FORMAT_VERSION.to_string(),
+            scimops_version: env!("CARGO_PKG_VERSION").to_string(),
+            target: TargetRef::default(),
+            server: Server::default(),
+            files: Files::default(),
+            summary: Summary::default(),
+            users: Vec::new(),
+            protected: Vec::new(),
+            refusals: Vec::new(),
+            digest: String::new(),
+            applied: None,
+        }
+    }
 }
 
 /// A change the policy did not let through.
@@ -95,7 +207,8 @@ pub struct Protected {
     pub pattern: String,
 }
 
-/// How many users each action touches, and how many requests apply sends by method.
+/// How many users each action touches, how the server's users stand, and how many
+/// requests apply sends by method.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Summary {
@@ -103,74 +216,18 @@ pub struct Summary {
     pub update: usize,
     pub deactivate: usize,
     pub reactivate: usize,
-    #[serde(default)]
     pub delete: usize,
     /// Declared users already as declared.
     pub unchanged: usize,
-    /// Users on the server that no file declares (left alone).
+    /// Users on the server that no file declares, and the policy leaves alone.
     pub unmanaged: usize,
-    /// Users scimops manages on the server (the deactivation budget is a share of them).
-    #[serde(default)]
+    /// Users scimops manages on the server: declared ones, and those the policy acts
+    /// on. The deactivation budget is a share of them.
     pub managed: usize,
     /// Protected users left as they are.
-    #[serde(default)]
     pub protected: usize,
     /// The requests apply sends, by method.
     pub requests: BTreeMap<Method, usize>,
-}
-
-impl Summary {
-    /// `Plan: 1 to create, 2 to update, 0 to deactivate.`
-    pub fn line(&self) -> String {
-        let mut line = format!(
-            "Plan: {} to create, {} to update, {} to deactivate",
-            self.create, self.update, self.deactivate
-        );
-        if self.reactivate > 0 {
-            line.push_str(&format!(", {} to reactivate", self.reactivate));
-        }
-        if self.delete > 0 {
-            line.push_str(&format!(", {} to delete", self.delete));
-        }
-        line.push('.');
-        line
-    }
-
-    /// `Apply will send 3 requests: 2 POST, 1 PATCH.`
-    pub fn requests_line(&self) -> String {
-        let total: usize = self.requests.values().sum();
-        let each: Vec<String> = self
-            .requests
-            .iter()
-            .map(|(m, n)| format!("{n} {m}"))
-            .collect();
-        if total == 0 {
-            return "Apply will send no request.".to_string();
-        }
-        format!(
-            "Apply will send {}: {}.",
-            crate::render::count(total, "request"),
-            each.join(", ")
-        )
-    }
-
-    /// Declared users, and what the server holds besides them.
-    pub fn users_line(&self) -> String {
-        let changed = self.create + self.update + self.deactivate + self.reactivate;
-        let declared = self.unchanged + changed;
-        let on_server = declared - self.create + self.unmanaged;
-        let unmanaged = match self.unmanaged {
-            0 => "all declared".to_string(),
-            1 => "1 is in no file and is left alone".to_string(),
-            n => format!("{n} are in no file and are left alone"),
-        };
-        format!(
-            "{} declared, {} already as declared. The server has {}; {unmanaged}.",
-            crate::render::count(declared, "user"),
-            self.unchanged,
-            crate::render::count(on_server, "user"),
-        )
-    }
 }
 
 impl Plan {
@@ -178,14 +235,21 @@ impl Plan {
         self.users.is_empty()
     }
 
-    pub fn summary(&self) -> Summary {
-        let mut s = Summary {
-            unchanged: self.unchanged,
-            unmanaged: self.unmanaged,
-            managed: self.managed,
-            protected: self.protected.len(),
-            ..Summary::default()
-        };
+    /// What the safety guards look at.
+    pub fn counts(&self) -> Counts {
+        Counts {
+            deactivations: self.summary.deactivate,
+            deletions: self.summary.delete,
+            managed: self.summary.managed,
+        }
+    }
+
+    /// Counts the entries into the summary (the server's side is set by the planner).
+    fn count(&mut self) {
+        let s = &mut self.summary;
+        (s.create, s.update, s.deactivate, s.reactivate, s.delete) = (0, 0, 0, 0, 0);
+        s.requests.clear();
+        s.protected = self.protected.len();
         for u in &self.users {
             *match u.action {
                 Action::Create => &mut s.create,
@@ -198,7 +262,6 @@ impl Plan {
                 *s.requests.entry(r.method).or_default() += 1;
             }
         }
-        s
     }
 }
 
@@ -229,6 +292,7 @@ pub fn plan(
 
     let mut problems = Vec::new();
     let mut plan = Plan::default();
+    let mut unchanged = 0;
     let mut managed = 0;
     let mut changes = Vec::new();
     for user in &desired {
@@ -241,14 +305,14 @@ pub fn plan(
                 managed += 1;
                 match update(user, o, dialect) {
                     Some(change) => changes.push(change),
-                    None => plan.unchanged += 1,
+                    None => unchanged += 1,
                 }
             }
             many => {
                 managed += 1;
                 let ids: Vec<_> = many
                     .iter()
-                    .map(|o| format!("`{}` ({})", o.user_name, o.id))
+                    .map(|o| format!("`{}` ({})", Shown(&o.user_name), Shown(&o.id)))
                     .collect();
                 problems.push(
                     Diagnostic::error(
@@ -280,8 +344,7 @@ pub fn plan(
         }
     }
     let unmanaged_total = total.max(observed.len()).saturating_sub(managed);
-    plan.unmanaged = unmanaged_total - acted_on;
-    plan.managed = managed + acted_on;
+    let mut managed = managed + acted_on;
 
     // Protected users are never changed: what would have happened is reported. They
     // are not managed either: the budget is a share of the users scimops may change.
@@ -300,8 +363,15 @@ pub fn plan(
         .iter()
         .filter(|p| p.action != Action::Create)
         .count();
-    plan.managed = plan.managed.saturating_sub(protected_existing);
+    managed = managed.saturating_sub(protected_existing);
     plan.users.sort_by(|a, b| a.key.cmp(&b.key));
+    plan.summary = Summary {
+        unchanged,
+        unmanaged: unmanaged_total - acted_on,
+        managed,
+        ..Summary::default()
+    };
+    plan.count();
     let warnings = diag::check(problems)?;
     Ok((plan, warnings))
 }
@@ -319,17 +389,17 @@ fn unmanaged(
             if !o.active() {
                 return None;
             }
-            let changes = vec![AttrChange {
-                attr: Attr::Active,
-                before: Some(Value::Boolean(true)),
-                after: Some(Value::Boolean(false)),
-            }];
+            let changes = vec![change(
+                Attr::Active,
+                Some(Value::Boolean(true)),
+                Some(Value::Boolean(false)),
+            )];
             let requests = dialect.update_requests(o, &changes);
             (
                 Action::Deactivate,
                 changes,
                 requests,
-                "in no file, and the policy deactivates such users",
+                Reason::UnmanagedDeactivated,
             )
         }
         Unmanaged::Delete => {
@@ -346,21 +416,18 @@ fn unmanaged(
             let changes = o
                 .attrs
                 .iter()
-                .map(|(attr, value)| AttrChange {
-                    attr: attr.clone(),
-                    before: Some(value.clone()),
-                    after: None,
-                })
+                .map(|(attr, value)| change(attr.clone(), Some(value.clone()), None))
                 .collect();
             (
                 Action::Delete,
                 changes,
                 vec![request],
-                "in no file, and the policy deletes such users",
+                Reason::UnmanagedDeleted,
             )
         }
     };
     Some(UserChange {
+        kind: Kind::User,
         user_name: o.user_name.clone(),
         key: o.key.clone(),
         id: Some(o.id.clone()),
@@ -369,7 +436,7 @@ fn unmanaged(
         changes,
         unchanged_attributes: 0,
         requests,
-        origin: policy.origin.clone(),
+        declared_at: policy.origin.clone(),
         fingerprint: Some(o.fingerprint.clone()),
     })
 }
@@ -386,27 +453,35 @@ fn wanted(user: &DesiredUser) -> impl Iterator<Item = (&Attr, Option<&Value>)> +
         .chain(active)
 }
 
+/// A change of `attr`, with what it means for access.
+fn change(attr: Attr, before: Option<Value>, after: Option<Value>) -> AttrChange {
+    let effect = Effect::of(&attr, before.as_ref(), after.as_ref());
+    AttrChange {
+        attr,
+        before,
+        after,
+        effect,
+    }
+}
+
 fn create(user: &DesiredUser, dialect: &dyn Dialect) -> UserChange {
     let mut changes: Vec<AttrChange> = wanted(user)
         .filter_map(|(attr, after)| {
-            after.map(|after| AttrChange {
-                attr: attr.clone(),
-                before: None,
-                after: Some(after.clone()),
-            })
+            after.map(|after| change(attr.clone(), None, Some(after.clone())))
         })
         .collect();
     changes.sort_by(|a, b| a.attr.cmp(&b.attr));
     UserChange {
+        kind: Kind::User,
         user_name: user.user_name.clone(),
         key: user.key.clone(),
         id: None,
         action: Action::Create,
-        reason: "declared in the files, absent from the server",
+        reason: Reason::Absent,
         changes,
         unchanged_attributes: 0,
         requests: vec![dialect.create_request(user)],
-        origin: user.origin.clone(),
+        declared_at: user.origin.clone(),
         fingerprint: None,
     }
 }
@@ -428,11 +503,7 @@ fn update(
         if same {
             unchanged += 1;
         } else {
-            changes.push(AttrChange {
-                attr: attr.clone(),
-                before: have.cloned(),
-                after: want.cloned(),
-            });
+            changes.push(change(attr.clone(), have.cloned(), want.cloned()));
         }
     }
     if changes.is_empty() {
@@ -440,17 +511,12 @@ fn update(
     }
     changes.sort_by(|a, b| a.attr.cmp(&b.attr));
     let (action, reason) = match (observed.active(), user.active()) {
-        (true, false) => (Action::Deactivate, "declared `active: false`"),
-        (false, true) => (
-            Action::Reactivate,
-            "declared active, inactive on the server",
-        ),
-        _ => (
-            Action::Update,
-            "declared attributes differ from the server's",
-        ),
+        (true, false) => (Action::Deactivate, Reason::DeclaredInactive),
+        (false, true) => (Action::Reactivate, Reason::DeclaredActive),
+        _ => (Action::Update, Reason::Differs),
     };
     Some(UserChange {
+        kind: Kind::User,
         user_name: user.user_name.clone(),
         key: user.key.clone(),
         id: Some(observed.id.clone()),
@@ -459,12 +525,10 @@ fn update(
         requests: dialect.update_requests(observed, &changes),
         changes,
         unchanged_attributes: unchanged,
-        origin: user.origin.clone(),
+        declared_at: user.origin.clone(),
         fingerprint: Some(observed.fingerprint.clone()),
     })
 }
-
-pub mod document;
 
 #[cfg(test)]
 mod tests;

@@ -120,7 +120,7 @@ fn a_user_already_as_declared_needs_nothing() {
         &[observed("ann@x", "1", &ann_on_server())],
     );
     assert!(plan.is_empty());
-    assert_eq!(plan.unchanged, 1);
+    assert_eq!(plan.summary.unchanged, 1);
 }
 
 #[test]
@@ -149,6 +149,7 @@ fn an_update_patches_only_what_changed() {
             attr: Attr::FamilyName,
             before: Some(s("Lee")),
             after: Some(s("Li")),
+            effect: crate::model::Effect::Profile,
         }]
     );
     assert_eq!(u.requests.len(), 1);
@@ -306,7 +307,7 @@ fn users_nobody_declares_are_counted_and_left_alone() {
         ],
     );
     assert!(plan.is_empty());
-    assert_eq!(plan.unmanaged, 2);
+    assert_eq!(plan.summary.unmanaged, 2);
 }
 
 #[test]
@@ -325,7 +326,7 @@ fn the_plan_does_not_depend_on_input_order() {
     assert_eq!(forward, run(&d2, &o2));
     let names: Vec<_> = forward.users.iter().map(|u| u.user_name.as_str()).collect();
     assert_eq!(names, ["ann@x", "bob@x", "carl@x"]);
-    let s = forward.summary();
+    let s = forward.summary.clone();
     assert_eq!((s.create, s.update, s.deactivate), (2, 0, 1));
     assert_eq!(s.requests.get(&Method::Post), Some(&2));
     assert_eq!(s.requests.get(&Method::Delete), Some(&1));
@@ -399,11 +400,11 @@ fn users_in_no_file_are_deactivated_only_when_the_policy_says_so() {
     assert_eq!(p.users[0].requests[0].method, Method::Delete);
     assert_eq!(p.protected.len(), 1, "admon is protected by default");
     assert_eq!(p.protected[0].user_name, "admon@x");
-    assert_eq!(p.managed, 2, "ann and bob");
-    assert_eq!(p.unmanaged, 0);
+    assert_eq!(p.summary.managed, 2, "ann and bob");
+    assert_eq!(p.summary.unmanaged, 0);
     let (ignored, _) = plan(&d, &o, 3, &Bizagi::default(), &Policy::default()).unwrap();
     assert!(ignored.is_empty());
-    assert_eq!(ignored.unmanaged, 2);
+    assert_eq!(ignored.summary.unmanaged, 2);
 }
 
 #[test]

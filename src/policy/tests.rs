@@ -39,10 +39,15 @@ fn the_budget_is_a_count_and_a_share() {
     let over = refusals(counts(11, 0, 1000), &policy, none);
     assert_eq!(over.len(), 1);
     assert!(
-        over[0].contains("deactivates 11 users; the policy allows at most 10"),
+        over[0]
+            .to_string()
+            .contains("deactivates 11 users; the policy allows at most 10"),
         "{over:?}"
     );
-    assert!(over[0].contains("--allow-deactivations 11"), "{over:?}");
+    assert!(
+        over[0].to_string().contains("--allow-deactivations 11"),
+        "{over:?}"
+    );
     // 25% of 20 managed users is 5.
     assert!(refusals(counts(5, 0, 20), &policy, none).is_empty());
     assert!(!refusals(counts(6, 0, 20), &policy, none).is_empty());
@@ -77,7 +82,9 @@ fn deactivating_every_managed_user_is_always_refused() {
     );
     assert_eq!(found.len(), 1);
     assert!(
-        found[0].contains("deactivates every managed user (3 of 3)"),
+        found[0]
+            .to_string()
+            .contains("deactivates every managed user (3 of 3)"),
         "{found:?}"
     );
     assert!(refusals(counts(0, 0, 0), &Policy::default(), Overrides::default()).is_empty());
@@ -87,7 +94,9 @@ fn deactivating_every_managed_user_is_always_refused() {
 fn deleting_needs_the_command_line() {
     let found = refusals(counts(0, 1, 10), &Policy::default(), Overrides::default());
     assert!(
-        found[0].contains("deleting needs `--allow-delete`"),
+        found[0]
+            .to_string()
+            .contains("deleting needs `--allow-delete`"),
         "{found:?}"
     );
     let allowed = Overrides {

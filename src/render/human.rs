@@ -47,7 +47,7 @@ fn verb(action: Action) -> &'static str {
 }
 
 pub fn plan(w: &mut dyn Write, plan: &Plan, s: &Styles, options: Options) -> io::Result<()> {
-    let summary = plan.summary();
+    let summary = &plan.summary;
     if plan.is_empty() {
         writeln!(
             w,
@@ -56,7 +56,7 @@ pub fn plan(w: &mut dyn Write, plan: &Plan, s: &Styles, options: Options) -> io:
             s.bold.render_reset()
         )?;
         writeln!(w)?;
-        writeln!(w, "{}", summary.users_line())?;
+        writeln!(w, "{}", super::summary::users_line(summary))?;
         return protected(w, plan);
     }
 
@@ -97,12 +97,12 @@ pub fn plan(w: &mut dyn Write, plan: &Plan, s: &Styles, options: Options) -> io:
         w,
         "{}{}{}",
         s.bold.render(),
-        summary.line(),
+        super::summary::line(summary),
         s.bold.render_reset()
     )?;
-    writeln!(w, "{}", summary.requests_line())?;
+    writeln!(w, "{}", super::summary::requests_line(summary))?;
     writeln!(w)?;
-    writeln!(w, "{}", summary.users_line())?;
+    writeln!(w, "{}", super::summary::users_line(summary))?;
     protected(w, plan)
 }
 
@@ -174,7 +174,7 @@ fn user_block(
             w,
             "        {}# ({} hidden){}",
             s.dim.render(),
-            super::count(user.unchanged_attributes, "unchanged attribute"),
+            crate::words::count(user.unchanged_attributes, "unchanged attribute"),
             s.dim.render_reset()
         )?;
     }
@@ -468,15 +468,16 @@ mod tests {
 
     fn user(changes: Vec<AttrChange>) -> UserChange {
         UserChange {
+            kind: crate::plan::Kind::User,
             user_name: "ann@x".into(),
             key: UserKey::from_canonical("ann@x".into()),
             id: Some("1".into()),
             action: Action::Update,
-            reason: "",
+            reason: crate::plan::Reason::Differs,
             changes,
             unchanged_attributes: 0,
             requests: vec![],
-            origin: Origin {
+            declared_at: Origin {
                 file: "u.yaml".into(),
                 line: 1,
                 column: 1,
@@ -485,15 +486,24 @@ mod tests {
         }
     }
 
+    fn change(attr: Attr, before: Option<Value>, after: Option<Value>) -> AttrChange {
+        AttrChange {
+            attr,
+            before,
+            after,
+            effect: crate::model::Effect::Profile,
+        }
+    }
+
     #[test]
     fn multi_line_values_are_diffed_line_by_line() {
         let text = |s: &str| Some(Value::String(s.to_string()));
         let out = render(
-            user(vec![AttrChange {
-                attr: Attr::Property("Notes".into()),
-                before: text("one\ntwo\nthree\n"),
-                after: text("one\n2\nthree\n"),
-            }]),
+            user(vec![change(
+                Attr::Property("Notes".into()),
+                text("one\ntwo\nthree\n"),
+                text("one\n2\nthree\n"),
+            )]),
             Options::default(),
         );
         assert!(
@@ -507,11 +517,11 @@ mod tests {
     #[test]
     fn personal_data_can_be_masked() {
         let out = render(
-            user(vec![AttrChange {
-                attr: Attr::Email,
-                before: Some(Value::String("ann@x.example".into())),
-                after: Some(Value::String("anne@x.example".into())),
-            }]),
+            user(vec![change(
+                Attr::Email,
+                Some(Value::String("ann@x.example".into())),
+                Some(Value::String("anne@x.example".into())),
+            )]),
             Options {
                 mask_pii: true,
                 ..Options::default()

@@ -9,10 +9,10 @@
 
 use std::fmt::Write as _;
 
-use super::mask;
+use super::{mask, summary};
 use crate::escape;
-use crate::plan::Action;
-use crate::plan::document::{Change, PlanDocument, UserPlan};
+use crate::model::{AttrChange, Effect, Value};
+use crate::plan::{Action, Plan, UserChange};
 
 /// GitHub's limit on a comment, in characters.
 pub const GITHUB_COMMENT_LIMIT: usize = 65_535;
@@ -33,48 +33,23 @@ impl Default for Options {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum Group {
-    Grants,
-    Revocations,
-    Profile,
-}
-
-impl Group {
-    fn title(self) -> &'static str {
-        match self {
-            Group::Grants => "Grants",
-            Group::Revocations => "Revocations",
-            Group::Profile => "Profile changes",
-        }
-    }
-
-    fn describe(self) -> &'static str {
-        match self {
-            Group::Grants => {
-                "users created or reactivated, or given a permission (a property turned on)"
-            }
-            Group::Revocations => {
-                "users deactivated, or losing a permission (a property turned off)"
-            }
-            Group::Profile => "names, contact details and other properties",
-        }
+/// The sections of the comment, in the order they come: by what the entries mean for
+/// access (the plan says it; see [`UserChange::effect`]).
+fn title(effect: Effect) -> &'static str {
+    match effect {
+        Effect::Grant => "Grants",
+        Effect::Revoke => "Revocations",
+        Effect::Profile => "Profile changes",
     }
 }
 
-fn turned(change: &Change, to: bool) -> bool {
-    change.attribute.starts_with("properties.")
-        && change.after == Some(serde_json::Value::Bool(to))
-        && change.before != Some(serde_json::Value::Bool(to))
-}
-
-fn group(user: &UserPlan) -> Group {
-    match user.action {
-        Action::Create | Action::Reactivate => Group::Grants,
-        Action::Deactivate | Action::Delete => Group::Revocations,
-        Action::Update if user.changes.iter().any(|c| turned(c, true)) => Group::Grants,
-        Action::Update if user.changes.iter().any(|c| turned(c, false)) => Group::Revocations,
-        Action::Update => Group::Profile,
+fn describe(effect: Effect) -> &'static str {
+    match effect {
+        Effect::Grant => {
+            "users created or reactivated, or given a permission (a property turned on)"
+        }
+        Effect::Revoke => "users deactivated, or losing a permission (a property turned off)",
+        Effect::Profile => "names, contact details and other properties",
     }
 }
 
@@ -93,23 +68,21 @@ fn code(text: &str) -> String {
     escape::code(text)
 }
 
-fn value(change: &Change, v: Option<&serde_json::Value>, options: Options) -> String {
+fn value(change: &AttrChange, v: Option<&Value>, options: Options) -> String {
     match (
         v,
         options
             .mask_pii
-            .then(|| mask::for_attribute(&change.attribute))
+            .then(|| mask::for_attribute(&change.attr.to_string()))
             .flatten(),
     ) {
         (None, _) => "null".to_string(),
-        (Some(serde_json::Value::String(s)), Some(mask)) => {
-            serde_json::Value::String(mask(s)).to_string()
-        }
+        (Some(Value::String(s)), Some(mask)) => Value::String(mask(s)).to_string(),
         (Some(v), _) => v.to_string(),
     }
 }
 
-fn details(user: &UserPlan, options: Options) -> String {
+fn details(user: &UserChange, options: Options) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -134,7 +107,7 @@ fn details(user: &UserPlan, options: Options) -> String {
         let _ = writeln!(
             out,
             "{sign} {} = {}",
-            escape::fenced(&c.attribute),
+            escape::fenced(&c.attr.to_string()),
             escape::fenced(&text)
         );
     }
@@ -142,7 +115,7 @@ fn details(user: &UserPlan, options: Options) -> String {
         let _ = writeln!(
             out,
             "# ({} hidden)",
-            super::count(user.unchanged_attributes, "unchanged attribute")
+            crate::words::count(user.unchanged_attributes, "unchanged attribute")
         );
     }
     out.push_str("```\n\n");
@@ -161,8 +134,13 @@ fn details(user: &UserPlan, options: Options) -> String {
     out
 }
 
+/// Writes the comment for `plan`.
+pub fn write(w: &mut dyn std::io::Write, plan: &Plan, options: Options) -> std::io::Result<()> {
+    w.write_all(render(plan, options).as_bytes())
+}
+
 /// The comment for `doc`.
-pub fn render(doc: &PlanDocument, options: Options) -> String {
+pub fn render(doc: &Plan, options: Options) -> String {
     let s = &doc.summary;
     let mut head = String::new();
     let _ = writeln!(head, "### scimops plan for {}\n", code(&doc.target.name));
@@ -173,12 +151,17 @@ pub fn render(doc: &PlanDocument, options: Options) -> String {
         );
         return head + &footer(doc);
     }
-    let _ = writeln!(head, "**{}** {}\n", s.line(), s.requests_line());
+    let _ = writeln!(
+        head,
+        "**{}** {}\n",
+        summary::line(s),
+        summary::requests_line(s)
+    );
     for reason in &doc.refusals {
         let _ = writeln!(
             head,
             "> [!CAUTION]\n> **Refused by the safety policy:** {}\n",
-            escape::text(reason)
+            escape::text(&reason.to_string())
         );
     }
     if !doc.protected.is_empty() {
@@ -200,7 +183,7 @@ pub fn render(doc: &PlanDocument, options: Options) -> String {
         );
     }
 
-    let revoked: Vec<&UserPlan> = doc
+    let revoked: Vec<&UserChange> = doc
         .users
         .iter()
         .filter(|u| matches!(u.action, Action::Deactivate | Action::Delete))
@@ -215,7 +198,7 @@ pub fn render(doc: &PlanDocument, options: Options) -> String {
         let _ = writeln!(
             head,
             "> [!WARNING]\n> This plan **deactivates or deletes {}**: {}{}. They will no longer be able to sign in.\n",
-            super::count(revoked.len(), "user"),
+            crate::words::count(revoked.len(), "user"),
             names.join(", "),
             if more > 0 {
                 format!(" and {more} more")
@@ -225,9 +208,9 @@ pub fn render(doc: &PlanDocument, options: Options) -> String {
         );
     }
 
-    let mut groups: Vec<(Group, Vec<&UserPlan>)> = Vec::new();
+    let mut groups: Vec<(Effect, Vec<&UserChange>)> = Vec::new();
     for user in &doc.users {
-        let g = group(user);
+        let g = user.effect();
         match groups.iter_mut().find(|(k, _)| *k == g) {
             Some((_, list)) => list.push(user),
             None => groups.push((g, vec![user])),
@@ -239,9 +222,9 @@ pub fn render(doc: &PlanDocument, options: Options) -> String {
         let _ = writeln!(
             head,
             "| **{}** | {} | {} |",
-            g.title(),
+            title(*g),
             users.len(),
-            g.describe()
+            describe(*g)
         );
     }
     head.push('\n');
@@ -253,7 +236,7 @@ pub fn render(doc: &PlanDocument, options: Options) -> String {
     let mut shown = 0;
     let mut full = false;
     for (g, users) in &groups {
-        let title = format!("#### {} ({})\n\n", g.title(), users.len());
+        let title = format!("#### {} ({})\n\n", title(*g), users.len());
         for (i, user) in users.iter().enumerate() {
             let block = details(user, options);
             let needed = block.len() + if i == 0 { title.len() } else { 0 };
@@ -287,10 +270,10 @@ pub fn render(doc: &PlanDocument, options: Options) -> String {
     head + &body + &foot
 }
 
-fn footer(doc: &PlanDocument) -> String {
+fn footer(doc: &Plan) -> String {
     format!(
         "<sub>{} Plan digest {} · target {} ({}) · scimops {}</sub>\n",
-        doc.summary.users_line(),
+        summary::users_line(&doc.summary),
         code(doc.short_digest()),
         code(&doc.target.name),
         escape::text(&doc.target.dialect),

@@ -2,8 +2,10 @@
 //! unless colour is wanted, so tests render into a `Vec<u8>` without escape codes.
 
 pub mod human;
+pub mod json;
 pub mod markdown;
 pub mod mask;
+pub mod summary;
 
 use anstyle::{AnsiColor, Effects, Style};
 
@@ -34,14 +36,5 @@ impl Styles {
             warning: AnsiColor::Yellow.on_default().effects(Effects::BOLD),
             error: AnsiColor::Red.on_default().effects(Effects::BOLD),
         }
-    }
-}
-
-/// "1 user", "2 users".
-pub fn count(n: usize, noun: &str) -> String {
-    if n == 1 {
-        format!("{n} {noun}")
-    } else {
-        format!("{n} {noun}s")
     }
 }

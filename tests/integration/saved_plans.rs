@@ -117,7 +117,7 @@ fn a_saved_plan_is_applied_exactly_and_only_once() {
     );
     assert!(plan.stdout.contains("scimops apply plan.json"));
     let saved = read_plan(&repo);
-    assert_eq!(saved["formatVersion"], "1.0");
+    assert_eq!(saved["formatVersion"], "2.0");
     assert_eq!(
         saved["summary"]["requests"],
         json!({"POST": 1, "PATCH": 2, "DELETE": 1})
@@ -223,6 +223,30 @@ fn an_edited_plan_is_refused() {
         apply
             .stderr
             .contains("does not match its digest: it was edited"),
+        "{}",
+        apply.stderr
+    );
+    assert!(sandbox.requests().requests.is_empty());
+}
+
+#[test]
+fn a_plan_made_by_an_older_scimops_is_refused_clearly() {
+    let sandbox = sandbox("");
+    let repo = Repo::for_sandbox(&sandbox, USERS);
+    assert_eq!(repo.run(&["plan", "--out", "plan.json"]).code, 0);
+    let mut saved = read_plan(&repo);
+    saved["formatVersion"] = json!("1.0");
+    saved["scimopsVersion"] = json!("0.1.0");
+    std::fs::write(repo.path().join("plan.json"), saved.to_string()).unwrap();
+    sandbox.clear();
+    let apply = repo.run(&["apply", "plan.json"]);
+    assert_eq!(apply.code, 1, "{apply:?}");
+    assert!(
+        apply.stderr.contains(
+            "the plan is in format 1.0 and was made by scimops 0.1.0, older than this scimops"
+        ) && apply
+            .stderr
+            .contains("make the plan again with this scimops"),
         "{}",
         apply.stderr
     );

@@ -1,20 +1,18 @@
-use std::collections::BTreeMap;
-
 use serde_json::json;
 
 use super::*;
 use crate::model::{Origin, UserKey};
-use crate::plan::Summary;
-use crate::plan::document::{Files, TargetRef};
+use crate::plan::{Kind, Reason, Summary, TargetRef};
 use crate::scim::wire::{Method, Request};
 
-fn user(name: &str, action: Action, changes: Vec<Change>) -> UserPlan {
-    UserPlan {
+fn user(name: &str, action: Action, changes: Vec<AttrChange>) -> UserChange {
+    UserChange {
+        kind: Kind::User,
         user_name: name.to_string(),
         key: UserKey::from_canonical(name.to_lowercase()),
         id: None,
         action,
-        reason: String::new(),
+        reason: Reason::Differs,
         declared_at: Origin {
             file: "users/a.yaml".into(),
             line: 3,
@@ -32,35 +30,34 @@ fn user(name: &str, action: Action, changes: Vec<Change>) -> UserPlan {
     }
 }
 
-fn change(attribute: &str, before: serde_json::Value, after: serde_json::Value) -> Change {
-    let some = |v: serde_json::Value| (!v.is_null()).then_some(v);
-    Change {
-        attribute: attribute.to_string(),
-        before: some(before),
-        after: some(after),
+fn change(attribute: &str, before: serde_json::Value, after: serde_json::Value) -> AttrChange {
+    let value = |v: serde_json::Value| -> Option<Value> {
+        (!v.is_null()).then(|| serde_json::from_value(v).unwrap())
+    };
+    let (attr, before, after) = (attribute.parse().unwrap(), value(before), value(after));
+    AttrChange {
+        effect: Effect::of(&attr, before.as_ref(), after.as_ref()),
+        attr,
+        before,
+        after,
     }
 }
 
-fn doc(users: Vec<UserPlan>) -> PlanDocument {
-    PlanDocument {
-        format_version: "1.0".into(),
+fn doc(users: Vec<UserChange>) -> Plan {
+    Plan {
         scimops_version: "0.0.0".into(),
         target: TargetRef {
             name: "prod".into(),
             dialect: "bizagi".into(),
             endpoint: "https://x/scim/v2/".into(),
         },
-        server: crate::plan::document::Server::default(),
-        files: Files::new(BTreeMap::new()),
         summary: Summary {
             update: users.len(),
             ..Summary::default()
         },
         users,
-        protected: vec![],
-        refusals: vec![],
         digest: "sha256:0123456789abcdef".into(),
-        applied: None,
+        ..Plan::default()
     }
 }
 
@@ -133,7 +130,7 @@ fn no_warning_without_deactivations() {
 
 #[test]
 fn a_long_plan_stays_under_the_limit_and_says_what_it_left_out() {
-    let users: Vec<UserPlan> = (0..2000)
+    let users: Vec<UserChange> = (0..2000)
         .map(|i| {
             user(
                 &format!("user{i:04}@x"),
