@@ -572,7 +572,7 @@ fn time_planner(server: &Server, repo: &Path) -> anyhow::Result<f64> {
         dialect.as_ref(),
     )
     .map_err(|d| anyhow::anyhow!("{d:?}"))?;
-    let policy = repository.policy();
+    let policy = repository.policy(dialect.as_ref());
     let mut best = f64::MAX;
     for _ in 0..5 {
         let started = Instant::now();

@@ -76,22 +76,29 @@ pub fn capabilities(config: &Json) -> Capabilities {
     }
 }
 
-/// `GET /ResourceTypes`; Bizagi's documentation prints `/scim/v2/scim/v2/ResourceTypes`,
-/// so that path is tried when the normal one answers 404 (facts ambiguity 17).
-async fn resource_types(client: &Client) -> Result<Json, HttpError> {
-    match client.get("/ResourceTypes", &[]).await {
-        Err(e) if e.status() == Some(reqwest::StatusCode::NOT_FOUND) => {
-            client.get("/scim/v2/ResourceTypes", &[]).await
+/// `GET /ResourceTypes`, at each path the dialect knows of, until one is not 404.
+async fn resource_types(client: &Client, dialect: &dyn Dialect) -> Result<Json, HttpError> {
+    let mut not_found = None;
+    for path in dialect.resource_types_paths() {
+        match client.get(path, &[]).await {
+            Err(e) if e.status() == Some(reqwest::StatusCode::NOT_FOUND) => not_found = Some(e),
+            other => return other,
         }
-        other => other,
+    }
+    match not_found {
+        Some(e) => Err(e),
+        None => client.get("/ResourceTypes", &[]).await,
     }
 }
 
 /// What the server says of itself: capabilities and the users' schema.
-pub async fn discover(client: &Client) -> anyhow::Result<(Capabilities, Json, Json, Json)> {
+pub async fn discover(
+    client: &Client,
+    dialect: &dyn Dialect,
+) -> anyhow::Result<(Capabilities, Json, Json, Json)> {
     let (config, types, schemas) = tokio::join!(
         client.get("/ServiceProviderConfig", &[]),
-        resource_types(client),
+        resource_types(client, dialect),
         client.get("/Schemas", &[]),
     );
     let config = config.context("reading what the server supports")?;
@@ -109,8 +116,8 @@ pub struct Server {
 
 /// Reads the server's capabilities and users' schema (the three discovery calls): the
 /// files are typed against it before any user is read.
-pub async fn server(client: &Client) -> anyhow::Result<Server> {
-    let (capabilities, _, types, schemas) = discover(client).await?;
+pub async fn server(client: &Client, dialect: &dyn Dialect) -> anyhow::Result<Server> {
+    let (capabilities, _, types, schemas) = discover(client, dialect).await?;
     Ok(Server {
         capabilities,
         schema: UserSchema::from_discovery(&types, &schemas),
@@ -123,7 +130,7 @@ pub async fn observe(
     dialect: &dyn Dialect,
     declared: &[(UserKey, String)],
 ) -> anyhow::Result<Observed> {
-    let server = server(client).await?;
+    let server = server(client, dialect).await?;
     users(client, server, dialect, declared).await
 }
 

@@ -94,7 +94,7 @@ impl Default for Policy {
     fn default() -> Self {
         Self {
             unmanaged: Unmanaged::Ignore,
-            protected: vec![Pattern::new("admon"), Pattern::new("admon@*")],
+            protected: Vec::new(),
             max_deactivations: 100,
             max_deactivation_percent: 25.0,
             origin: Origin {

@@ -233,7 +233,7 @@ async fn apply_saved(
     if let Some(status) = refused(
         ctx,
         document.counts(),
-        &repo.policy(),
+        &repo.policy(dialect::for_target(&target.dialect, Capabilities::default()).as_ref()),
         args.guards.overrides(),
     ) {
         return Ok(status);

@@ -8,12 +8,12 @@ use tabled::settings::Style;
 
 use super::Context;
 use crate::cli::{DiscoverArgs, DiscoverFormat};
-use crate::dialect::{self, Capabilities, DialectName};
+use crate::dialect::{self, Capabilities};
 use crate::escape::term;
 use crate::exit::ExitStatus;
 use crate::observe;
 use crate::schema::listed;
-use crate::scim::wire::{Method, user_path};
+use crate::scim::wire::Method;
 
 fn field<'a>(v: &'a Json, key: &str) -> &'a str {
     v.get(key).and_then(Json::as_str).unwrap_or_default()
@@ -64,7 +64,9 @@ pub async fn run(ctx: &Context<'_>, args: &DiscoverArgs) -> anyhow::Result<ExitS
     let session = super::connect(ctx, &target).await?;
     ctx.term
         .progress(&format!("Asking {}...", session.describe));
-    let (capabilities, config, types, schemas) = observe::discover(&session.client).await?;
+    let offline = dialect::for_target(&target.dialect, Capabilities::default());
+    let (capabilities, config, types, schemas) =
+        observe::discover(&session.client, offline.as_ref()).await?;
     let dialect = dialect::for_target(&target.dialect, capabilities);
 
     // One page of users: how many there are, and one to probe paths with.
@@ -77,20 +79,12 @@ pub async fn run(ctx: &Context<'_>, args: &DiscoverArgs) -> anyhow::Result<ExitS
         .await?;
     let total = page.get("totalResults").and_then(Json::as_u64).unwrap_or(0);
     let sample = listed(&page).into_iter().next();
-    // Bizagi documents both `/Users/{userName}` and `/Users/{guidUser}` (ambiguity 1):
-    // which does this project take?
+    // Which forms of key does the server take in `/Users/{key}`? (The dialect says
+    // which to try: Bizagi documents both ids and userNames, ambiguity 1.)
     let mut keys = serde_json::Map::new();
-    if target.dialect.name == DialectName::Bizagi
-        && let Some(user) = &sample
-    {
-        for (key, value) in [
-            ("id", field(user, "id")),
-            ("userName", field(user, "userName")),
-        ] {
-            let answer = session
-                .client
-                .send(Method::Get, &user_path(value), &[], None)
-                .await;
+    if let Some(user) = &sample {
+        for (key, path) in dialect.key_probes(field(user, "id"), field(user, "userName")) {
+            let answer = session.client.send(Method::Get, &path, &[], None).await;
             keys.insert(key.into(), json!(answer.is_ok()));
         }
     }

@@ -97,7 +97,7 @@ pub async fn make(ctx: &Context<'_>, overrides: Overrides) -> anyhow::Result<Pla
         .progress(&format!("Reading users from {}...", session.describe));
     // What the server is made of first: the files are typed against its schema before
     // a single user is read.
-    let server = crate::observe::server(&session.client).await?;
+    let server = crate::observe::server(&session.client, offline.as_ref()).await?;
     let dialect = dialect::for_target(&target.dialect, server.capabilities);
     let resolved = desired::resolve(
         &repo.users,
@@ -109,7 +109,7 @@ pub async fn make(ctx: &Context<'_>, overrides: Overrides) -> anyhow::Result<Pla
     let observed = crate::observe::users(&session.client, server, dialect.as_ref(), &keys).await?;
     ctx.term
         .progress(&describe_server(dialect.name(), &observed));
-    let policy = repo.policy();
+    let policy = repo.policy(dialect.as_ref());
     let (mut plan, warnings) = plan::plan(
         &resolved.users,
         &observed.users,

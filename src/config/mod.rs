@@ -22,7 +22,7 @@ pub use self::settings::{Auth, Settings};
 pub use self::users::{Scalar, UserFile};
 use self::yaml::Located;
 use crate::diag::{Diagnostic, Diagnostics};
-use crate::dialect::{DialectConfig, DialectName};
+use crate::dialect::DialectConfig;
 use crate::model::{Attr, Origin, sha256_hex};
 use crate::secret::SecretRef;
 
@@ -224,10 +224,18 @@ impl Repository {
         })
     }
 
-    /// The safety policy the settings describe (defaults where they are silent).
-    pub fn policy(&self) -> crate::policy::Policy {
+    /// The safety policy the settings describe, with the defaults of the target's
+    /// dialect where they are silent (Bizagi protects its `admon` account).
+    pub fn policy(&self, dialect: &dyn crate::dialect::Dialect) -> crate::policy::Policy {
         let p = &self.settings.policy;
-        let mut policy = crate::policy::Policy::default();
+        let mut policy = crate::policy::Policy {
+            protected: dialect
+                .protected_by_default()
+                .iter()
+                .map(|p| crate::policy::Pattern::new(p))
+                .collect(),
+            ..crate::policy::Policy::default()
+        };
         if let Some(unmanaged) = &p.unmanaged {
             policy.unmanaged = unmanaged.value;
             policy.origin = yaml::origin(Path::new(SETTINGS_FILE), unmanaged);
@@ -519,6 +527,24 @@ fn check_target(
     let file = Path::new(SETTINGS_FILE);
     let whole = || yaml::whole_file(file);
     let mut plain_http = None;
+    let page_size = match &target.page_size {
+        Some(n) if n.value == 0 => {
+            return Err(vec![Diagnostic::error(
+                yaml::origin(file, n),
+                format!("target `{name}` has `pageSize: 0`; use at least 1"),
+            )]);
+        }
+        Some(n) => Some(n.value as usize),
+        None => None,
+    };
+    let dialect = DialectConfig {
+        name: target.dialect,
+        properties_schema: target.properties_schema.clone(),
+        phone_type: target.phone_type.clone(),
+        user_keys: target.user_keys,
+        page_size,
+    };
+    let offline = crate::dialect::for_target(&dialect, crate::dialect::Capabilities::default());
     let inside = |path: &Located<String>| root.resolve(&path.value, &yaml::origin(file, path));
     let ca_file = match target.ca_file.as_ref().map(inside).transpose() {
         Ok(ca_file) => ca_file,
@@ -545,7 +571,7 @@ fn check_target(
             let auth = checked_auth(
                 auth,
                 base.as_ref().ok(),
-                target.dialect,
+                offline.as_ref(),
                 allow_insecure_http,
             )
             .map_err(|d| {
@@ -585,25 +611,9 @@ fn check_target(
             ]);
         }
     };
-    let page_size = match &target.page_size {
-        Some(n) if n.value == 0 => {
-            return Err(vec![Diagnostic::error(
-                yaml::origin(file, n),
-                format!("target `{name}` has `pageSize: 0`; use at least 1"),
-            )]);
-        }
-        Some(n) => Some(n.value as usize),
-        None => None,
-    };
     Ok(TargetConfig {
         name: name.to_string(),
-        dialect: DialectConfig {
-            name: target.dialect,
-            properties_schema: target.properties_schema.clone(),
-            phone_type: target.phone_type.clone(),
-            user_keys: target.user_keys,
-            page_size,
-        },
+        dialect,
         endpoint,
         plain_http,
         ca_file,
@@ -661,7 +671,7 @@ fn is_loopback(url: &Url) -> bool {
 fn checked_auth(
     auth: &Auth,
     base: Option<&Url>,
-    dialect: DialectName,
+    dialect: &dyn crate::dialect::Dialect,
     allow_insecure_http: bool,
 ) -> Result<AuthConfig, Vec<Diagnostic>> {
     let file = Path::new(SETTINGS_FILE);
@@ -687,29 +697,9 @@ fn checked_auth(
                 u
             })
             .map_err(|m| problems.push(Diagnostic::error(yaml::origin(file, url), m))),
-        (None, Some(base)) => match dialect {
-            DialectName::Rfc7644 => {
-                problems.push(
-                    Diagnostic::error(
-                        yaml::origin(file, &cc.client_id),
-                        "client credentials need a token URL for an `rfc7644` target",
-                    )
-                    .hint("set `tokenUrl` to the server's OAuth 2.0 token endpoint"),
-                );
-                Err(())
-            }
-            DialectName::Bizagi => bizagi_token_url(base).ok_or_else(|| {
-                problems.push(
-                    Diagnostic::error(
-                        yaml::origin(file, &cc.client_id),
-                        "cannot derive the token URL: `url` does not end in `/scim/v2`",
-                    )
-                    .hint(
-                        "set `tokenUrl`, e.g. `https://my-company.bizagi.com/oauth2/server/token`",
-                    ),
-                );
-            }),
-        },
+        (None, Some(base)) => dialect.token_url(base).map_err(|(message, hint)| {
+            problems.push(Diagnostic::error(yaml::origin(file, &cc.client_id), message).hint(hint));
+        }),
         (None, None) => Err(()),
     };
     match (secret, token_url) {
@@ -721,14 +711,6 @@ fn checked_auth(
         }),
         _ => Err(problems),
     }
-}
-
-/// Bizagi's token endpoint: `{project}/oauth2/server/token` next to `{project}/scim/v2`.
-fn bizagi_token_url(base: &Url) -> Option<Url> {
-    let project = base.path().trim_end_matches('/').strip_suffix("/scim/v2")?;
-    let mut url = base.clone();
-    url.set_path(&format!("{project}/oauth2/server/token"));
-    Some(url)
 }
 
 /// The JSON Schemas of the repository's files, generated from the types that parse them.
@@ -773,16 +755,5 @@ mod tests {
         assert!(!err.contains("hunter2") && !err.contains("admin"), "{err}");
         let err = checked_url("https://admin:hun ter2@x/ scim", false).unwrap_err();
         assert!(!err.contains("hun"), "{err}");
-    }
-
-    #[test]
-    fn bizagi_token_url_sits_beside_the_scim_base() {
-        let base = checked_url("https://x.bizagi.com/scim/v2/", false).unwrap();
-        assert_eq!(
-            bizagi_token_url(&base).unwrap().as_str(),
-            "https://x.bizagi.com/oauth2/server/token"
-        );
-        let base = checked_url("https://x.bizagi.com/other/", false).unwrap();
-        assert_eq!(bizagi_token_url(&base), None);
     }
 }

@@ -42,8 +42,9 @@ pub struct PolicySettings {
     #[schemars(with = "Option<crate::policy::Unmanaged>")]
     pub unmanaged: Option<Located<crate::policy::Unmanaged>>,
     /// userName patterns (`*`, `?`; without regard to case) of users scimops never
-    /// changes, whatever the files or the policy say. Default: `[admon, admon@*]`,
-    /// Bizagi's administrator (the account scimops' OAuth application runs as).
+    /// changes, whatever the files or the policy say. Default: on Bizagi targets,
+    /// `[admon, admon@*]`, Bizagi's administrator (the account scimops' OAuth
+    /// application runs as); on other servers, none.
     pub protected: Option<Vec<String>>,
     /// At most this many deactivations (and deletions) per run. Default: 100.
     pub max_deactivations: Option<u32>,

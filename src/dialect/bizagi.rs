@@ -21,12 +21,14 @@
 //! - The UserProperties extension is sent as a top-level member named by its URN, and
 //!   the URN is listed in `schemas` (ambiguity 20).
 
-use super::Dialect;
-use super::common::{Contacts, Mapping, NAME_PARTS};
+use url::Url;
+
+use super::common::{Contacts, Mapping, NAME_PARTS, check_email, same_email, text};
+use super::{Capabilities, Dialect};
 use crate::diag::Diagnostic;
 use crate::model::{Attr, AttrChange, DesiredUser, ObservedUser, UserKey, Value, ValueType};
 use crate::schema::{AttrDef, Attributes, UserSchema};
-use crate::scim::wire::{Method, Request, patch_body, user_path};
+use crate::scim::wire::{Method, Request, user_path};
 
 pub const PROPERTIES_URN: &str = "urn:ietf:params:scim:schemas:extension:bizagi:2.0:UserProperties";
 
@@ -60,9 +62,9 @@ pub enum Keys {
 #[derive(Clone, Debug)]
 pub struct Bizagi {
     pub mapping: Mapping,
-    /// Whether the server takes PATCH. Without it an update is a PUT of the whole user
-    /// as read, with the changes applied (facts §7: PUT replaces everything).
-    pub patch: bool,
+    /// What the server says it supports. Without PATCH an update is a PUT of the whole
+    /// user as read, with the changes applied (facts §7: PUT replaces everything).
+    pub capabilities: Capabilities,
     pub keys: Keys,
     pub page_size: usize,
 }
@@ -75,7 +77,7 @@ impl Default for Bizagi {
                 phone_type: "mobile".to_string(),
                 contacts: Contacts::Single,
             },
-            patch: true,
+            capabilities: Capabilities::default(),
             keys: Keys::Id,
             page_size: super::PAGE_SIZE,
         }
@@ -93,21 +95,6 @@ pub fn split_user_name(user_name: &str) -> Option<(&str, &str)> {
 
 /// `local@domain`: one `@`, both parts, no white space or hidden character, at most
 /// 254 characters (RFC 5321's limit on a path).
-pub(super) fn is_email(s: &str) -> bool {
-    match s.split_once('@') {
-        Some((local, domain)) => {
-            !local.is_empty()
-                && !domain.is_empty()
-                && !domain.contains('@')
-                && s.chars().count() <= 254
-                && !s
-                    .chars()
-                    .any(|c| c.is_whitespace() || crate::escape::hidden(c))
-        }
-        None => false,
-    }
-}
-
 /// `+CountryCode Number`, e.g. `+57 3001234567`.
 fn is_bizagi_phone(s: &str) -> bool {
     let Some((code, number)) = s.strip_prefix('+').and_then(|r| r.split_once(' ')) else {
@@ -120,29 +107,53 @@ fn is_bizagi_phone(s: &str) -> bool {
         && s.chars().count() <= MAX_PHONE
 }
 
-pub(super) fn text(value: &Value) -> &str {
-    match value {
-        Value::String(s) | Value::DateTime(s) => s,
-        _ => "",
-    }
-}
-
-impl Bizagi {
-    fn path(&self, observed: &ObservedUser) -> String {
-        match self.keys {
-            Keys::Id => user_path(&observed.id),
-            Keys::UserName => user_path(&observed.user_name),
-        }
-    }
-}
-
 impl Dialect for Bizagi {
     fn name(&self) -> &'static str {
         "bizagi"
     }
 
-    fn properties_urn(&self) -> &str {
-        &self.mapping.properties_urn
+    fn mapping(&self) -> &Mapping {
+        &self.mapping
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        self.capabilities
+    }
+
+    /// `admon`, Bizagi's administrator: the account scimops' OAuth application runs as
+    /// (facts §2.1).
+    fn protected_by_default(&self) -> &'static [&'static str] {
+        &["admon", "admon@*"]
+    }
+
+    /// `{project}/oauth2/server/token`, beside `{project}/scim/v2` (facts §2.2).
+    fn token_url(&self, base: &Url) -> Result<Url, (String, String)> {
+        let project = base
+            .path()
+            .trim_end_matches('/')
+            .strip_suffix("/scim/v2")
+            .ok_or_else(|| {
+                (
+                    "cannot derive the token URL: `url` does not end in `/scim/v2`".to_string(),
+                    "set `tokenUrl`, e.g. `https://my-company.bizagi.com/oauth2/server/token`"
+                        .to_string(),
+                )
+            })?;
+        let mut url = base.clone();
+        url.set_path(&format!("{project}/oauth2/server/token"));
+        Ok(url)
+    }
+
+    /// The documented path, then the one Bizagi's documentation prints,
+    /// `/scim/v2/scim/v2/ResourceTypes` (ambiguity 17).
+    fn resource_types_paths(&self) -> &'static [&'static str] {
+        &["/ResourceTypes", "/scim/v2/ResourceTypes"]
+    }
+
+    /// Users are addressed by guidUser or by userName, depending on the project
+    /// (ambiguity 1): `discover` tries both.
+    fn key_probes(&self, id: &str, user_name: &str) -> Vec<(&'static str, String)> {
+        vec![("id", user_path(id)), ("userName", user_path(user_name))]
     }
 
     fn qualify(&self, user_name: &str, default_domain: Option<&str>) -> String {
@@ -263,17 +274,7 @@ impl Dialect for Bizagi {
             );
         }
 
-        if let Some(Some(email)) = user.attrs.get(&Attr::Email)
-            && !is_email(text(email))
-        {
-            out.push(
-                Diagnostic::error(
-                    user.origin_of(&Attr::Email).clone(),
-                    format!("{email} is not an e-mail address"),
-                )
-                .hint("write it as `name@example.com`"),
-            );
-        }
+        check_email(user, out);
         if let Some(Some(phone)) = user.attrs.get(&Attr::Phone)
             && !is_bizagi_phone(text(phone))
         {
@@ -320,22 +321,13 @@ impl Dialect for Bizagi {
         }
     }
 
-    fn read_user(
-        &self,
-        resource: serde_json::Value,
-        schema: &UserSchema,
-    ) -> Result<ObservedUser, String> {
-        self.mapping
-            .read_user(resource, schema, |name| self.key(name))
-    }
-
     fn equivalent(&self, attr: &Attr, want: &Value, have: &Value) -> bool {
         match attr {
             // Bizagi builds one full name from the parts (ambiguity 11).
             Attr::GivenName | Attr::MiddleName | Attr::FamilyName | Attr::Phone => text(want)
                 .split_whitespace()
                 .eq(text(have).split_whitespace()),
-            Attr::Email => text(want).trim().eq_ignore_ascii_case(text(have).trim()),
+            Attr::Email => same_email(want, have),
             _ => want == have,
         }
     }
@@ -345,12 +337,11 @@ impl Dialect for Bizagi {
         user_path(user_name)
     }
 
-    fn create_request(&self, user: &DesiredUser) -> Request {
-        Request {
-            method: Method::Post,
-            path: "/Users".to_string(),
-            if_match: None,
-            body: Some(self.mapping.create_body(user)),
+    /// By guidUser, or by userName where the target says `userKeys: userName`.
+    fn user_path(&self, observed: &ObservedUser) -> String {
+        match self.keys {
+            Keys::Id => user_path(&observed.id),
+            Keys::UserName => user_path(&observed.user_name),
         }
     }
 
@@ -362,37 +353,29 @@ impl Dialect for Bizagi {
         )
     }
 
+    /// DELETE deactivates (facts §8): the one call for a deactivation alone; anything
+    /// else is one PATCH (or PUT) of what changes.
     fn update_requests(&self, observed: &ObservedUser, changes: &[AttrChange]) -> Vec<Request> {
-        if changes.is_empty() {
-            return Vec::new();
-        }
-        let path = self.path(observed);
-        // DELETE deactivates (facts §8): the one call for a deactivation alone.
         if let [only] = changes
             && only.attr == Attr::Active
             && only.after == Some(Value::Boolean(false))
         {
             return vec![Request {
                 method: Method::Delete,
-                path,
-                if_match: None,
+                path: self.user_path(observed),
+                if_match: observed.version.clone().filter(|_| self.capabilities.etag),
                 body: None,
             }];
         }
-        let (method, body) = if self.patch {
-            (
-                Method::Patch,
-                patch_body(self.mapping.patch_operations(observed, changes)),
-            )
-        } else {
-            (Method::Put, self.mapping.put_body(observed, changes))
-        };
-        vec![Request {
-            method,
-            path,
-            if_match: None,
-            body: Some(body),
-        }]
+        if changes.is_empty() {
+            return Vec::new();
+        }
+        vec![self.mapping.update_request(
+            observed,
+            changes,
+            self.user_path(observed),
+            self.capabilities,
+        )]
     }
 }
 
@@ -420,7 +403,22 @@ mod tests {
     }
 
     #[test]
+    fn the_token_url_sits_beside_the_scim_base() {
+        let b = Bizagi::default();
+        let base: Url = "https://x.bizagi.com/scim/v2/".parse().unwrap();
+        assert_eq!(
+            b.token_url(&base).unwrap().as_str(),
+            "https://x.bizagi.com/oauth2/server/token"
+        );
+        assert!(
+            b.token_url(&"https://x.bizagi.com/other/".parse().unwrap())
+                .is_err()
+        );
+    }
+
+    #[test]
     fn emails_need_one_at_and_no_spaces() {
+        use super::super::common::is_email;
         assert!(is_email("a@b"));
         assert!(!is_email("ab"));
         assert!(!is_email("a@b@c"));

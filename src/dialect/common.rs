@@ -11,7 +11,7 @@ use crate::model::{
     Attr, AttrChange, DesiredUser, ObservedUser, UserKey, Value, fingerprint, parse_bool,
 };
 use crate::schema::UserSchema;
-use crate::scim::wire::{PatchOpKind, PatchOperation, USER_URN};
+use crate::scim::wire::{Method, PatchOpKind, PatchOperation, Request, USER_URN, patch_body};
 
 pub const NAME_PARTS: [(Attr, &str); 3] = [
     (Attr::GivenName, "givenName"),
@@ -71,11 +71,49 @@ fn entry_value(list: &[Json], kind: &str) -> Option<String> {
     (!value.is_empty()).then(|| value.to_string())
 }
 
-fn text(value: &Value) -> &str {
+/// The text of a string value (empty for other kinds).
+pub fn text(value: &Value) -> &str {
     match value {
         Value::String(s) | Value::DateTime(s) => s,
         _ => "",
     }
+}
+
+/// `local@domain`: one `@`, both parts, no white space or hidden character, at most
+/// 254 characters (RFC 5321's limit on a path).
+pub fn is_email(s: &str) -> bool {
+    match s.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && !domain.is_empty()
+                && !domain.contains('@')
+                && s.chars().count() <= 254
+                && !s
+                    .chars()
+                    .any(|c| c.is_whitespace() || crate::escape::hidden(c))
+        }
+        None => false,
+    }
+}
+
+/// The declared e-mail, when it is not an e-mail address.
+pub fn check_email(user: &DesiredUser, out: &mut Vec<crate::diag::Diagnostic>) {
+    if let Some(Some(email)) = user.attrs.get(&Attr::Email)
+        && !is_email(text(email))
+    {
+        out.push(
+            crate::diag::Diagnostic::error(
+                user.origin_of(&Attr::Email).clone(),
+                format!("{email} is not an e-mail address"),
+            )
+            .hint("write it as `name@example.com`"),
+        );
+    }
+}
+
+/// E-mails compare without regard to case or surrounding space.
+pub fn same_email(want: &Value, have: &Value) -> bool {
+    text(want).trim().eq_ignore_ascii_case(text(have).trim())
 }
 
 impl Mapping {
@@ -269,6 +307,42 @@ impl Mapping {
                 }
                 (!list.is_empty()).then_some(Json::Array(list))
             }
+        }
+    }
+
+    /// The one request that creates `user`: a POST of every declared value.
+    pub fn create_request(&self, user: &DesiredUser) -> Request {
+        Request {
+            method: Method::Post,
+            path: "/Users".to_string(),
+            if_match: None,
+            body: Some(self.create_body(user)),
+        }
+    }
+
+    /// The one request that makes `changes` on the user at `path`: a PATCH with one
+    /// operation per change where the server takes PATCH, else a PUT of the user as
+    /// read with the changes applied.
+    pub fn update_request(
+        &self,
+        observed: &ObservedUser,
+        changes: &[AttrChange],
+        path: String,
+        capabilities: super::Capabilities,
+    ) -> Request {
+        let (method, body) = if capabilities.patch {
+            (
+                Method::Patch,
+                patch_body(self.patch_operations(observed, changes)),
+            )
+        } else {
+            (Method::Put, self.put_body(observed, changes))
+        };
+        Request {
+            method,
+            path,
+            if_match: observed.version.clone().filter(|_| capabilities.etag),
+            body: Some(body),
         }
     }
 

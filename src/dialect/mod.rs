@@ -18,10 +18,12 @@ pub use rfc7644::{Rfc7644, user_name_filter};
 
 use std::sync::Arc;
 
+use url::Url;
+
 use crate::diag::Diagnostic;
 use crate::model::{Attr, AttrChange, DesiredUser, ObservedUser, UserKey, Value};
 use crate::schema::UserSchema;
-use crate::scim::wire::Request;
+use crate::scim::wire::{Request, user_path};
 use common::{Contacts, Mapping};
 
 /// The kinds of server scimops speaks to, as the settings name them.
@@ -60,12 +62,25 @@ pub struct DialectConfig {
 /// Bizagi's largest page (facts §5.2), and the default page size of every dialect.
 pub const PAGE_SIZE: usize = 500;
 
+/// A kind of server: every rule that differs between servers has its seat here, and
+/// each dialect fills the seats its server needs. What all SCIM servers share is in
+/// [`common::Mapping`].
 pub trait Dialect: Send + Sync {
     /// The dialect's name, as the settings write it.
     fn name(&self) -> &'static str;
 
+    /// How this server's users map to SCIM resources and back.
+    fn mapping(&self) -> &Mapping;
+
+    /// What the server says it supports (before discovery: what it documents).
+    fn capabilities(&self) -> Capabilities;
+
     /// The URN of the extension schema that `properties` in user files stands for.
-    fn properties_urn(&self) -> &str;
+    fn properties_urn(&self) -> &str {
+        &self.mapping().properties_urn
+    }
+
+    // ---- names --------------------------------------------------------------------
 
     /// The userName a declared name stands for, with `default_domain` added where the
     /// dialect needs a domain and the name has none.
@@ -74,11 +89,10 @@ pub trait Dialect: Send + Sync {
     /// The key users are matched by: equal keys are the same user.
     fn key(&self, user_name: &str) -> UserKey;
 
+    // ---- limits -------------------------------------------------------------------
+
     /// The properties known without asking the server (for `validate`).
     fn offline_schema(&self) -> UserSchema;
-
-    /// How many users to ask for per listing call.
-    fn page_size(&self) -> usize;
 
     /// The integers the server keeps exactly: by default what a JSON number carries
     /// exactly (±(2^53 − 1)), as most servers parse JSON into doubles.
@@ -91,17 +105,61 @@ pub trait Dialect: Send + Sync {
     fn check_user(&self, user: &DesiredUser, out: &mut Vec<Diagnostic>);
 
     /// What creating `user` needs beyond [`Dialect::check_user`].
-    fn check_create(&self, user: &DesiredUser, out: &mut Vec<Diagnostic>);
+    fn check_create(&self, _user: &DesiredUser, _out: &mut Vec<Diagnostic>) {}
+
+    /// userName patterns of accounts never to change unless the policy names others
+    /// (the account scimops itself runs as, where the server has one).
+    fn protected_by_default(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    // ---- tokens and discovery -----------------------------------------------------
+
+    /// The OAuth 2.0 token endpoint of a server at `base`, when the settings give none;
+    /// else what is wrong, and what would be right.
+    fn token_url(&self, _base: &Url) -> Result<Url, (String, String)> {
+        Err((
+            format!(
+                "client credentials need a token URL for an `{}` target",
+                self.name()
+            ),
+            "set `tokenUrl` to the server's OAuth 2.0 token endpoint".to_string(),
+        ))
+    }
+
+    /// Where `ResourceTypes` may be, in the order to try them (a 404 tries the next).
+    fn resource_types_paths(&self) -> &'static [&'static str] {
+        &["/ResourceTypes"]
+    }
+
+    /// Paths that read a listed user (its id and userName) by each form of key the
+    /// server may take, for `discover` to say which it takes: (form, path).
+    fn key_probes(&self, _id: &str, _user_name: &str) -> Vec<(&'static str, String)> {
+        Vec::new()
+    }
+
+    // ---- reading ------------------------------------------------------------------
+
+    /// How many users to ask for per listing call.
+    fn page_size(&self) -> usize;
 
     /// Reads a User resource from the server.
     fn read_user(
         &self,
         resource: serde_json::Value,
         schema: &UserSchema,
-    ) -> Result<ObservedUser, String>;
+    ) -> Result<ObservedUser, String> {
+        self.mapping()
+            .read_user(resource, schema, |name| self.key(name))
+    }
 
     /// Whether the server's `have` already is the files' `want`.
-    fn equivalent(&self, attr: &Attr, want: &Value, have: &Value) -> bool;
+    fn equivalent(&self, attr: &Attr, want: &Value, have: &Value) -> bool {
+        match attr {
+            Attr::Email => common::same_email(want, have),
+            _ => want == have,
+        }
+    }
 
     /// Where a user can be read by its userName (before its id is known)...
     fn lookup_path(&self, user_name: &str) -> String;
@@ -112,17 +170,36 @@ pub trait Dialect: Send + Sync {
         Vec::new()
     }
 
+    // ---- writing ------------------------------------------------------------------
+
+    /// The path of a user that exists.
+    fn user_path(&self, observed: &ObservedUser) -> String {
+        user_path(&observed.id)
+    }
+
     /// The one request that creates `user`.
-    fn create_request(&self, user: &DesiredUser) -> Request;
+    fn create_request(&self, user: &DesiredUser) -> Request {
+        self.mapping().create_request(user)
+    }
+
+    /// The requests that turn `observed` into the desired user, given what differs.
+    fn update_requests(&self, observed: &ObservedUser, changes: &[AttrChange]) -> Vec<Request> {
+        if changes.is_empty() {
+            return Vec::new();
+        }
+        vec![self.mapping().update_request(
+            observed,
+            changes,
+            self.user_path(observed),
+            self.capabilities(),
+        )]
+    }
 
     /// The request that removes `observed` from the server, where DELETE removes users
     /// (not on Bizagi, where DELETE deactivates).
     fn delete_request(&self, _observed: &ObservedUser) -> Option<Request> {
         None
     }
-
-    /// The requests that turn `observed` into the desired user, given what differs.
-    fn update_requests(&self, observed: &ObservedUser, changes: &[AttrChange]) -> Vec<Request>;
 
     /// What to tell a user whose request failed with `status`, when the dialect knows
     /// a likely cause.
@@ -168,7 +245,7 @@ pub fn for_target(config: &DialectConfig, capabilities: Capabilities) -> Arc<dyn
                 phone_type,
                 contacts: Contacts::Single,
             },
-            patch: capabilities.patch,
+            capabilities,
             keys: config.user_keys,
             page_size,
         }),

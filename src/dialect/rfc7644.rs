@@ -14,12 +14,12 @@
 //! - Attribute types come from `/Schemas`: `"3"` and `3` are the same integer, and
 //!   dateTimes are compared as instants.
 
-use super::common::Mapping;
-use super::{Capabilities, Dialect, bizagi};
+use super::common::{Mapping, check_email};
+use super::{Capabilities, Dialect};
 use crate::diag::Diagnostic;
-use crate::model::{Attr, AttrChange, DesiredUser, ObservedUser, UserKey, Value};
+use crate::model::{DesiredUser, ObservedUser, UserKey};
 use crate::schema::UserSchema;
-use crate::scim::wire::{Method, Request, patch_body, user_path};
+use crate::scim::wire::{Method, Request, user_path};
 
 #[derive(Clone, Debug)]
 pub struct Rfc7644 {
@@ -39,8 +39,12 @@ impl Dialect for Rfc7644 {
         "rfc7644"
     }
 
-    fn properties_urn(&self) -> &str {
-        &self.mapping.properties_urn
+    fn mapping(&self) -> &Mapping {
+        &self.mapping
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        self.capabilities
     }
 
     fn qualify(&self, user_name: &str, default_domain: Option<&str>) -> String {
@@ -65,37 +69,7 @@ impl Dialect for Rfc7644 {
     }
 
     fn check_user(&self, user: &DesiredUser, out: &mut Vec<Diagnostic>) {
-        if let Some(Some(email)) = user.attrs.get(&Attr::Email)
-            && !bizagi::is_email(bizagi::text(email))
-        {
-            out.push(
-                Diagnostic::error(
-                    user.origin_of(&Attr::Email).clone(),
-                    format!("{email} is not an e-mail address"),
-                )
-                .hint("write it as `name@example.com`"),
-            );
-        }
-    }
-
-    fn check_create(&self, _user: &DesiredUser, _out: &mut Vec<Diagnostic>) {}
-
-    fn read_user(
-        &self,
-        resource: serde_json::Value,
-        schema: &UserSchema,
-    ) -> Result<ObservedUser, String> {
-        self.mapping
-            .read_user(resource, schema, |name| self.key(name))
-    }
-
-    fn equivalent(&self, attr: &Attr, want: &Value, have: &Value) -> bool {
-        match attr {
-            Attr::Email => bizagi::text(want)
-                .trim()
-                .eq_ignore_ascii_case(bizagi::text(have).trim()),
-            _ => want == have,
-        }
+        check_email(user, out);
     }
 
     fn lookup_path(&self, _user_name: &str) -> String {
@@ -106,15 +80,6 @@ impl Dialect for Rfc7644 {
         vec![("filter", user_name_filter(user_name))]
     }
 
-    fn create_request(&self, user: &DesiredUser) -> Request {
-        Request {
-            method: Method::Post,
-            path: "/Users".to_string(),
-            if_match: None,
-            body: Some(self.mapping.create_body(user)),
-        }
-    }
-
     fn delete_request(&self, observed: &ObservedUser) -> Option<Request> {
         Some(Request {
             method: Method::Delete,
@@ -122,26 +87,6 @@ impl Dialect for Rfc7644 {
             if_match: observed.version.clone().filter(|_| self.capabilities.etag),
             body: None,
         })
-    }
-
-    fn update_requests(&self, observed: &ObservedUser, changes: &[AttrChange]) -> Vec<Request> {
-        if changes.is_empty() {
-            return Vec::new();
-        }
-        let (method, body) = if self.capabilities.patch {
-            (
-                Method::Patch,
-                patch_body(self.mapping.patch_operations(observed, changes)),
-            )
-        } else {
-            (Method::Put, self.mapping.put_body(observed, changes))
-        };
-        vec![Request {
-            method,
-            path: user_path(&observed.id),
-            if_match: observed.version.clone().filter(|_| self.capabilities.etag),
-            body: Some(body),
-        }]
     }
 }
 

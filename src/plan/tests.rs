@@ -389,11 +389,17 @@ fn users_in_no_file_are_deactivated_only_when_the_policy_says_so() {
         observed("bob@x", "2", &[]),
         observed("admon@x", "3", &[]),
     ];
+    let bizagi = Bizagi::default();
     let policy = Policy {
         unmanaged: crate::policy::Unmanaged::Deactivate,
+        protected: bizagi
+            .protected_by_default()
+            .iter()
+            .map(|p| crate::policy::Pattern::new(p))
+            .collect(),
         ..Policy::default()
     };
-    let (p, _) = plan(&d, &o, 3, &Bizagi::default(), &policy).unwrap();
+    let (p, _) = plan(&d, &o, 3, &bizagi, &policy).unwrap();
     assert_eq!(p.users.len(), 1);
     assert_eq!(p.users[0].user_name, "bob@x");
     assert_eq!(p.users[0].action, Action::Deactivate);

@@ -15,8 +15,17 @@ fn patterns_match_whole_user_names_without_regard_to_case() {
     assert!(Pattern::new("*").matches(&key("")));
     assert!(Pattern::new("a*b*c").matches(&key("axxbyyc")));
     assert!(!Pattern::new("a*b*c").matches(&key("axxbyy")));
-    assert!(Policy::default().is_protected(&key("admon")));
-    assert!(Policy::default().is_protected(&key("admon@acme")));
+    assert!(
+        !Policy::default().is_protected(&key("admon")),
+        "dialects say"
+    );
+    let bizagi = crate::dialect::Bizagi::default();
+    let protected: Vec<Pattern> = crate::dialect::Dialect::protected_by_default(&bizagi)
+        .iter()
+        .map(|p| Pattern::new(p))
+        .collect();
+    assert!(protected.iter().any(|p| p.matches(&key("admon"))));
+    assert!(protected.iter().any(|p| p.matches(&key("admon@acme"))));
 }
 
 fn counts(deactivations: usize, deletions: usize, managed: usize) -> Counts {
