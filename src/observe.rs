@@ -27,6 +27,7 @@ use crate::dialect::{Capabilities, Dialect};
 use crate::model::{ObservedUser, UserKey};
 use crate::schema::UserSchema;
 use crate::scim::client::{Client, HttpError};
+use crate::scim::wire::ListResponse;
 
 /// Requests in flight at once while reading.
 const READ_PARALLELISM: usize = 4;
@@ -304,16 +305,7 @@ async fn lookup_declared(
 
 /// The users of a ListResponse, taken out of it (a page is large: no copy).
 fn resources(body: Json) -> Vec<Json> {
-    let Json::Object(mut members) = body else {
-        return Vec::new();
-    };
-    match members
-        .remove("Resources")
-        .or_else(|| members.remove("resources"))
-    {
-        Some(Json::Array(list)) => list,
-        _ => Vec::new(),
-    }
+    ListResponse::from_value(body).resources
 }
 
 struct Page {
@@ -339,12 +331,11 @@ async fn page(client: &Client, start: usize, count: usize) -> anyhow::Result<Pag
         .get("/Users", &query)
         .await
         .context("listing the server's users")?;
-    let total = body
-        .get("totalResults")
-        .and_then(Json::as_u64)
-        .map(|t| usize::try_from(t).unwrap_or(usize::MAX));
-    let resources = resources(body);
-    let total = total.unwrap_or(resources.len());
+    let list = ListResponse::from_value(body);
+    let resources = list.resources;
+    let total = list.total_results.map_or(resources.len(), |t| {
+        usize::try_from(t).unwrap_or(usize::MAX)
+    });
     if total > MAX_USERS {
         bail!(
             "the server says it has {total} users (`totalResults`); scimops reads at most \

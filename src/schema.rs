@@ -122,15 +122,9 @@ const HANDLED: [&str; 7] = [
     "meta",
 ];
 
-/// The members of a discovery answer: a ListResponse's `Resources`, or a bare array
-/// (lenient servers).
+/// The members of a discovery answer (a ListResponse, or a bare array).
 pub(crate) fn listed(body: &Json) -> Vec<Json> {
-    body.get("Resources")
-        .or_else(|| body.get("resources"))
-        .unwrap_or(body)
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
+    crate::scim::wire::ListResponse::from_value(body.clone()).resources
 }
 
 impl UserSchema {

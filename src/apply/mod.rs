@@ -17,7 +17,7 @@ use crate::dialect::Dialect;
 use crate::model::{Origin, UserKey, fingerprint};
 use crate::plan::{Action, Applied, UserChange};
 use crate::scim::client::{Client, HttpError};
-use crate::scim::wire::{Method, Request};
+use crate::scim::wire::{ListResponse, Method, Request};
 
 /// Proof that someone approved the writes.
 #[derive(Debug)]
@@ -415,14 +415,11 @@ fn found_in(
     key: &UserKey,
 ) -> Option<serde_json::Value> {
     let body = body?;
-    if body.get("Resources").is_some() || body.get("totalResults").is_some() {
-        return body
-            .get("Resources")
-            .and_then(|r| r.as_array())
+    if ListResponse::is_list(&body) {
+        return ListResponse::from_value(body)
+            .resources
             .into_iter()
-            .flatten()
-            .find(|r| is_user(r, dialect, key))
-            .cloned();
+            .find(|r| is_user(r, dialect, key));
     }
     Some(body)
 }

@@ -13,7 +13,7 @@ use crate::escape::term;
 use crate::exit::ExitStatus;
 use crate::observe;
 use crate::schema::listed;
-use crate::scim::wire::Method;
+use crate::scim::wire::{ListResponse, Method};
 
 fn field<'a>(v: &'a Json, key: &str) -> &'a str {
     v.get(key).and_then(Json::as_str).unwrap_or_default()
@@ -77,8 +77,9 @@ pub async fn run(ctx: &Context<'_>, args: &DiscoverArgs) -> anyhow::Result<ExitS
             &[("startIndex", "1".into()), ("count", "1".into())],
         )
         .await?;
-    let total = page.get("totalResults").and_then(Json::as_u64).unwrap_or(0);
-    let sample = listed(&page).into_iter().next();
+    let page = ListResponse::from_value(page);
+    let total = page.total_results.unwrap_or(0);
+    let sample = page.resources.into_iter().next();
     // Which forms of key does the server take in `/Users/{key}`? (The dialect says
     // which to try: Bizagi documents both ids and userNames, ambiguity 1.)
     let mut keys = serde_json::Map::new();

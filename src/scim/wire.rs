@@ -105,6 +105,118 @@ pub fn patch_body(operations: Vec<PatchOperation>) -> serde_json::Value {
     })
 }
 
+/// A ListResponse (RFC 7644 §3.4.2): what listings, filters and discovery answer.
+///
+/// Read leniently, in one place: member names match without regard to case (SCIM
+/// attribute names are case-insensitive: `Resources` and `resources` are the same), an
+/// absent `Resources` is an empty list, and a bare array (some servers answer discovery
+/// that way) is the list itself. Resources are read into `T` as they come: a page is
+/// never held twice.
+#[derive(Debug)]
+pub struct ListResponse<T> {
+    pub total_results: Option<u64>,
+    pub items_per_page: Option<u64>,
+    pub start_index: Option<u64>,
+    pub resources: Vec<T>,
+}
+
+impl<T> Default for ListResponse<T> {
+    fn default() -> Self {
+        Self {
+            total_results: None,
+            items_per_page: None,
+            start_index: None,
+            resources: Vec::new(),
+        }
+    }
+}
+
+impl ListResponse<serde_json::Value> {
+    /// A parsed answer as a ListResponse; anything else is an empty one.
+    pub fn from_value(body: serde_json::Value) -> Self {
+        serde_json::from_value(body).unwrap_or_default()
+    }
+
+    /// Whether `body` is a ListResponse (and not a single resource).
+    pub fn is_list(body: &serde_json::Value) -> bool {
+        match body {
+            serde_json::Value::Array(_) => true,
+            serde_json::Value::Object(members) => members.keys().any(|k| {
+                ["resources", "totalresults", "itemsperpage"]
+                    .contains(&k.to_ascii_lowercase().as_str())
+            }),
+            _ => false,
+        }
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for ListResponse<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+        struct Lists<T>(std::marker::PhantomData<T>);
+
+        /// A count that may come as a number or as a numeric string.
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Count {
+            Number(u64),
+            Text(String),
+            Other(IgnoredAny),
+        }
+
+        impl Count {
+            fn value(self) -> Option<u64> {
+                match self {
+                    Count::Number(n) => Some(n),
+                    Count::Text(t) => t.trim().parse().ok(),
+                    Count::Other(_) => None,
+                }
+            }
+        }
+
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for Lists<T> {
+            type Value = ListResponse<T>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a SCIM ListResponse")
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut resources = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1024));
+                while let Some(item) = seq.next_element()? {
+                    resources.push(item);
+                }
+                Ok(ListResponse {
+                    resources,
+                    ..ListResponse::default()
+                })
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut list = ListResponse::default();
+                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    match key.to_ascii_lowercase().as_str() {
+                        "resources" => {
+                            list.resources =
+                                map.next_value::<Option<Vec<T>>>()?.unwrap_or_default();
+                        }
+                        "totalresults" => list.total_results = map.next_value::<Count>()?.value(),
+                        "itemsperpage" => list.items_per_page = map.next_value::<Count>()?.value(),
+                        "startindex" => list.start_index = map.next_value::<Count>()?.value(),
+                        _ => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(list)
+            }
+        }
+
+        deserializer.deserialize_any(Lists(std::marker::PhantomData))
+    }
+}
+
 /// A SCIM error body (RFC 7644 §3.12). `status` is a string in the RFC; some servers
 /// send a number.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -134,6 +246,23 @@ impl ScimError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn list_responses_are_read_whatever_the_case_of_their_members() {
+        let page: ListResponse<serde_json::Value> = serde_json::from_str(
+            r#"{"schemas": [], "totalresults": "3", "ItemsPerPage": 2, "resources": [{"id": "a"}, {"id": "b"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(page.total_results, Some(3));
+        assert_eq!(page.items_per_page, Some(2));
+        assert_eq!(page.resources.len(), 2);
+        let bare = ListResponse::from_value(serde_json::json!([{"id": "a"}]));
+        assert_eq!(bare.resources.len(), 1);
+        let none = ListResponse::from_value(serde_json::json!({"totalResults": 0}));
+        assert!(none.resources.is_empty());
+        assert!(ListResponse::is_list(&serde_json::json!({"Resources": []})));
+        assert!(!ListResponse::is_list(&serde_json::json!({"id": "a"})));
+    }
 
     #[test]
     fn user_keys_are_encoded_as_one_segment() {

@@ -43,6 +43,9 @@ enum Behaviour {
     HugeTotal,
     /// 100 users, `totalResults: 1000`, whatever `startIndex` says.
     SamePage,
+    /// Serves `users`, with the ListResponse's members in lower case (SCIM attribute
+    /// names are case-insensitive).
+    LowerCase(Vec<Json>),
 }
 
 /// Every request a server received: method, path and query, and its Authorization.
@@ -286,6 +289,10 @@ fn users(behaviour: &Behaviour) -> Response {
         Behaviour::HugeTotal => scim(
             StatusCode::OK,
             &list(&[user("ann@acme", 1)], 1_000_000_000_000),
+        ),
+        Behaviour::LowerCase(users) => scim(
+            StatusCode::OK,
+            &json!({"totalresults": users.len(), "itemsperpage": users.len(), "resources": users}),
         ),
         Behaviour::SamePage => {
             let page: Vec<Json> = (0..100).map(|i| user(&format!("u{i}@acme"), i)).collect();
@@ -903,6 +910,14 @@ fn a_loopback_target_never_goes_through_a_proxy() {
         1,
         "the sandbox was reached directly"
     );
+}
+
+#[test]
+fn a_list_response_is_read_whatever_the_case_of_its_members() {
+    let scene = Scene::new(Behaviour::LowerCase(vec![user("ann@acme", 1)]), ONE_USER);
+    let m = scene.run(&["plan"]);
+    assert_eq!(m.run.code, 0, "{:?}", m.run);
+    assert!(m.run.stdout.starts_with("No changes."), "{}", m.run.stdout);
 }
 
 #[test]
