@@ -914,7 +914,10 @@ fn a_loopback_target_never_goes_through_a_proxy() {
 
 #[test]
 fn a_list_response_is_read_whatever_the_case_of_its_members() {
-    let scene = Scene::new(Behaviour::LowerCase(vec![user("ann@acme", 1)]), ONE_USER);
+    let scene = Scene::new(
+        Behaviour::LowerCase(vec![user("ann@acme", 1)]),
+        "users:\n  - userName: ann\n    name: {givenName: G}\n",
+    );
     let m = scene.run(&["plan"]);
     assert_eq!(m.run.code, 0, "{:?}", m.run);
     assert!(m.run.stdout.starts_with("No changes."), "{}", m.run.stdout);
