@@ -10,7 +10,7 @@ use std::path::Path;
 
 use serde_json::Value as Json;
 
-use super::node::{At, Node, NodeValue};
+use super::node::{At, Node, NodeValue, Refused};
 use crate::diag::Diagnostic;
 use crate::model::Origin;
 use crate::words::suggest;
@@ -19,6 +19,8 @@ pub struct Checker<'a> {
     root: &'a Json,
     file: &'a Path,
     pub problems: Vec<Diagnostic>,
+    /// What the problems are about, for the reading that follows to pass over it.
+    pub refused: Refused,
 }
 
 fn article(ty: &str) -> &'static str {
@@ -57,6 +59,7 @@ impl<'a> Checker<'a> {
             root,
             file,
             problems: Vec::new(),
+            refused: Refused::default(),
         }
     }
 
@@ -68,7 +71,17 @@ impl<'a> Checker<'a> {
         }
     }
 
+    /// A problem with the value at `at`.
     fn error(&mut self, at: At, message: String) -> &mut Diagnostic {
+        self.refused.values.insert(at);
+        self.problems
+            .push(Diagnostic::error(self.origin(at), message));
+        self.problems.last_mut().expect("just pushed")
+    }
+
+    /// A problem with the key at `at` (one that is unknown).
+    fn key_error(&mut self, at: At, message: String) -> &mut Diagnostic {
+        self.refused.keys.insert(at);
         self.problems
             .push(Diagnostic::error(self.origin(at), message));
         self.problems.last_mut().expect("just pushed")
@@ -344,7 +357,7 @@ impl<'a> Checker<'a> {
                                 )
                             ),
                         };
-                        let d = self.error(*key_at, format!("unknown key `{key}`"));
+                        let d = self.key_error(*key_at, format!("unknown key `{key}`"));
                         d.hint = Some(hint);
                     }
                     Some(extra @ Json::Object(_)) => self.check(value, extra, &format!("`{key}`")),

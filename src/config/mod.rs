@@ -16,15 +16,17 @@ use std::path::{Path, PathBuf};
 
 use url::Url;
 
-use self::node::{At, Node, NodeValue};
+use self::node::{Node, NodeDeserializer, NodeValue};
 use self::paths::Root;
 pub use self::settings::{Auth, Settings};
+use self::users::UserEntry;
 pub use self::users::{Scalar, UserFile};
 use self::yaml::Located;
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::dialect::DialectConfig;
 use crate::model::{Attr, Origin, sha256_hex};
 use crate::secret::SecretRef;
+use serde::Deserialize;
 
 /// The settings file's name, at the root of a repository.
 pub const SETTINGS_FILE: &str = "scimops.yaml";
@@ -201,10 +203,17 @@ impl Repository {
                 Ok(node) => {
                     let mut checker = check::Checker::new(schema("users.schema.json"), &rel);
                     checker.check_document(&node);
-                    problems.extend(checker.problems);
                     if let Some(settings) = user_settings {
-                        users.extend(declared_users(&rel, &node, settings, &settings_file));
+                        let (read, unread) =
+                            declared_users(&rel, &node, &checker.refused, settings);
+                        users.extend(read);
+                        // What the types could not read is reported when the check found
+                        // nothing: a file never fails in silence.
+                        if checker.problems.is_empty() {
+                            problems.extend(unread);
+                        }
                     }
+                    problems.extend(checker.problems);
                 }
                 Err(d) => problems.push(d),
             }
@@ -332,7 +341,7 @@ fn schema(name: &str) -> &'static serde_json::Value {
 
 /// Parses a file after checking it against its schema: every problem of the file is
 /// reported, each at its place, before any is acted on.
-fn read_checked<T: serde::de::DeserializeOwned + Default>(
+fn read_checked<T: serde::de::DeserializeOwned>(
     file: &Path,
     text: &str,
     schema_name: &str,
@@ -343,7 +352,22 @@ fn read_checked<T: serde::de::DeserializeOwned + Default>(
     if !checker.problems.is_empty() {
         return Err(checker.problems);
     }
-    yaml::parse(file, text).map_err(|d| vec![d])
+    T::deserialize(NodeDeserializer::new(&node, &checker.refused))
+        .map_err(|e| vec![unreadable(file, e)])
+}
+
+/// A value the schema check let through and the types could not read (a gap between
+/// the two): reported at its place.
+fn unreadable(file: &Path, e: node::NodeError) -> Diagnostic {
+    let origin = e.at.map_or_else(
+        || yaml::whole_file(file),
+        |at| Origin {
+            file: file.to_path_buf(),
+            line: at.line,
+            column: at.column,
+        },
+    );
+    Diagnostic::error(origin, e.message)
 }
 
 /// UTF-8 text, without a byte-order mark.
@@ -405,117 +429,116 @@ fn user_files(root: &Root, settings: &Settings, problems: &mut Vec<Diagnostic>) 
     files
 }
 
-/// A mapping's value at `key`.
-fn field<'a>(node: &'a Node, key: &str) -> Option<&'a Node> {
-    match &node.value {
-        NodeValue::Map(entries) => entries.iter().find(|(k, _, _)| k == key).map(|(_, _, v)| v),
-        _ => None,
-    }
-}
-
-/// The users a file's tree declares, with the settings' default properties merged in.
-/// Values of the wrong shape are left out: the schema check reports them, and every
-/// other value is still checked, so one run reports every problem.
+/// The users a file's tree declares, read by the types that describe the file
+/// ([`UserFile`]), each with the settings' default properties merged in. What the
+/// schema check refused is passed over, and one entry that cannot be read does not hide
+/// the others: one run reports every problem. Returns the users, and the problems of
+/// entries that could not be read.
 fn declared_users(
     file: &Path,
     node: &Node,
+    refused: &node::Refused,
     settings: &Settings,
-    settings_file: &Path,
-) -> Vec<DeclaredUser> {
-    let origin = |at: At| Origin {
-        file: file.to_path_buf(),
-        line: at.line,
-        column: at.column,
-    };
-    let scalar = |n: &Node| -> Option<Declared> {
-        let value = match &n.value {
-            NodeValue::Null => None,
-            NodeValue::Bool(b) => Some(Scalar::Boolean(*b)),
-            NodeValue::Int(i) => Some(Scalar::Integer(*i)),
-            NodeValue::Float(f) => Some(Scalar::Decimal(*f)),
-            NodeValue::Str(s) => Some(Scalar::String(s.clone())),
-            NodeValue::Seq(_) | NodeValue::Map(_) => return None,
-        };
-        Some(Declared {
-            value,
-            origin: origin(n.at),
-        })
-    };
-    let text = |n: &Node| match &n.value {
-        NodeValue::Str(_) | NodeValue::Null => scalar(n),
+) -> (Vec<DeclaredUser>, Vec<Diagnostic>) {
+    let entries = match &node.value {
+        NodeValue::Map(members) => members
+            .iter()
+            .find(|(key, key_at, value)| {
+                key == "users"
+                    && !refused.keys.contains(key_at)
+                    && !refused.values.contains(&value.at)
+            })
+            .map(|(_, _, users)| users),
         _ => None,
     };
-    let members = |n: Option<&Node>| -> BTreeMap<String, Declared> {
-        match n.map(|n| &n.value) {
-            Some(NodeValue::Map(entries)) => entries
-                .iter()
-                .filter_map(|(k, _, v)| Some((k.clone(), scalar(v)?)))
-                .collect(),
-            _ => BTreeMap::new(),
+    let Some(Node {
+        value: NodeValue::Seq(items),
+        ..
+    }) = entries
+    else {
+        return (Vec::new(), Vec::new());
+    };
+    let mut users = Vec::with_capacity(items.len());
+    let mut unread = Vec::new();
+    for item in items.iter().filter(|i| !refused.values.contains(&i.at)) {
+        match UserEntry::deserialize(NodeDeserializer::new(item, refused)) {
+            Ok(entry) => users.push(declared(file, entry, settings)),
+            Err(e) => unread.push(unreadable(file, e)),
         }
-    };
-    let Some(NodeValue::Seq(items)) = field(node, "users").map(|u| &u.value) else {
-        return Vec::new();
-    };
-    items
-        .iter()
-        .filter_map(|item| {
-            let user_name = field(item, "userName")?;
-            let NodeValue::Str(name) = &user_name.value else {
-                return None;
-            };
-            let mut attrs = crate::model::AttrMap::new();
-            if let Some(name_node) = field(item, "name") {
-                for (attr, part) in [
-                    (Attr::GivenName, "givenName"),
-                    (Attr::MiddleName, "middleName"),
-                    (Attr::FamilyName, "familyName"),
-                ] {
-                    if let Some(d) = field(name_node, part).and_then(text) {
-                        attrs.insert(attr, d);
-                    }
-                }
-            }
-            for (attr, key) in [(Attr::Email, "email"), (Attr::Phone, "phone")] {
-                if let Some(d) = field(item, key).and_then(text) {
-                    attrs.insert(attr, d);
-                }
-            }
-            if let Some(active) = field(item, "active")
-                && matches!(active.value, NodeValue::Bool(_))
-            {
-                attrs.insert(Attr::Active, scalar(active).expect("a scalar"));
-            }
-            let mut properties: BTreeMap<String, Declared> = settings
-                .defaults
-                .properties
-                .iter()
-                .map(|(name, v)| {
-                    let declared = Declared {
-                        origin: yaml::origin(settings_file, v),
-                        value: v.value.clone(),
-                    };
-                    (name.clone(), declared)
-                })
-                .collect();
-            properties.extend(members(field(item, "properties")));
-            let extensions = match field(item, "extensions").map(|e| &e.value) {
-                Some(NodeValue::Map(entries)) => entries
-                    .iter()
-                    .map(|(urn, _, v)| (urn.clone(), members(Some(v))))
-                    .collect(),
-                _ => BTreeMap::new(),
-            };
-            Some(DeclaredUser {
-                user_name: name.clone(),
-                origin: origin(user_name.at),
-                attrs,
-                properties,
-                attributes: members(field(item, "attributes")),
-                extensions,
-            })
+    }
+    (users, unread)
+}
+
+/// A user as the files declare it, with the settings' default properties.
+fn declared(file: &Path, entry: UserEntry, settings: &Settings) -> DeclaredUser {
+    let settings_file = Path::new(SETTINGS_FILE);
+    fn at<T>(file: &Path, value: &Located<T>) -> Origin {
+        yaml::origin(file, value)
+    }
+    let text = |l: Option<Located<Option<String>>>| {
+        l.map(|l| Declared {
+            origin: at(file, &l),
+            value: l.value.map(Scalar::String),
         })
-        .collect()
+    };
+    let mut attrs = crate::model::AttrMap::new();
+    let name = entry.name.unwrap_or_default();
+    for (attr, part) in [
+        (Attr::GivenName, name.given_name),
+        (Attr::MiddleName, name.middle_name),
+        (Attr::FamilyName, name.family_name),
+        (Attr::Email, entry.email),
+        (Attr::Phone, entry.phone),
+    ] {
+        if let Some(declared) = text(part) {
+            attrs.insert(attr, declared);
+        }
+    }
+    if let Some(active) = entry.active {
+        attrs.insert(
+            Attr::Active,
+            Declared {
+                origin: at(file, &active),
+                value: active.value.map(Scalar::Boolean),
+            },
+        );
+    }
+    let members = |map: BTreeMap<String, Located<Option<Scalar>>>| -> BTreeMap<String, Declared> {
+        map.into_iter()
+            .map(|(name, l)| {
+                let declared = Declared {
+                    origin: at(file, &l),
+                    value: l.value,
+                };
+                (name, declared)
+            })
+            .collect()
+    };
+    let mut properties: BTreeMap<String, Declared> = settings
+        .defaults
+        .properties
+        .iter()
+        .map(|(name, v)| {
+            let declared = Declared {
+                origin: yaml::origin(settings_file, v),
+                value: v.value.clone(),
+            };
+            (name.clone(), declared)
+        })
+        .collect();
+    properties.extend(members(entry.properties));
+    DeclaredUser {
+        origin: at(file, &entry.user_name),
+        user_name: entry.user_name.value,
+        attrs,
+        properties,
+        attributes: members(entry.attributes),
+        extensions: entry
+            .extensions
+            .into_iter()
+            .map(|(urn, m)| (urn, members(m)))
+            .collect(),
+    }
 }
 
 fn check_target(

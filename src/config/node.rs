@@ -1,26 +1,42 @@
 //! A YAML document as a tree in which every value and every key knows where it was
-//! written, so that the schema check can report every problem of a file at once, each
-//! at its place (serde stops at the first error).
+//! written, and a serde [`Deserializer`] over that tree.
+//!
+//! A file is parsed once, into a [`Node`] tree. The tree is checked against the JSON
+//! Schema generated from the Rust types that describe the file, which reports every
+//! problem of the file at once, each at its place (serde stops at the first). The same
+//! types then read the tree through [`NodeDeserializer`]: values the check refused are
+//! passed over, so that one bad value does not hide the rest of its entry. The types
+//! carry positions in [`Located`] values.
 
+use std::collections::BTreeSet;
 use std::fmt;
 
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{
+    self, Deserialize, DeserializeSeed, Deserializer, IntoDeserializer, MapAccess, SeqAccess,
+    Visitor,
+};
 
-use super::yaml::Located;
+use super::yaml::Spanned;
 
 /// A line and a column, 1-based.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub struct At {
     pub line: u64,
     pub column: u64,
 }
 
-impl<T> From<&Located<T>> for At {
-    fn from(l: &Located<T>) -> Self {
+impl<T> From<&Spanned<T>> for At {
+    fn from(l: &Spanned<T>) -> Self {
         Self {
             line: l.referenced.line(),
             column: l.referenced.column(),
         }
+    }
+}
+
+impl<T> From<&Located<T>> for At {
+    fn from(l: &Located<T>) -> Self {
+        l.at
     }
 }
 
@@ -70,9 +86,11 @@ impl NodeValue {
     }
 }
 
+// ---- from the YAML parser -------------------------------------------------------------
+
 impl<'de> Deserialize<'de> for Node {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let located = Located::<NodeValue>::deserialize(deserializer)?;
+        let located = Spanned::<NodeValue>::deserialize(deserializer)?;
         Ok(Node {
             at: At::from(&located),
             value: located.value,
@@ -141,12 +159,365 @@ impl<'de> Visitor<'de> for NodeVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<NodeValue, A::Error> {
         let mut entries = Vec::new();
-        while let Some(key) = map.next_key::<Located<String>>()? {
+        while let Some(key) = map.next_key::<Spanned<String>>()? {
             let value = map.next_value::<Node>()?;
             let at = At::from(&key);
             entries.push((key.value, at, value));
         }
         Ok(NodeValue::Map(entries))
+    }
+}
+
+// ---- into the types that describe the files -------------------------------------------
+
+/// A value of a file and where it was written.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Located<T> {
+    pub value: T,
+    pub at: At,
+}
+
+/// The name by which [`Located`] asks [`NodeDeserializer`] for a position.
+const LOCATED: &str = "$scimops::Located";
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Located<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct LocatedVisitor<T>(std::marker::PhantomData<T>);
+
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for LocatedVisitor<T> {
+            type Value = Located<T>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a located value")
+            }
+
+            /// From a [`NodeDeserializer`]: line, column, value.
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let missing = || de::Error::custom("a located value without its value");
+                let line = seq.next_element()?.ok_or_else(missing)?;
+                let column = seq.next_element()?.ok_or_else(missing)?;
+                let value = seq.next_element()?.ok_or_else(missing)?;
+                Ok(Located {
+                    value,
+                    at: At { line, column },
+                })
+            }
+
+            /// From any other deserializer: the value, at no known place.
+            fn visit_newtype_struct<D: Deserializer<'de>>(
+                self,
+                deserializer: D,
+            ) -> Result<Self::Value, D::Error> {
+                Ok(Located {
+                    value: T::deserialize(deserializer)?,
+                    at: At::default(),
+                })
+            }
+        }
+
+        deserializer.deserialize_newtype_struct(LOCATED, LocatedVisitor(std::marker::PhantomData))
+    }
+}
+
+/// What went wrong reading a tree into a type, and where.
+#[derive(Debug, PartialEq)]
+pub struct NodeError {
+    pub message: String,
+    pub at: Option<At>,
+}
+
+impl fmt::Display for NodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for NodeError {}
+
+impl de::Error for NodeError {
+    fn custom<T: fmt::Display>(message: T) -> Self {
+        Self {
+            message: message.to_string(),
+            at: None,
+        }
+    }
+}
+
+/// The keys and the values a schema check refused, by place.
+#[derive(Debug, Default)]
+pub struct Refused {
+    pub keys: BTreeSet<At>,
+    pub values: BTreeSet<At>,
+}
+
+/// Reads a [`Node`] into a type; what the schema check refused is passed over, as if it
+/// were not written (it was reported, at its place).
+#[derive(Clone, Copy)]
+pub struct NodeDeserializer<'a> {
+    node: &'a Node,
+    skip: &'a Refused,
+}
+
+impl<'a> NodeDeserializer<'a> {
+    pub fn new(node: &'a Node, skip: &'a Refused) -> Self {
+        Self { node, skip }
+    }
+
+    fn with(self, node: &'a Node) -> Self {
+        Self {
+            node,
+            skip: self.skip,
+        }
+    }
+
+    /// Locates an error that has no place yet at this node.
+    fn here(self, mut error: NodeError) -> NodeError {
+        error.at.get_or_insert(self.node.at);
+        error
+    }
+
+    fn entries(self, only: Option<&'static [&'static str]>) -> Entries<'a> {
+        let NodeValue::Map(entries) = &self.node.value else {
+            unreachable!("called on maps only")
+        };
+        Entries {
+            de: self,
+            entries: entries.iter(),
+            only,
+            value: None,
+        }
+    }
+}
+
+struct Items<'a> {
+    de: NodeDeserializer<'a>,
+    items: std::slice::Iter<'a, Node>,
+}
+
+impl<'de> SeqAccess<'de> for Items<'_> {
+    type Error = NodeError;
+
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, NodeError> {
+        let skip = self.de.skip;
+        match self
+            .items
+            .by_ref()
+            .find(|item| !skip.values.contains(&item.at))
+        {
+            Some(item) => seed.deserialize(self.de.with(item)).map(Some),
+            None => Ok(None),
+        }
+    }
+}
+
+struct Entries<'a> {
+    de: NodeDeserializer<'a>,
+    entries: std::slice::Iter<'a, (String, At, Node)>,
+    /// A struct's fields: other keys are passed over (the schema check reported them).
+    only: Option<&'static [&'static str]>,
+    value: Option<&'a Node>,
+}
+
+impl<'de> MapAccess<'de> for Entries<'_> {
+    type Error = NodeError;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, NodeError> {
+        let (skip, only) = (self.de.skip, self.only);
+        let next = self.entries.by_ref().find(|(key, key_at, value)| {
+            !skip.keys.contains(key_at)
+                && !skip.values.contains(&value.at)
+                && only.is_none_or(|fields| fields.contains(&key.as_str()))
+        });
+        match next {
+            Some((key, _, value)) => {
+                self.value = Some(value);
+                seed.deserialize(key.as_str().into_deserializer()).map(Some)
+            }
+            None => Ok(None),
+        }
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, NodeError> {
+        let value = self
+            .value
+            .take()
+            .ok_or_else(|| de::Error::custom("a value without a key"))?;
+        seed.deserialize(self.de.with(value))
+    }
+}
+
+/// A located value as a sequence: line, column, value.
+struct Position<'a> {
+    de: NodeDeserializer<'a>,
+    next: u8,
+}
+
+impl<'de> SeqAccess<'de> for Position<'_> {
+    type Error = NodeError;
+
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, NodeError> {
+        self.next += 1;
+        let at = self.de.node.at;
+        match self.next {
+            1 => seed.deserialize(at.line.into_deserializer()).map(Some),
+            2 => seed.deserialize(at.column.into_deserializer()).map(Some),
+            3 => seed.deserialize(self.de).map(Some),
+            _ => Ok(None),
+        }
+    }
+}
+
+/// An externally tagged enum variant written as a one-key mapping.
+struct Variant<'a> {
+    de: NodeDeserializer<'a>,
+    tag: &'a str,
+    value: Option<&'a Node>,
+}
+
+impl<'de, 'a> de::EnumAccess<'de> for Variant<'a> {
+    type Error = NodeError;
+    type Variant = Self;
+
+    fn variant_seed<V: DeserializeSeed<'de>>(self, seed: V) -> Result<(V::Value, Self), NodeError> {
+        let tag = seed.deserialize(self.tag.into_deserializer())?;
+        Ok((tag, self))
+    }
+}
+
+impl<'de> de::VariantAccess<'de> for Variant<'_> {
+    type Error = NodeError;
+
+    fn unit_variant(self) -> Result<(), NodeError> {
+        match self.value {
+            None => Ok(()),
+            Some(node) if node.value == NodeValue::Null => Ok(()),
+            Some(_) => Err(de::Error::custom(format!("`{}` takes no value", self.tag))),
+        }
+    }
+
+    fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value, NodeError> {
+        match self.value {
+            Some(node) => seed.deserialize(self.de.with(node)),
+            None => Err(de::Error::custom(format!("`{}` needs a value", self.tag))),
+        }
+    }
+
+    fn tuple_variant<V: Visitor<'de>>(
+        self,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value, NodeError> {
+        match self.value {
+            Some(node) => self.de.with(node).deserialize_seq(visitor),
+            None => Err(de::Error::custom(format!("`{}` needs a value", self.tag))),
+        }
+    }
+
+    fn struct_variant<V: Visitor<'de>>(
+        self,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, NodeError> {
+        match self.value {
+            Some(node) => self.de.with(node).deserialize_struct("", fields, visitor),
+            None => Err(de::Error::custom(format!("`{}` needs a value", self.tag))),
+        }
+    }
+}
+
+impl<'de> Deserializer<'de> for NodeDeserializer<'_> {
+    type Error = NodeError;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, NodeError> {
+        let result = match &self.node.value {
+            NodeValue::Null => visitor.visit_unit(),
+            NodeValue::Bool(b) => visitor.visit_bool(*b),
+            NodeValue::Int(i) => visitor.visit_i64(*i),
+            NodeValue::Float(f) => visitor.visit_f64(*f),
+            NodeValue::Str(s) => visitor.visit_str(s),
+            NodeValue::Seq(items) => visitor.visit_seq(Items {
+                de: self,
+                items: items.iter(),
+            }),
+            NodeValue::Map(_) => visitor.visit_map(self.entries(None)),
+        };
+        result.map_err(|e| self.here(e))
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, NodeError> {
+        match self.node.value {
+            NodeValue::Null => visitor.visit_none(),
+            _ => visitor.visit_some(self),
+        }
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, NodeError> {
+        if name == LOCATED {
+            return visitor
+                .visit_seq(Position { de: self, next: 0 })
+                .map_err(|e| self.here(e));
+        }
+        visitor.visit_newtype_struct(self)
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, NodeError> {
+        match &self.node.value {
+            NodeValue::Map(_) => visitor
+                .visit_map(self.entries(Some(fields)))
+                .map_err(|e| self.here(e)),
+            _ => self.deserialize_any(visitor),
+        }
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, NodeError> {
+        let result = match &self.node.value {
+            NodeValue::Str(tag) => visitor.visit_enum(Variant {
+                de: self,
+                tag,
+                value: None,
+            }),
+            NodeValue::Map(entries) if entries.len() == 1 => {
+                let (tag, _, value) = &entries[0];
+                visitor.visit_enum(Variant {
+                    de: self,
+                    tag,
+                    value: Some(value),
+                })
+            }
+            _ => Err(de::Error::custom(format!(
+                "expected one of the choices, not {}",
+                self.node.value.kind()
+            ))),
+        };
+        result.map_err(|e| self.here(e))
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf unit unit_struct seq tuple tuple_struct map identifier ignored_any
     }
 }
 
@@ -183,5 +554,48 @@ mod tests {
             }
         );
         assert_eq!(entry[2].2.value, NodeValue::Int(3));
+    }
+
+    #[derive(Debug, serde::Deserialize, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    struct Entry {
+        name: Located<String>,
+        count: Option<Located<u32>>,
+        #[serde(default)]
+        tags: Vec<String>,
+        kind: Option<Kind>,
+    }
+
+    #[derive(Debug, serde::Deserialize, PartialEq)]
+    #[serde(rename_all = "camelCase")]
+    enum Kind {
+        Plain,
+        Tagged(String),
+    }
+
+    #[test]
+    fn types_read_the_tree_with_places_and_pass_over_what_was_refused() {
+        let node = parse("name: ann\ncount: 3\ntags: [a, b]\nunknown: 1\nkind: {tagged: x}\n");
+        let none = Refused::default();
+        let entry = Entry::deserialize(NodeDeserializer::new(&node, &none)).unwrap();
+        assert_eq!(entry.name.value, "ann");
+        assert_eq!(entry.name.at, At { line: 1, column: 7 });
+        assert_eq!(entry.count.unwrap().at, At { line: 2, column: 8 });
+        assert_eq!(entry.tags, ["a", "b"]);
+        assert_eq!(entry.kind, Some(Kind::Tagged("x".into())));
+
+        // `count` refused by the schema check: read as if absent.
+        let bad = parse("name: ann\ncount: many\nkind: plain\n");
+        let skip = Refused {
+            values: BTreeSet::from([At { line: 2, column: 8 }]),
+            ..Refused::default()
+        };
+        let entry = Entry::deserialize(NodeDeserializer::new(&bad, &skip)).unwrap();
+        assert_eq!(entry.count, None);
+        assert_eq!(entry.kind, Some(Kind::Plain));
+
+        // Not passed over: the error is located.
+        let err = Entry::deserialize(NodeDeserializer::new(&bad, &none)).unwrap_err();
+        assert_eq!(err.at, Some(At { line: 2, column: 8 }));
     }
 }

@@ -61,7 +61,7 @@ pub struct UserEntry {
 }
 
 /// The parts of a name; each one left out is left as the server has it.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Name {
     #[serde(default, deserialize_with = "nullable")]

@@ -11,8 +11,10 @@ use serde_saphyr::MessageFormatter;
 use crate::diag::Diagnostic;
 use crate::model::Origin;
 
-/// A value and the line and column it was written at.
-pub type Located<T> = serde_saphyr::Spanned<T>;
+/// A value and where the parser found it (for the [`super::node::Node`] tree).
+pub type Spanned<T> = serde_saphyr::Spanned<T>;
+
+pub use super::node::Located;
 
 /// Bounds on what a file may make the parser do. serde-saphyr's defaults already stop
 /// alias bombs and deep nesting; the node and event caps are raised so that one file
@@ -113,7 +115,11 @@ pub fn origin_at(file: &Path, location: &serde_saphyr::Location) -> Origin {
 
 /// Where a located value was written.
 pub fn origin<T>(file: &Path, value: &Located<T>) -> Origin {
-    origin_at(file, &value.referenced)
+    Origin {
+        file: file.to_path_buf(),
+        line: value.at.line,
+        column: value.at.column,
+    }
 }
 
 pub fn whole_file(file: &Path) -> Origin {
