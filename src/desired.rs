@@ -22,8 +22,58 @@ pub struct Resolved {
     pub warnings: Vec<Diagnostic>,
 }
 
-/// Types the repository's users for a target: problems of the files (`problems`) and
-/// of the users are reported together.
+/// The repository's users checked for a target without its server: names qualified and
+/// keyed, duplicates found, the dialect's limits checked, properties typed by what the
+/// dialect documents. [`Declaration::typed`] then types them by the server's schema.
+#[derive(Debug)]
+pub struct Declaration {
+    users: Vec<DesiredUser>,
+    /// For each user, its entry among the declared users (to type its values again).
+    entries: Vec<usize>,
+    pub warnings: Vec<Diagnostic>,
+}
+
+impl Declaration {
+    /// The key and userName of every declared user.
+    pub fn keys(&self) -> Vec<(UserKey, String)> {
+        self.users
+            .iter()
+            .map(|u| (u.key.clone(), u.user_name.clone()))
+            .collect()
+    }
+
+    /// The users with every property, attribute and extension typed by `schema` (the
+    /// server's): the only part of the work that needs the server.
+    pub fn typed(
+        self,
+        declared: &[DeclaredUser],
+        schema: &UserSchema,
+        dialect: &dyn Dialect,
+    ) -> Result<Resolved, Diagnostics> {
+        let Declaration {
+            mut users,
+            entries,
+            mut warnings,
+        } = self;
+        let mut problems = Vec::new();
+        for (user, &entry) in users.iter_mut().zip(&entries) {
+            let typed = |attr: &Attr| {
+                matches!(
+                    attr,
+                    Attr::Property(_) | Attr::Core(_) | Attr::Extension(..)
+                )
+            };
+            user.attrs.retain(|attr| !typed(attr));
+            user.origins.retain(|attr| !typed(attr));
+            type_values(user, &declared[entry], schema, dialect, &mut problems);
+        }
+        warnings.extend(diag::check(problems)?);
+        Ok(Resolved { users, warnings })
+    }
+}
+
+/// Types the repository's users for a target: [`declare`], then
+/// [`Declaration::typed`] with `schema`.
 pub fn resolve(
     declared: &[DeclaredUser],
     problems: Vec<Diagnostic>,
@@ -31,10 +81,23 @@ pub fn resolve(
     schema: &UserSchema,
     dialect: &dyn Dialect,
 ) -> Result<Resolved, Diagnostics> {
+    declare(declared, problems, default_domain, dialect)?.typed(declared, schema, dialect)
+}
+
+/// Checks the repository's users for a target, offline: problems of the files
+/// (`problems`) and of the users are reported together.
+pub fn declare(
+    declared: &[DeclaredUser],
+    problems: Vec<Diagnostic>,
+    default_domain: Option<&str>,
+    dialect: &dyn Dialect,
+) -> Result<Declaration, Diagnostics> {
+    let schema = dialect.offline_schema();
     let mut problems = problems;
     let mut seen: BTreeMap<UserKey, &Origin> = BTreeMap::new();
     let mut users = Vec::with_capacity(declared.len());
-    for d in declared {
+    let mut entries = Vec::with_capacity(declared.len());
+    for (entry, d) in declared.iter().enumerate() {
         if d.user_name.trim().is_empty() {
             problems.push(Diagnostic::error(d.origin.clone(), "userName is empty"));
             continue;
@@ -65,8 +128,13 @@ pub fn resolve(
             seen.insert(key.clone(), &d.origin);
         }
 
-        let mut attrs = AttrMap::new();
-        let mut origins = AttrMap::new();
+        let mut user = DesiredUser {
+            user_name,
+            key,
+            attrs: AttrMap::new(),
+            origin: d.origin.clone(),
+            origins: AttrMap::new(),
+        };
         for (attr, value) in &d.attrs {
             match value
                 .value
@@ -75,52 +143,65 @@ pub fn resolve(
                 .transpose()
             {
                 Ok(v) => {
-                    attrs.insert(attr.clone(), v);
-                    origins.insert(attr.clone(), value.origin.clone());
+                    user.attrs.insert(attr.clone(), v);
+                    user.origins.insert(attr.clone(), value.origin.clone());
                 }
                 Err(message) => problems.push(Diagnostic::error(value.origin.clone(), message)),
             }
         }
-        let properties_urn = dialect.properties_urn();
-        let groups = std::iter::once((Group::Properties(properties_urn), &d.properties))
-            .chain(std::iter::once((Group::Core, &d.attributes)))
-            .chain(
-                d.extensions
-                    .iter()
-                    .map(|(urn, m)| (Group::Extension(urn.as_str()), m)),
-            );
-        let declared =
-            groups.flat_map(|(group, members)| members.iter().map(move |(n, v)| (group, n, v)));
-        for (group, name, value) in declared {
-            match typed_attr(group, name, value, schema, dialect.integer_range()) {
-                Ok((attr, v)) => {
-                    if let Some(first) = origins.get(&attr).filter(|_| attrs.contains_key(&attr)) {
-                        problems.push(Diagnostic::error(
-                            value.origin.clone(),
-                            format!("`{attr}` is set twice; it is also set at {first}"),
-                        ));
-                        continue;
-                    }
-                    attrs.insert(attr.clone(), v);
-                    origins.insert(attr, value.origin.clone());
-                }
-                Err(problem) => problems.push(problem),
-            }
-        }
-        let user = DesiredUser {
-            user_name,
-            key,
-            attrs,
-            origin: d.origin.clone(),
-            origins,
-        };
+        type_values(&mut user, d, &schema, dialect, &mut problems);
         dialect.check_user(&user, &mut problems);
         if !duplicate {
             users.push(user);
+            entries.push(entry);
         }
     }
     let warnings = diag::check(problems)?;
-    Ok(Resolved { users, warnings })
+    Ok(Declaration {
+        users,
+        entries,
+        warnings,
+    })
+}
+
+/// Types the properties, attributes and extensions `d` declares by `schema`, into `user`.
+fn type_values(
+    user: &mut DesiredUser,
+    d: &DeclaredUser,
+    schema: &UserSchema,
+    dialect: &dyn Dialect,
+    problems: &mut Vec<Diagnostic>,
+) {
+    let properties_urn = dialect.properties_urn();
+    let groups = std::iter::once((Group::Properties(properties_urn), &d.properties))
+        .chain(std::iter::once((Group::Core, &d.attributes)))
+        .chain(
+            d.extensions
+                .iter()
+                .map(|(urn, m)| (Group::Extension(urn.as_str()), m)),
+        );
+    let declared =
+        groups.flat_map(|(group, members)| members.iter().map(move |(n, v)| (group, n, v)));
+    for (group, name, value) in declared {
+        match typed_attr(group, name, value, schema, dialect.integer_range()) {
+            Ok((attr, v)) => {
+                if let Some(first) = user
+                    .origins
+                    .get(&attr)
+                    .filter(|_| user.attrs.contains_key(&attr))
+                {
+                    problems.push(Diagnostic::error(
+                        value.origin.clone(),
+                        format!("`{attr}` is set twice; it is also set at {first}"),
+                    ));
+                    continue;
+                }
+                user.attrs.insert(attr.clone(), v);
+                user.origins.insert(attr, value.origin.clone());
+            }
+            Err(problem) => problems.push(problem),
+        }
+    }
 }
 
 fn core_value(attr: &Attr, scalar: &Scalar) -> Result<Value, String> {

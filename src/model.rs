@@ -576,6 +576,11 @@ impl<V> AttrMap<V> {
     pub fn keys(&self) -> impl Iterator<Item = &Attr> {
         self.0.iter().map(|(a, _)| a)
     }
+
+    /// Keeps the attributes `keep` says to keep.
+    pub fn retain(&mut self, mut keep: impl FnMut(&Attr) -> bool) {
+        self.0.retain(|(a, _)| keep(a));
+    }
 }
 
 impl<V> FromIterator<(Attr, V)> for AttrMap<V> {

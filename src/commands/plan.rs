@@ -75,19 +75,11 @@ pub async fn make(ctx: &Context<'_>, overrides: Overrides) -> anyhow::Result<Pla
     let target = repo.target(ctx.target.as_deref())?;
     let offline = dialect::for_target(&target.dialect, Capabilities::default());
     let domain = repo.default_domain();
-    // Check the files offline first: a bad file must not cost a request. Only the keys
-    // are kept (the users are typed again with the server's schema).
-    let keys: Vec<_> = desired::resolve(
-        &repo.users,
-        repo.problems.clone(),
-        domain,
-        &offline.offline_schema(),
-        offline.as_ref(),
-    )?
-    .users
-    .into_iter()
-    .map(|u| (u.key, u.user_name))
-    .collect();
+    // Check the files offline first: a bad file must not cost a request. What needs
+    // the server (the types of its properties) comes after discovery.
+    let declaration =
+        desired::declare(&repo.users, repo.problems.clone(), domain, offline.as_ref())?;
+    let keys = declaration.keys();
 
     if let Some(problem) = target.check_secret(ctx.env) {
         return Err(crate::diag::Diagnostics(vec![problem]).into());
@@ -99,13 +91,7 @@ pub async fn make(ctx: &Context<'_>, overrides: Overrides) -> anyhow::Result<Pla
     // a single user is read.
     let server = crate::observe::server(&session.client, offline.as_ref()).await?;
     let dialect = dialect::for_target(&target.dialect, server.capabilities);
-    let resolved = desired::resolve(
-        &repo.users,
-        repo.problems.clone(),
-        domain,
-        &server.schema,
-        dialect.as_ref(),
-    )?;
+    let resolved = declaration.typed(&repo.users, &server.schema, dialect.as_ref())?;
     let observed = crate::observe::users(&session.client, server, dialect.as_ref(), &keys).await?;
     ctx.term
         .progress(&describe_server(dialect.name(), &observed));

@@ -27,14 +27,13 @@ fn findings(ctx: &Context<'_>) -> (Vec<Diagnostic>, Option<String>) {
         }
     };
     let dialect = dialect::for_target(&target.dialect, dialect::Capabilities::default());
-    let mut found = match desired::resolve(
+    let mut found = match desired::declare(
         &repo.users,
         repo.problems.clone(),
         repo.default_domain(),
-        &dialect.offline_schema(),
         dialect.as_ref(),
     ) {
-        Ok(resolved) => resolved.warnings,
+        Ok(declaration) => declaration.warnings,
         Err(Diagnostics(list)) => list,
     };
     found.extend(target.check_secret(ctx.env));
