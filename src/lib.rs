@@ -11,6 +11,7 @@ pub mod config;
 pub mod desired;
 pub mod diag;
 pub mod dialect;
+pub mod error;
 pub mod escape;
 pub mod exit;
 pub mod model;
@@ -36,7 +37,10 @@ use crate::cli::{Cli, Command};
 use crate::diag::Diagnostics;
 use crate::term::Term;
 
-/// Runs scimops with these arguments (the first is the program name).
+/// Runs scimops with these arguments (the first is the program name). The one place
+/// that reads the process environment; commands get it as a function, so tests can
+/// pass their own.
+#[allow(clippy::disallowed_methods)]
 pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
@@ -73,15 +77,20 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
             match e.downcast_ref::<Diagnostics>() {
                 Some(diagnostics) => {
                     term.diagnostics(&diagnostics.0);
-                    let n = diagnostics.error_count();
-                    let problems = crate::words::count(n, "problem");
-                    term.error(&if talks_to_a_server {
-                        format!("found {problems}; nothing was sent")
-                    } else {
-                        format!("found {problems}")
-                    });
+                    term.error(&error::problems(
+                        diagnostics.error_count(),
+                        talks_to_a_server,
+                    ));
                 }
-                None => term.error(&format!("{e:#}")),
+                None => {
+                    term.error(&format!("{e:#}"));
+                    if let Some(hint) = e
+                        .downcast_ref::<error::Error>()
+                        .and_then(error::Error::hint)
+                    {
+                        term.progress(&format!("hint: {hint}"));
+                    }
+                }
             }
             ExitCode::from(exit::ExitStatus::Failure.code())
         }
@@ -96,6 +105,8 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
     })
 }
 
+/// Logs go to stderr, as the terminal's other messages.
+#[allow(clippy::disallowed_methods)]
 fn init_logging(cli: &Cli, term: &Term) {
     let level = match (cli.quiet, cli.verbose, &cli.command) {
         (true, _, _) => "error",

@@ -1,12 +1,16 @@
 //! The terminal: the one place that decides colour and writes to stdout and stderr.
 //! Data (plans, results) goes to stdout; progress, warnings and errors to stderr.
 
+// The one printer (clippy.toml sends every other module here).
+#![allow(clippy::disallowed_methods)]
+
 use std::io::{self, IsTerminal, Write};
 
 use crate::diag::{Diagnostic, Severity};
 use crate::escape;
 use crate::render::Styles;
 
+#[derive(Clone, Debug)]
 pub struct Term {
     pub out_styles: Styles,
     pub err_styles: Styles,
@@ -41,6 +45,11 @@ impl Term {
 
     pub fn stdin_is_terminal(&self) -> bool {
         io::stdin().is_terminal()
+    }
+
+    /// Whether stderr is a terminal (where a progress bar may be drawn).
+    pub fn stderr_is_terminal(&self) -> bool {
+        io::stderr().is_terminal()
     }
 
     /// A progress line on stderr, unless `--quiet`.

@@ -1,6 +1,6 @@
 //! `scimops apply`: plan (or read a saved plan), confirm, write, report.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{BufRead, Write};
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -15,9 +15,13 @@ use crate::apply::{self, Approval, Report, Work};
 use crate::cli::{ApplyArgs, ApplyFormat};
 
 use crate::dialect::{self, Capabilities, Dialect};
+use crate::error::Error;
 use crate::exit::ExitStatus;
 use crate::plan::{Files, Plan};
 use crate::render::{human, json};
+
+/// The largest saved plan read: a plan of 100,000 creates is about 100 MiB.
+const MAX_PLAN_BYTES: u64 = 512 * 1024 * 1024;
 
 pub async fn run(ctx: &Context<'_>, args: &ApplyArgs) -> anyhow::Result<ExitStatus> {
     if let Some(file) = &args.plan {
@@ -26,9 +30,7 @@ pub async fn run(ctx: &Context<'_>, args: &ApplyArgs) -> anyhow::Result<ExitStat
     let term = ctx.term;
     let json = args.format == ApplyFormat::Json;
     if json && !args.auto_approve {
-        anyhow::bail!(
-            "`--format json` prints nothing to confirm: add `--auto-approve`, or apply a saved plan"
-        );
+        return Err(Error::JsonNeedsApproval.into());
     }
     let Planned {
         session,
@@ -75,9 +77,7 @@ pub async fn run(ctx: &Context<'_>, args: &ApplyArgs) -> anyhow::Result<ExitStat
             }
         }
     } else {
-        term.error("refusing to apply without confirmation: stdin is not a terminal");
-        term.progress("hint: review the plan, then run `scimops apply --auto-approve`, or save it with `scimops plan --out FILE` and run `scimops apply FILE`");
-        return Ok(ExitStatus::Failure);
+        return Err(Error::NoConfirmation.into());
     };
     let work = Work::of(&plan.users);
     let report = write(ctx, &session.client, dialect, work, args, lookup, approval).await?;
@@ -103,23 +103,21 @@ async fn write(
     let stop = Arc::new(AtomicBool::new(false));
     let interrupts = tokio::spawn({
         let stop = stop.clone();
-        let quiet = term.quiet;
+        let term = term.clone();
         async move {
             if tokio::signal::ctrl_c().await.is_ok() {
                 stop.store(true, Ordering::SeqCst);
-                if !quiet {
-                    let _ = writeln!(
-                        std::io::stderr(),
-                        "\nInterrupted: starting no new user; waiting for those in flight (Ctrl-C again to quit now)."
-                    );
-                }
+                term.progress(
+                    "\nInterrupted: starting no new user; waiting for those in flight (Ctrl-C again to quit now).",
+                );
                 if tokio::signal::ctrl_c().await.is_ok() {
+                    #[allow(clippy::disallowed_methods)] // the one way out on a second Ctrl-C
                     std::process::exit(130);
                 }
             }
         }
     });
-    let bar = (human && !term.quiet && std::io::stderr().is_terminal()).then(|| {
+    let bar = (human && !term.quiet && term.stderr_is_terminal()).then(|| {
         let bar = ProgressBar::new(work.len() as u64);
         bar.set_style(
             ProgressStyle::with_template("{bar:40} {pos}/{len} users{msg} [{elapsed}]")
@@ -204,17 +202,27 @@ async fn apply_saved(
     args: &ApplyArgs,
     file: &Path,
 ) -> anyhow::Result<ExitStatus> {
-    let text = std::fs::read_to_string(file)
-        .with_context(|| format!("cannot read the plan `{}`", file.display()))?;
-    let document = Plan::from_json(&text)
-        .map_err(anyhow::Error::msg)
-        .with_context(|| format!("reading the plan `{}`", file.display()))?;
+    let path = || file.to_path_buf();
+    let bytes = crate::config::paths::read_regular(file, MAX_PLAN_BYTES).map_err(|source| {
+        Error::UnreadablePlan {
+            path: path(),
+            source,
+        }
+    })?;
+    let document = std::str::from_utf8(&bytes)
+        .map_err(|e| e.to_string())
+        .and_then(Plan::from_json)
+        .map_err(|reason| Error::NotAPlan {
+            path: path(),
+            reason,
+        })?;
     let repo = super::load(ctx)?;
     if let Some(name) = ctx.target.as_deref().filter(|n| *n != document.target.name) {
-        anyhow::bail!(
-            "the plan is for target `{}`, not `{name}`",
-            document.target.name
-        );
+        return Err(Error::PlanForAnotherTarget {
+            plan: document.target.name.clone(),
+            asked: name.to_string(),
+        }
+        .into());
     }
     let target = repo.target(Some(&document.target.name))?;
 

@@ -3,8 +3,6 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use anyhow::Context as _;
-
 use super::Context;
 use crate::cli::{Format, PlanArgs};
 use crate::config::{Endpoint, TargetConfig};
@@ -146,7 +144,7 @@ pub async fn run(ctx: &Context<'_>, args: &PlanArgs) -> anyhow::Result<ExitStatu
     if let Some(out) = &args.out {
         let path = in_repository(ctx, out);
         std::fs::write(&path, plan.to_json())
-            .with_context(|| format!("cannot save the plan to `{}`", path.display()))?;
+            .map_err(|source| crate::error::Error::CannotSave { path, source })?;
     }
     let term = ctx.term;
     let mut w = term.out();
