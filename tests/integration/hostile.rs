@@ -100,7 +100,8 @@ struct Served {
     _runtime: tokio::runtime::Runtime,
 }
 
-fn serve(router: Router) -> Served {
+/// A runtime of its own, and a listener on a free port of loopback.
+fn listening() -> (tokio::runtime::Runtime, tokio::net::TcpListener, SocketAddr) {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -110,6 +111,11 @@ fn serve(router: Router) -> Served {
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
         .unwrap();
     let addr = listener.local_addr().unwrap();
+    (runtime, listener, addr)
+}
+
+fn serve(router: Router) -> Served {
+    let (runtime, listener, addr) = listening();
     runtime.spawn(async move { axum::serve(listener, router).await });
     Served {
         addr,
@@ -388,27 +394,10 @@ struct Measured {
 }
 
 fn run_measured(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Measured {
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_scimops"));
+    let mut command = crate::support::command(dir, args, env);
     command
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .env(SECRET_VAR, SECRET)
-        .env("NO_COLOR", "1")
-        .env_remove("RUST_LOG")
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped());
-    for proxy in [
-        "HTTP_PROXY",
-        "http_proxy",
-        "HTTPS_PROXY",
-        "https_proxy",
-        "ALL_PROXY",
-        "all_proxy",
-    ] {
-        command.env_remove(proxy);
-    }
-    command.envs(env.iter().copied());
     let started = Instant::now();
     let mut child = command.spawn().unwrap();
     let status_file = format!("/proc/{}/status", child.id());
@@ -752,15 +741,7 @@ fn tls_front(name: &str, backend: SocketAddr) -> TlsFront {
         .with_single_cert(certs, key)
         .unwrap();
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let listener = runtime
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .unwrap();
-    let addr = listener.local_addr().unwrap();
+    let (runtime, listener, addr) = listening();
     let connections = Arc::new(Mutex::new(0));
     let counted = connections.clone();
     runtime.spawn(async move {

@@ -139,6 +139,16 @@ pub fn scimops(dir: &Path, args: &[&str]) -> Run {
 /// Runs the `scimops` binary with the test secret and `env` in the environment (and
 /// neither `RUST_LOG` nor the machine's proxy settings, unless `env` gives them).
 pub fn scimops_with(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let output = command(dir, args, env).output().expect("the binary runs");
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(output.stdout).unwrap(),
+        stderr: String::from_utf8(output.stderr).unwrap(),
+    }
+}
+
+/// The command [`scimops_with`] runs, to run it otherwise.
+pub fn command(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_scimops"));
     command
         .arg("-C")
@@ -158,12 +168,7 @@ pub fn scimops_with(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
         command.env_remove(proxy);
     }
     command.envs(env.iter().copied());
-    let output = command.output().expect("the binary runs");
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(output.stdout).unwrap(),
-        stderr: String::from_utf8(output.stderr).unwrap(),
-    }
+    command
 }
 
 /// A repository in a temp folder whose target is `scim_url`.
