@@ -56,6 +56,19 @@ pub struct SandboxConfig {
     /// them, and accepted as strings. Default: false.
     #[serde(default)]
     pub string_booleans: bool,
+    /// How a user's name is answered: `both` (`name.formatted` and the parts, the
+    /// default), `parts` only, or `formatted` only (Bizagi keeps one full name,
+    /// ambiguity 11).
+    #[serde(default)]
+    pub name: NameReading,
+    /// Attributes accepted but not stored (as user files name them: `name.middleName`,
+    /// `phone`, `email`, `properties.Level`...): a server that drops what it does not
+    /// keep, and answers 2xx. Default: none.
+    #[serde(default)]
+    pub drops: Vec<String>,
+    /// A listing that carries `count` is answered with this status (400 or 500), as
+    /// some servers do; without `count` it is served. Default: `count` is honoured.
+    pub count_refused: Option<u16>,
     /// Where `ResourceTypes` is served: `both` (the default), `documented`
     /// (`/scim/v2/ResourceTypes`) or `misprinted` (`/scim/v2/scim/v2/ResourceTypes`, as
     /// Bizagi's documentation prints it).
@@ -95,6 +108,9 @@ impl Default for SandboxConfig {
             default_page_size: default_page(),
             max_page_size: max_page(),
             string_booleans: false,
+            name: NameReading::default(),
+            drops: Vec::new(),
+            count_refused: None,
             resource_types: ResourceTypesPath::default(),
             user_keys: UserKeys::default(),
             filter: true,
@@ -223,6 +239,15 @@ pub struct Failure {
     pub body: String,
     /// Default: `text/html` when the body starts with `<`, else `application/scim+json`.
     pub content_type: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum NameReading {
+    #[default]
+    Both,
+    Parts,
+    Formatted,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]

@@ -34,6 +34,8 @@ pub struct Listing {
     pub filter: bool,
     pub user_keys: UserKeys,
     pub resource_types: ResourceTypesPath,
+    /// A listing with `count` is answered with this status.
+    pub count_refused: Option<u16>,
 }
 
 pub struct AppState {
@@ -167,24 +169,35 @@ impl RequestLog {
 }
 
 pub fn router(state: Arc<AppState>) -> Router {
-    let mut scim = Router::new().route("/ServiceProviderConfig", get(service_provider_config));
+    let mut scim = Router::new();
+    // Every path also with a trailing slash (RFC 7644 servers tolerate one).
+    let mut route = |path: &str, methods: axum::routing::MethodRouter<Arc<AppState>>| {
+        let with_slash = format!("{path}/");
+        scim = std::mem::take(&mut scim)
+            .route(path, methods.clone())
+            .route(&with_slash, methods);
+    };
+    route("/ServiceProviderConfig", get(service_provider_config));
     let types = state.listing.resource_types;
     if types != ResourceTypesPath::Misprinted {
-        scim = scim.route("/ResourceTypes", get(resource_types));
+        route("/ResourceTypes", get(resource_types));
+        route("/ResourceTypes/{id}", get(resource_type));
     }
     if types != ResourceTypesPath::Documented {
-        scim = scim.route("/scim/v2/ResourceTypes", get(resource_types));
+        route("/scim/v2/ResourceTypes", get(resource_types));
     }
+    route("/Schemas", get(schemas));
+    route("/Schemas/{id}", get(schema));
+    route("/Users", get(list_users).post(create_user));
+    route(
+        "/Users/{key}",
+        get(get_user)
+            .patch(patch_user)
+            .put(put_user)
+            .delete(delete_user),
+    );
     let scim = scim
-        .route("/Schemas", get(schemas))
-        .route("/Users", get(list_users).post(create_user))
-        .route(
-            "/Users/{key}",
-            get(get_user)
-                .patch(patch_user)
-                .put(put_user)
-                .delete(delete_user),
-        )
+        .method_not_allowed_fallback(method_not_allowed)
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             require_bearer,
@@ -255,7 +268,13 @@ async fn track(State(state): State<Arc<AppState>>, req: Request, next: Next) -> 
                 .then(|| faults.kinds[random::next() as usize % faults.kinds.len()])
         }
     };
-    let serve = |parts, bytes| next.run(Request::from_parts(parts, axum::body::Body::from(bytes)));
+    let serve = |parts, bytes| async {
+        scim_errors(
+            next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
+                .await,
+        )
+        .await
+    };
     let response = match (fault, failure) {
         (Some(FaultKind::InternalError), _) => injected(StatusCode::INTERNAL_SERVER_ERROR, None),
         (Some(FaultKind::Unavailable), _) => injected(StatusCode::SERVICE_UNAVAILABLE, Some("1")),
@@ -402,6 +421,43 @@ async fn not_found() -> Response {
         scim_type: None,
         detail: "no such endpoint".into(),
     })
+}
+
+async fn method_not_allowed(req: Request) -> Response {
+    refusal(Refusal {
+        status: 405,
+        scim_type: None,
+        detail: format!("{} is not allowed on {}", req.method(), req.uri().path()),
+    })
+}
+
+/// Any error answered without a SCIM body (an extractor's rejection, a framework's
+/// answer) gets one: every SCIM error carries `urn:...:Error`.
+async fn scim_errors(response: Response) -> Response {
+    let status = response.status();
+    let scim = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.contains("json"));
+    if !status.is_client_error() && !status.is_server_error() || scim {
+        return response;
+    }
+    let bytes = axum::body::to_bytes(response.into_body(), MAX_BODY)
+        .await
+        .unwrap_or_default();
+    let detail = String::from_utf8_lossy(&bytes).trim().to_string();
+    let mut response = refusal(Refusal {
+        status: status.as_u16(),
+        scim_type: (status == StatusCode::BAD_REQUEST).then_some("invalidValue"),
+        detail: if detail.is_empty() {
+            status.canonical_reason().unwrap_or("error").to_string()
+        } else {
+            detail
+        },
+    });
+    *response.status_mut() = status;
+    response
 }
 
 async fn requests(State(state): State<Arc<AppState>>) -> Response {
@@ -562,8 +618,9 @@ fn list_response(resources: Vec<Json>, total: u64, start: u64) -> Json {
     })
 }
 
-async fn resource_types() -> Response {
-    let user = json!({
+/// The User resource type, the one resource type the sandbox has.
+fn user_resource_type() -> Json {
+    json!({
         "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ResourceType"],
         "id": "User",
         "name": "User",
@@ -572,8 +629,31 @@ async fn resource_types() -> Response {
         "schema": USER_URN,
         "schemaExtensions": [{"schema": EXT_URN, "required": false}],
         "meta": {"resourceType": "ResourceType"},
-    });
-    scim_response(StatusCode::OK, &list_response(vec![user], 1, 1))
+    })
+}
+
+async fn resource_types() -> Response {
+    scim_response(
+        StatusCode::OK,
+        &list_response(vec![user_resource_type()], 1, 1),
+    )
+}
+
+/// `GET /ResourceTypes/{id}`: one resource type (RFC 7644 §4).
+async fn resource_type(Path(id): Path<String>) -> Response {
+    let user = user_resource_type();
+    if user["id"]
+        .as_str()
+        .is_some_and(|i| i.eq_ignore_ascii_case(&id))
+    {
+        scim_response(StatusCode::OK, &user)
+    } else {
+        refusal(Refusal {
+            status: 404,
+            scim_type: None,
+            detail: format!("no resource type {id:?}"),
+        })
+    }
 }
 
 fn attribute(name: &str, ty: &str, description: &str) -> Json {
@@ -585,6 +665,28 @@ fn attribute(name: &str, ty: &str, description: &str) -> Json {
 }
 
 async fn schemas(State(state): State<Arc<AppState>>) -> Response {
+    let all = schema_list(&state);
+    scim_response(StatusCode::OK, &list_response(all, 2, 1))
+}
+
+/// `GET /Schemas/{urn}`: one schema (RFC 7644 §4).
+async fn schema(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Response {
+    match schema_list(&state).into_iter().find(|s| {
+        s["id"]
+            .as_str()
+            .is_some_and(|i| i.eq_ignore_ascii_case(&id))
+    }) {
+        Some(schema) => scim_response(StatusCode::OK, &schema),
+        None => refusal(Refusal {
+            status: 404,
+            scim_type: None,
+            detail: format!("no schema {id:?}"),
+        }),
+    }
+}
+
+/// The core User schema and the UserProperties extension.
+fn schema_list(state: &AppState) -> Vec<Json> {
     let mut user_name = attribute("userName", "string", "user@domain; unique");
     user_name["required"] = json!(true);
     user_name["uniqueness"] = json!("server");
@@ -633,7 +735,7 @@ async fn schemas(State(state): State<Arc<AppState>>) -> Response {
         "attributes": ext_attributes,
         "meta": {"resourceType": "Schema"},
     });
-    scim_response(StatusCode::OK, &list_response(vec![core, ext], 2, 1))
+    vec![core, ext]
 }
 
 // ---- users ---------------------------------------------------------------------------
@@ -687,6 +789,16 @@ async fn list_users(
         }
     };
     let listing = state.listing;
+    if let Some(status) = listing.count_refused
+        && query.contains_key("count")
+    {
+        return refusal(Refusal {
+            status,
+            scim_type: None,
+            detail: "count is not supported on this server".into(),
+        });
+    }
+    let projection = Projection::of(&query);
     let (start, count) = match (
         number("startIndex", 1),
         number("count", listing.default_page_size),
@@ -721,7 +833,7 @@ async fn list_users(
         };
         let resources: Vec<Json> = found
             .iter()
-            .map(|u| u.answer(&state.rules, &base))
+            .map(|u| projection.apply(u.answer(&state.rules, &base)))
             .collect();
         let total = resources.len() as u64;
         return scim_response(StatusCode::OK, &list_response(resources, total, 1));
@@ -749,7 +861,7 @@ async fn list_users(
         Ok((total, users)) => {
             let resources = users
                 .iter()
-                .map(|u| u.answer(&state.rules, &base))
+                .map(|u| projection.apply(u.answer(&state.rules, &base)))
                 .collect();
             scim_response(StatusCode::OK, &list_response(resources, total, start))
         }
@@ -761,10 +873,125 @@ async fn get_user(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     Path(key): Path<String>,
+    Query(query): Query<BTreeMap<String, String>>,
 ) -> Response {
-    match find(&state, &key) {
-        Ok(user) => user_response(&state, StatusCode::OK, &user, &base_url(&headers)),
-        Err(r) => refusal(r),
+    let user = match find(&state, &key) {
+        Ok(user) => user,
+        Err(r) => return refusal(r),
+    };
+    // RFC 7644 §3.14: the version the client has is the current one.
+    let unchanged = state.rules.etag
+        && headers
+            .get(header::IF_NONE_MATCH)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| {
+                v.split(',')
+                    .any(|t| t.trim() == user.etag() || t.trim() == "*")
+            });
+    if unchanged {
+        let mut response = StatusCode::NOT_MODIFIED.into_response();
+        if let Ok(etag) = HeaderValue::from_str(&user.etag()) {
+            response.headers_mut().insert(header::ETAG, etag);
+        }
+        return response;
+    }
+    let mut response = user_response(&state, StatusCode::OK, &user, &base_url(&headers));
+    let projection = Projection::of(&query);
+    if !projection.is_none() {
+        let answer = projection.apply(user.answer(&state.rules, &base_url(&headers)));
+        *response.body_mut() = axum::body::Body::from(answer.to_string());
+        response.headers_mut().remove(header::CONTENT_LENGTH);
+    }
+    response
+}
+
+/// `attributes` and `excludedAttributes` (RFC 7644 §3.4.2.5): which attributes of a
+/// resource are answered. Names are compared without regard to case; `name.givenName`
+/// names a sub-attribute, `URN:name` an extension's attribute. `id` and `schemas` are
+/// always answered.
+#[derive(Default)]
+struct Projection {
+    only: Option<Vec<String>>,
+    except: Vec<String>,
+}
+
+impl Projection {
+    fn of(query: &BTreeMap<String, String>) -> Self {
+        let list = |name: &str| {
+            query.get(name).map(|v| {
+                v.split(',')
+                    .map(|a| a.trim().to_ascii_lowercase())
+                    .filter(|a| !a.is_empty())
+                    .collect::<Vec<_>>()
+            })
+        };
+        Self {
+            only: list("attributes"),
+            except: list("excludedAttributes").unwrap_or_default(),
+        }
+    }
+
+    fn is_none(&self) -> bool {
+        self.only.is_none() && self.except.is_empty()
+    }
+
+    /// `(attribute, sub-attribute)` of a name, with an extension's URN as the attribute.
+    fn split(name: &str) -> (String, Option<String>) {
+        let ext = EXT_URN.to_ascii_lowercase();
+        let core = format!("{}:", USER_URN.to_ascii_lowercase());
+        let name = name.strip_prefix(&core).unwrap_or(name);
+        if let Some(member) = name.strip_prefix(&format!("{ext}:")) {
+            return (ext, Some(member.to_string()));
+        }
+        match name.split_once('.') {
+            Some((a, sub)) => (a.to_string(), Some(sub.to_string())),
+            None => (name.to_string(), None),
+        }
+    }
+
+    fn apply(&self, resource: Json) -> Json {
+        let Json::Object(members) = resource else {
+            return resource;
+        };
+        let always = |key: &str| ["id", "schemas"].contains(&key);
+        let names: Vec<(String, Option<String>)> =
+            self.only.iter().flatten().map(|n| Self::split(n)).collect();
+        let excluded: Vec<(String, Option<String>)> =
+            self.except.iter().map(|n| Self::split(n)).collect();
+        let mut out = serde_json::Map::new();
+        for (key, value) in members {
+            let lower = key.to_ascii_lowercase();
+            let mut value = value;
+            if !always(&key) {
+                if self.only.is_some() {
+                    let subs: Vec<&str> = names
+                        .iter()
+                        .filter(|(a, _)| *a == lower)
+                        .map(|(_, s)| s.as_deref().unwrap_or(""))
+                        .collect();
+                    if subs.is_empty() {
+                        continue;
+                    }
+                    if !subs.contains(&"")
+                        && let Json::Object(inner) = &mut value
+                    {
+                        inner.retain(|k, _| subs.contains(&k.to_ascii_lowercase().as_str()));
+                    }
+                }
+                if excluded.iter().any(|(a, s)| *a == lower && s.is_none()) {
+                    continue;
+                }
+                if let Json::Object(inner) = &mut value {
+                    inner.retain(|k, _| {
+                        !excluded.iter().any(|(a, s)| {
+                            *a == lower && s.as_deref() == Some(&k.to_ascii_lowercase())
+                        })
+                    });
+                }
+            }
+            out.insert(key, value);
+        }
+        Json::Object(out)
     }
 }
 

@@ -21,8 +21,8 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use self::config::{
-    Client, FaultKind, Faults, Paging, PhoneFormat, PropertyType, ResourceTypesPath, SandboxConfig,
-    UserKeys,
+    Client, FaultKind, Faults, NameReading, Paging, PhoneFormat, PropertyType, ResourceTypesPath,
+    SandboxConfig, UserKeys,
 };
 use self::http::AppState;
 pub use self::http::{RequestLog, Served};
@@ -171,6 +171,8 @@ fn rules(config: &SandboxConfig) -> anyhow::Result<Rules> {
         patch: config.patch,
         etag: config.etag,
         string_booleans: config.string_booleans,
+        name: config.name,
+        drops: config.drops.iter().map(|d| d.to_lowercase()).collect(),
     })
 }
 
@@ -221,6 +223,7 @@ pub async fn start(options: Options, listen: SocketAddr) -> anyhow::Result<Runni
         filter: config.filter,
         user_keys: config.user_keys,
         resource_types: config.resource_types,
+        count_refused: config.count_refused,
     };
     let mut app = AppState::new(store, rules, listing, clients, lifetime);
     app.failures = config.failures.clone();

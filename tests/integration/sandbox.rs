@@ -311,3 +311,188 @@ fn every_request_is_counted_by_method() {
         "token requests' bodies are not kept"
     );
 }
+
+// ---- where Bizagi's documents are silent, the sandbox is an RFC 7644 server --------------
+
+/// A raw request: status, the headers asked for, the body as JSON (`Null` when empty).
+fn raw(
+    s: &TestSandbox,
+    method: &str,
+    path: &str,
+    token: &str,
+    headers: &[(&str, &str)],
+) -> (u16, serde_json::Value) {
+    let url = format!("{}{path}", s.running.scim_url());
+    s.runtime.block_on(async {
+        let mut request = http()
+            .request(method.parse().unwrap(), url)
+            .bearer_auth(token);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        let body = serde_json::from_str(&text).unwrap_or(serde_json::Value::Null);
+        (status, body)
+    })
+}
+
+const ERROR_URN: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
+
+#[test]
+fn single_discovery_resources_are_served() {
+    let s = sandbox();
+    let token = s.token();
+    let (status, body) = s.call("GET", "/ResourceTypes/User", &token, None);
+    assert_eq!((status, body["id"].as_str()), (200, Some("User")));
+    let (status, body) = s.call("GET", &format!("/Schemas/{EXT}"), &token, None);
+    assert_eq!((status, body["id"].as_str()), (200, Some(EXT)));
+    let (status, body) = s.call("GET", "/ResourceTypes/Group", &token, None);
+    assert_eq!(status, 404);
+    assert_eq!(body["schemas"][0], ERROR_URN);
+}
+
+#[test]
+fn attributes_and_excluded_attributes_choose_what_is_answered() {
+    let s = sandbox();
+    let token = s.token();
+    let (status, created) = s.call("POST", "/Users", &token, Some(user("jane@acme")));
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().unwrap();
+
+    let (_, only) = s.call(
+        "GET",
+        &format!("/Users/{id}?attributes=userName"),
+        &token,
+        None,
+    );
+    let mut keys: Vec<&String> = only.as_object().unwrap().keys().collect();
+    keys.sort();
+    assert_eq!(keys, ["id", "schemas", "userName"], "{only}");
+
+    let (_, given) = s.call(
+        "GET",
+        &format!("/Users/{id}?attributes=name.givenName,{EXT}:Level"),
+        &token,
+        None,
+    );
+    assert_eq!(given["name"], json!({"givenName": "Jane"}), "{given}");
+    assert_eq!(given[EXT], json!({"Level": 2}), "{given}");
+
+    let (_, listed) = s.call(
+        "GET",
+        "/Users?excludedAttributes=name,emails,phoneNumbers",
+        &token,
+        None,
+    );
+    let first = &listed["Resources"][0];
+    assert!(
+        first.get("name").is_none() && first.get("emails").is_none(),
+        "{first}"
+    );
+    assert_eq!(first["userName"], "jane@acme");
+}
+
+#[test]
+fn removing_active_is_refused() {
+    let s = sandbox();
+    let token = s.token();
+    let (_, created) = s.call("POST", "/Users", &token, Some(user("jane@acme")));
+    let path = format!("/Users/{}", created["id"].as_str().unwrap());
+    assert_eq!(s.call("DELETE", &path, &token, None).0, 204);
+    let patch = json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "remove", "path": "active"}],
+    });
+    let (status, body) = s.call("PATCH", &path, &token, Some(patch));
+    assert_eq!(
+        (status, body["scimType"].as_str()),
+        (400, Some("mutability"))
+    );
+    let (_, now) = s.call("GET", &path, &token, None);
+    assert_eq!(now["active"], false, "still deactivated");
+}
+
+#[test]
+fn every_error_carries_a_scim_body_and_trailing_slashes_are_tolerated() {
+    let s = sandbox();
+    let token = s.token();
+    let (status, body) = raw(&s, "POST", "/Users/someone", &token, &[]);
+    assert_eq!(status, 405);
+    assert_eq!(body["schemas"][0], ERROR_URN, "{body}");
+    assert_eq!(body["status"], "405");
+    let (status, body) = raw(&s, "GET", "/Users?startIndex=many", &token, &[]);
+    assert_eq!(status, 400);
+    assert_eq!(body["schemas"][0], ERROR_URN, "{body}");
+    assert_eq!(raw(&s, "GET", "/Users/", &token, &[]).0, 200);
+    assert_eq!(
+        raw(&s, "GET", "/ServiceProviderConfig/", &token, &[]).0,
+        200
+    );
+}
+
+#[test]
+fn a_current_version_answers_not_modified() {
+    let s = TestSandbox::start(&format!("defaultDomain: acme\netag: true\n{PROPERTIES}"));
+    let token = s.token();
+    let (_, created) = s.call("POST", "/Users", &token, Some(user("jane@acme")));
+    let path = format!("/Users/{}", created["id"].as_str().unwrap());
+    let version = created["meta"]["version"].as_str().unwrap().to_string();
+    let (status, _) = raw(&s, "GET", &path, &token, &[("If-None-Match", &version)]);
+    assert_eq!(status, 304);
+    let (status, _) = raw(&s, "GET", &path, &token, &[("If-None-Match", "W/\"0\"")]);
+    assert_eq!(status, 200);
+}
+
+#[test]
+fn names_are_answered_as_the_setting_says() {
+    for (setting, formatted, parts) in [
+        ("both", true, true),
+        ("parts", false, true),
+        ("formatted", true, false),
+    ] {
+        let s = TestSandbox::start(&format!(
+            "defaultDomain: acme\nname: {setting}\n{PROPERTIES}"
+        ));
+        let token = s.token();
+        let (_, created) = s.call("POST", "/Users", &token, Some(user("jane@acme")));
+        let name = &created["name"];
+        assert_eq!(
+            name.get("formatted").is_some(),
+            formatted,
+            "{setting}: {name}"
+        );
+        assert_eq!(name.get("givenName").is_some(), parts, "{setting}: {name}");
+        if formatted {
+            assert_eq!(name["formatted"], "Jane Doe");
+        }
+    }
+}
+
+#[test]
+fn dropped_attributes_are_accepted_and_not_kept() {
+    let s = TestSandbox::start(&format!(
+        "defaultDomain: acme\ndrops: [name.familyName, phone, properties.Level]\n{PROPERTIES}"
+    ));
+    let token = s.token();
+    let (status, created) = s.call("POST", "/Users", &token, Some(user("jane@acme")));
+    assert_eq!(status, 201);
+    assert!(created["name"].get("familyName").is_none(), "{created}");
+    assert!(created.get("phoneNumbers").is_none(), "{created}");
+    assert!(created[EXT].get("Level").is_none(), "{created}");
+    assert_eq!(created["emails"][0]["value"], "jane@acme.example", "kept");
+}
+
+#[test]
+fn a_listing_with_count_can_be_refused() {
+    let s = TestSandbox::start(&format!(
+        "defaultDomain: acme\ncountRefused: 500\n{PROPERTIES}"
+    ));
+    let token = s.token();
+    let (status, body) = s.call("GET", "/Users?startIndex=1&count=500", &token, None);
+    assert_eq!(status, 500);
+    assert_eq!(body["schemas"][0], ERROR_URN);
+    let (status, body) = s.call("GET", "/Users?startIndex=1", &token, None);
+    assert_eq!((status, body["totalResults"].as_u64()), (200, Some(0)));
+}

@@ -147,9 +147,12 @@ pub fn scimops_with(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
     }
 }
 
-/// The command [`scimops_with`] runs, to run it otherwise.
+/// The command [`scimops_with`] runs, to run it otherwise. `SCIMOPS_TEST_BINARY` runs
+/// another build instead (to see how an earlier version behaved).
 pub fn command(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_scimops"));
+    let binary = std::env::var_os("SCIMOPS_TEST_BINARY")
+        .unwrap_or_else(|| env!("CARGO_BIN_EXE_scimops").into());
+    let mut command = Command::new(binary);
     command
         .arg("-C")
         .arg(dir)

@@ -91,6 +91,10 @@ pub struct Rules {
     pub etag: bool,
     /// Booleans answered, and accepted, as strings.
     pub string_booleans: bool,
+    /// How names are answered.
+    pub name: super::config::NameReading,
+    /// Attributes accepted and not stored, lower-case, as user files name them.
+    pub drops: Vec<String>,
 }
 
 impl UserRecord {
@@ -143,6 +147,17 @@ impl UserRecord {
     /// with every boolean as a string when the rules say so.
     pub fn answer(&self, rules: &Rules, base: &str) -> Json {
         let mut user = self.to_scim(base, rules.etag);
+        if let Some(name) = user.get_mut("name").and_then(Json::as_object_mut) {
+            match rules.name {
+                super::config::NameReading::Both => {}
+                super::config::NameReading::Parts => {
+                    name.remove("formatted");
+                }
+                super::config::NameReading::Formatted => {
+                    name.retain(|member, _| member == "formatted");
+                }
+            }
+        }
         if rules.string_booleans {
             stringify_booleans(&mut user);
         }
@@ -420,7 +435,7 @@ impl Rules {
             }
         }
 
-        Ok(UserRecord {
+        let mut record = UserRecord {
             user_name,
             domain,
             given_name,
@@ -431,7 +446,29 @@ impl Rules {
             enabled,
             properties,
             ..base
-        })
+        };
+        self.drop_unkept(&mut record);
+        Ok(record)
+    }
+
+    /// Forgets what this server does not keep (`drops`), after accepting it.
+    fn drop_unkept(&self, record: &mut UserRecord) {
+        for dropped in &self.drops {
+            match dropped.as_str() {
+                "name.givenname" => record.given_name = None,
+                "name.middlename" => record.middle_name = None,
+                "name.familyname" => record.family_name = None,
+                "email" => record.email = None,
+                "phone" => record.phone = None,
+                other => {
+                    if let Some(name) = other.strip_prefix("properties.") {
+                        record
+                            .properties
+                            .retain(|p, _| !p.eq_ignore_ascii_case(name));
+                    }
+                }
+            }
+        }
     }
 
     /// Applies a PatchOp to `record`, as Bizagi documents it: `replace`, `add` acting as
@@ -465,6 +502,16 @@ impl Rules {
                             status: 400,
                             scim_type: Some("mutability"),
                             detail: "userName cannot be removed".into(),
+                        });
+                    }
+                    // Removing `active` would leave the user active by default: a
+                    // deactivated user would come back. Refused, as RFC servers do.
+                    if path.eq_ignore_ascii_case("active") {
+                        return Err(Refusal {
+                            status: 400,
+                            scim_type: Some("mutability"),
+                            detail: "active cannot be removed: replace it with true or false"
+                                .into(),
                         });
                     }
                     apply_path(&mut doc, path, None)?;

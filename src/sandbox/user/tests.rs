@@ -17,6 +17,8 @@ fn rules() -> Rules {
         patch: true,
         etag: false,
         string_booleans: false,
+        name: crate::sandbox::NameReading::Both,
+        drops: Vec::new(),
     }
 }
 
