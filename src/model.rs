@@ -82,6 +82,9 @@ pub enum Attr {
     GivenName,
     MiddleName,
     FamilyName,
+    /// `name.formatted`, the full name a server builds from the parts: read, never
+    /// declared (Bizagi may answer it alone, ambiguity 11).
+    FormattedName,
     Email,
     Phone,
     Active,
@@ -101,6 +104,7 @@ impl fmt::Display for Attr {
             Attr::GivenName => f.write_str("name.givenName"),
             Attr::MiddleName => f.write_str("name.middleName"),
             Attr::FamilyName => f.write_str("name.familyName"),
+            Attr::FormattedName => f.write_str("name.formatted"),
             Attr::Email => f.write_str("email"),
             Attr::Phone => f.write_str("phone"),
             Attr::Active => f.write_str("active"),
@@ -127,6 +131,7 @@ impl std::str::FromStr for Attr {
             "name.givenName" => Attr::GivenName,
             "name.middleName" => Attr::MiddleName,
             "name.familyName" => Attr::FamilyName,
+            "name.formatted" => Attr::FormattedName,
             "email" => Attr::Email,
             "phone" => Attr::Phone,
             "active" => Attr::Active,
@@ -492,6 +497,10 @@ pub struct AttrChange {
     pub before: Option<Value>,
     pub after: Option<Value>,
     pub effect: Effect,
+    /// When the server returned no value for this attribute, the one `before` was read
+    /// from (for a name part: `name.formatted`, the full name the server keeps).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before_from: Option<Attr>,
 }
 
 /// What a change means for access review.

@@ -24,8 +24,9 @@
 use url::Url;
 
 use super::common::{Contacts, Mapping, NAME_PARTS, check_email, same_email, text};
-use super::{Capabilities, Dialect};
+use super::{Capabilities, Derived, Dialect};
 use crate::diag::Diagnostic;
+use crate::model::AttrMap;
 use crate::model::{Attr, AttrChange, DesiredUser, ObservedUser, UserKey, Value, ValueType};
 use crate::schema::{AttrDef, Attributes, UserSchema};
 use crate::scim::wire::{Method, Request, user_path};
@@ -319,6 +320,64 @@ impl Dialect for Bizagi {
                 .hint("set `properties.enabledForAssignation` on the user or in `defaults.properties`"),
             );
         }
+    }
+
+    /// Bizagi keeps one full name and may answer it alone, as `name.formatted`
+    /// (ambiguity 11). When it does, the declared parts are judged by it: all three
+    /// declared, their composition (`given middle family`, empties skipped) must be it;
+    /// otherwise the given name must begin it, the family name end it, and the middle
+    /// name be in it. Spaces (and `_`) only separate words. A part cleared that cannot
+    /// be seen is taken as cleared: never a change that only the answer's shape causes.
+    fn derived(
+        &self,
+        attr: &Attr,
+        wanted: &AttrMap<Option<Value>>,
+        observed: &ObservedUser,
+    ) -> Option<Derived> {
+        if !NAME_PARTS.iter().any(|(a, _)| a == attr)
+            || NAME_PARTS
+                .iter()
+                .any(|(a, _)| observed.attrs.contains_key(a))
+        {
+            return None;
+        }
+        let formatted = observed.attrs.get(&Attr::FormattedName)?;
+        let words = |text: &str| -> Vec<String> {
+            text.split(|c: char| c.is_whitespace() || c == '_')
+                .filter(|w| !w.is_empty())
+                .map(str::to_string)
+                .collect()
+        };
+        let full = words(text(formatted));
+        let declared: Vec<Option<&Value>> = NAME_PARTS
+            .iter()
+            .filter_map(|(a, _)| wanted.get(a).map(Option::as_ref))
+            .collect();
+        let same = if declared.len() == NAME_PARTS.len() {
+            let composed: Vec<String> = declared
+                .iter()
+                .flatten()
+                .flat_map(|v| words(text(v)))
+                .collect();
+            composed == full
+        } else {
+            match wanted.get(attr).and_then(Option::as_ref) {
+                None => true,
+                Some(want) => {
+                    let part = words(text(want));
+                    match attr {
+                        Attr::GivenName => full.starts_with(&part),
+                        Attr::FamilyName => full.ends_with(&part),
+                        _ => part.is_empty() || full.windows(part.len()).any(|w| w == part),
+                    }
+                }
+            }
+        };
+        Some(Derived {
+            same,
+            from: Attr::FormattedName,
+            value: formatted.clone(),
+        })
     }
 
     fn equivalent(&self, attr: &Attr, want: &Value, have: &Value) -> bool {

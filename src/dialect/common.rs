@@ -176,6 +176,11 @@ impl Mapping {
                     attrs.insert(attr, Value::String(part.to_string()));
                 }
             }
+            if let Some(full) = name.get("formatted").and_then(Json::as_str)
+                && !full.trim().is_empty()
+            {
+                attrs.insert(Attr::FormattedName, Value::String(full.to_string()));
+            }
         }
         for attr in [Attr::Email, Attr::Phone] {
             let (attribute, kind) = self.contact(&attr).expect("a contact attribute");

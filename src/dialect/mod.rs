@@ -21,7 +21,7 @@ use std::sync::Arc;
 use url::Url;
 
 use crate::diag::Diagnostic;
-use crate::model::{Attr, AttrChange, DesiredUser, ObservedUser, UserKey, Value};
+use crate::model::{Attr, AttrChange, AttrMap, DesiredUser, ObservedUser, UserKey, Value};
 use crate::schema::UserSchema;
 use crate::scim::wire::{Request, user_path};
 use common::{Contacts, Mapping};
@@ -153,6 +153,18 @@ pub trait Dialect: Send + Sync {
             .read_user(resource, schema, |name| self.key(name))
     }
 
+    /// For a declared attribute the server returned no value for: what it returned
+    /// instead, and whether the declared value already holds by it (Bizagi may answer a
+    /// name as one `name.formatted`, without its parts). `None`: it has no value.
+    fn derived(
+        &self,
+        _attr: &Attr,
+        _wanted: &AttrMap<Option<Value>>,
+        _observed: &ObservedUser,
+    ) -> Option<Derived> {
+        None
+    }
+
     /// Whether the server's `have` already is the files' `want`.
     fn equivalent(&self, attr: &Attr, want: &Value, have: &Value) -> bool {
         match attr {
@@ -206,6 +218,17 @@ pub trait Dialect: Send + Sync {
     fn failure_hint(&self, _request: &Request, _status: u16) -> Option<&'static str> {
         None
     }
+}
+
+/// A declared attribute judged by another one the server returned (see
+/// [`Dialect::derived`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Derived {
+    /// Whether the declared value already holds.
+    pub same: bool,
+    /// The attribute it was judged by, and its value.
+    pub from: Attr,
+    pub value: Value,
 }
 
 /// What a server says it can do (`GET /ServiceProviderConfig`).

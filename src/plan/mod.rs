@@ -461,6 +461,7 @@ fn change(attr: Attr, before: Option<Value>, after: Option<Value>) -> AttrChange
         before,
         after,
         effect,
+        before_from: None,
     }
 }
 
@@ -495,6 +496,20 @@ fn update(
     let mut unchanged = 0;
     for (attr, want) in wanted(user) {
         let have = observed.attrs.get(attr);
+        // A value the server did not return, judged by one it did (a name answered
+        // as one full name): never a change that only the answer's shape causes.
+        if have.is_none()
+            && let Some(derived) = dialect.derived(attr, &user.attrs, observed)
+        {
+            if derived.same {
+                unchanged += 1;
+            } else {
+                let mut c = change(attr.clone(), Some(derived.value), want.cloned());
+                c.before_from = Some(derived.from);
+                changes.push(c);
+            }
+            continue;
+        }
         let same = match (want, have) {
             (None, None) => true,
             (Some(w), Some(h)) => dialect.equivalent(attr, w, h),

@@ -150,6 +150,7 @@ fn an_update_patches_only_what_changed() {
             before: Some(s("Lee")),
             after: Some(s("Li")),
             effect: crate::model::Effect::Profile,
+            before_from: None,
         }]
     );
     assert_eq!(u.requests.len(), 1);
@@ -454,4 +455,47 @@ fn protected_declared_users_are_reported_not_changed() {
     assert!(p.users.is_empty());
     assert_eq!(p.protected[0].action, Action::Deactivate);
     assert_eq!(p.protected[0].pattern, "ann@*");
+}
+
+#[test]
+fn a_name_answered_as_one_full_name_is_judged_by_it() {
+    let full = |f: &str| observed("ann@x", "1", &[(Attr::FormattedName, s(f))]);
+    let all = |g: &str, m: Option<&str>, f: &str| {
+        desired(
+            "ann@x",
+            &[
+                (Attr::GivenName, Some(s(g))),
+                (Attr::MiddleName, m.map(s)),
+                (Attr::FamilyName, Some(s(f))),
+            ],
+        )
+    };
+    // The composition is the full name: nothing to do, whatever the spaces.
+    assert!(run(&[all("Ann", None, "Lee")], &[full("Ann  Lee")]).is_empty());
+    assert!(run(&[all("Ann", Some("B"), "Lee")], &[full("Ann B Lee")]).is_empty());
+    // It differs: every part is sent, and the plan says what the server had.
+    let plan = run(&[all("Ann", None, "Li")], &[full("Ann Lee")]);
+    let changes = &plan.users[0].changes;
+    assert_eq!(changes.len(), 3, "{changes:?}");
+    assert!(
+        changes
+            .iter()
+            .all(|c| c.before == Some(s("Ann Lee")) && c.before_from == Some(Attr::FormattedName))
+    );
+    // Only some parts declared: judged by where they stand in the full name.
+    let given = |g: &str| desired("ann@x", &[(Attr::GivenName, Some(s(g)))]);
+    assert!(run(&[given("Ann")], &[full("Ann Lee")]).is_empty());
+    assert_eq!(run(&[given("Anna")], &[full("Ann Lee")]).users.len(), 1);
+    let family = desired("ann@x", &[(Attr::FamilyName, Some(s("Lee")))]);
+    assert!(run(&[family], &[full("Ann Lee")]).is_empty());
+    // Parts returned: compared as parts, the full name aside.
+    let both = observed(
+        "ann@x",
+        "1",
+        &[
+            (Attr::GivenName, s("Ann")),
+            (Attr::FormattedName, s("Something Else")),
+        ],
+    );
+    assert!(run(&[given("Ann")], &[both]).is_empty());
 }

@@ -264,21 +264,22 @@ fn attribute_lines(
         }
         return writeln!(w, "        EOT");
     }
+    // What the server had, and, when it returned another attribute instead, which.
+    let before = |v: &Value| match &c.before_from {
+        Some(from) => format!(
+            "{} ({})",
+            shown(v, &attribute, options),
+            term(&from.to_string())
+        ),
+        None => shown(v, &attribute, options),
+    };
     let (style, symbol, value) = match (&c.before, &c.after) {
         (None, Some(after)) => (s.create, "+", shown(after, &attribute, options)),
-        (Some(before), None) => (
-            s.remove,
-            "-",
-            format!("{} -> null", shown(before, &attribute, options)),
-        ),
-        (Some(before), Some(after)) => (
+        (Some(b), None) => (s.remove, "-", format!("{} -> null", before(b))),
+        (Some(b), Some(after)) => (
             s.update,
             "~",
-            format!(
-                "{} -> {}",
-                shown(before, &attribute, options),
-                shown(after, &attribute, options)
-            ),
+            format!("{} -> {}", before(b), shown(after, &attribute, options)),
         ),
         (None, None) => (s.dim, " ", "null".to_string()),
     };
@@ -492,6 +493,7 @@ mod tests {
             before,
             after,
             effect: crate::model::Effect::Profile,
+            before_from: None,
         }
     }
 

@@ -117,3 +117,17 @@ fn start_index_read_as_a_page_number() {
         plan.stderr
     );
 }
+
+#[test]
+fn names_answered_as_one_full_name() {
+    // Bizagi answers `name.formatted` alone (ambiguity 11): the lifecycle converges
+    // with the same requests.
+    let s = sandbox("name: formatted");
+    Scenario::new(bizagi(&s, "", 4)).lifecycle();
+}
+
+#[test]
+fn names_answered_as_parts_only() {
+    let s = sandbox("name: parts");
+    Scenario::new(bizagi(&s, "", 4)).lifecycle();
+}

@@ -92,14 +92,19 @@ fn details(user: &UserChange, options: Options) -> String {
     );
     out.push_str("```diff\n");
     for c in &user.changes {
+        // What the server had, and, when it returned another attribute instead, which.
+        let before = |v: &Value| match &c.before_from {
+            Some(from) => format!("{} ({from})", value(c, Some(v), options)),
+            None => value(c, Some(v), options),
+        };
         let (sign, text) = match (&c.before, &c.after) {
             (None, Some(after)) => ("+", value(c, Some(after), options)),
-            (Some(before), None) => ("-", format!("{} -> null", value(c, Some(before), options))),
-            (before, after) => (
+            (Some(b), None) => ("-", format!("{} -> null", before(b))),
+            (b, after) => (
                 "!",
                 format!(
                     "{} -> {}",
-                    value(c, before.as_ref(), options),
+                    b.as_ref().map_or_else(|| value(c, None, options), before),
                     value(c, after.as_ref(), options)
                 ),
             ),

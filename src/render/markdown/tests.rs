@@ -40,6 +40,7 @@ fn change(attribute: &str, before: serde_json::Value, after: serde_json::Value) 
         attr,
         before,
         after,
+        before_from: None,
     }
 }
 
