@@ -142,6 +142,9 @@ pub fn declare(
                 .map(|s| core_value(attr, s))
                 .transpose()
             {
+                // What the target says its server does not keep is neither compared
+                // nor sent (the plan names it).
+                Ok(_) if !dialect.mapping().keeps(attr) => {}
                 Ok(v) => {
                     user.attrs.insert(attr.clone(), v);
                     user.origins.insert(attr.clone(), value.origin.clone());
@@ -184,6 +187,7 @@ fn type_values(
         groups.flat_map(|(group, members)| members.iter().map(move |(n, v)| (group, n, v)));
     for (group, name, value) in declared {
         match typed_attr(group, name, value, schema, dialect.integer_range()) {
+            Ok((attr, _)) if !dialect.mapping().keeps(&attr) => {}
             Ok((attr, v)) => {
                 if let Some(first) = user
                     .origins

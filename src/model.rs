@@ -223,6 +223,9 @@ pub enum Value {
     DateTime(String),
 }
 
+/// Decimals compare as numbers (never NaN: they come from YAML and JSON numbers).
+impl Eq for Value {}
+
 impl PartialEq for Value {
     fn eq(&self, other: &Self) -> bool {
         match (self, other) {
@@ -501,6 +504,9 @@ pub struct AttrChange {
     /// from (for a name part: `name.formatted`, the full name the server keeps).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub before_from: Option<Attr>,
+    /// Where the files declare the value (absent for the policy's own changes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub declared_at: Option<Origin>,
 }
 
 /// What a change means for access review.

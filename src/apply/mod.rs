@@ -6,6 +6,10 @@
 //! - Writing needs an [`Approval`], which only `--auto-approve` or a typed `yes` makes.
 //! - One user's failure does not stop the others; the report says what happened to each.
 //! - Users are written concurrently, at most `parallelism` at a time.
+//! - What the server answers is checked against what it was sent: an attribute it
+//!   answered 2xx for and did not keep is reported (a re-read, one GET, where the answer
+//!   has no body), so that a server that drops a value never leaves a plan that shows
+//!   the same change forever without a word.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -14,8 +18,11 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::dialect::Dialect;
+use crate::model::{Attr, AttrChange, AttrMap, Value, ValueType};
 use crate::model::{Origin, UserKey, fingerprint};
+use crate::plan::Comparison;
 use crate::plan::{Action, Applied, UserChange};
+use crate::schema::{AttrDef, Attributes, UserSchema};
 use crate::scim::client::{Client, HttpError};
 use crate::scim::wire::{ListResponse, Method, Request};
 
@@ -45,6 +52,8 @@ pub struct Work {
     pub origin: Origin,
     pub id: Option<String>,
     pub requests: Vec<Request>,
+    /// What the requests change: checked against what the server answers.
+    pub changes: Vec<AttrChange>,
 }
 
 impl Work {
@@ -60,6 +69,7 @@ impl Work {
                 origin: u.declared_at.clone(),
                 id: u.id.clone(),
                 requests: u.requests.clone(),
+                changes: u.changes.clone(),
             })
             .collect()
     }
@@ -87,11 +97,30 @@ pub enum Status {
     Failed(String),
     /// Not started: why (interrupted, too many failures).
     Skipped(String),
+    /// Every request succeeded, and the server did not keep these attributes (it
+    /// answered 2xx, and answers without them, or with other values).
+    Unkept(Vec<Unkept>),
+}
+
+/// An attribute the server was sent and did not keep.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unkept {
+    pub attr: Attr,
+    /// What it was sent.
+    pub sent: Option<Value>,
+    /// Where the files declare it.
+    pub declared_at: Option<Origin>,
 }
 
 impl Outcome {
+    /// Every request succeeded and the server kept what it was sent.
     pub fn applied(&self) -> bool {
         matches!(self.status, Status::Applied { .. })
+    }
+
+    /// Every request succeeded (the server may not have kept everything).
+    pub fn written(&self) -> bool {
+        matches!(self.status, Status::Applied { .. } | Status::Unkept(_))
     }
 }
 
@@ -101,6 +130,18 @@ impl From<&Outcome> for Applied {
             Status::Applied { note } => ("applied", None, note.clone()),
             Status::Failed(error) => ("failed", Some(error.clone()), None),
             Status::Skipped(why) => ("skipped", None, Some(why.clone())),
+            Status::Unkept(unkept) => (
+                "unkept",
+                Some(format!(
+                    "the server did not keep {}",
+                    unkept
+                        .iter()
+                        .map(|u| u.attr.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
+                None,
+            ),
         };
         Applied {
             user_name: o.user_name.clone(),
@@ -136,6 +177,19 @@ impl Report {
             .iter()
             .filter(|o| matches!(o.status, Status::Skipped(_)))
             .count()
+    }
+
+    /// Users whose server did not keep every attribute.
+    pub fn unkept(&self) -> usize {
+        self.outcomes
+            .iter()
+            .filter(|o| matches!(o.status, Status::Unkept(_)))
+            .count()
+    }
+
+    /// Whether everything was applied, and kept.
+    pub fn complete(&self) -> bool {
+        self.outcomes.iter().all(Outcome::applied)
     }
 }
 
@@ -250,6 +304,8 @@ async fn apply_user(
         id: user.id.clone(),
         status: Status::Applied { note: None },
     };
+    // The user as the last write left it, when the server answered with it.
+    let mut answered = None;
     for request in &user.requests {
         let sent = if request.method == Method::Post {
             create(client, dialect, lookup, user, request).await
@@ -271,14 +327,127 @@ async fn apply_user(
                 if note.is_some() {
                     outcome.status = Status::Applied { note };
                 }
+                answered = resource.filter(|r| r.get("userName").is_some());
             }
             Err(message) => {
                 outcome.status = Status::Failed(message);
-                break;
+                return outcome;
             }
         }
     }
+    let unkept = check_kept(client, dialect, lookup, user, answered).await;
+    if !unkept.is_empty() {
+        outcome.status = Status::Unkept(unkept);
+    }
     outcome
+}
+
+/// What the server did not keep of what `user`'s writes sent, judged by its answer to
+/// the last write, or, where the answer had no body, by reading the user again. A
+/// deactivation by DELETE sends no attribute: there is nothing to check.
+async fn check_kept(
+    client: &Client,
+    dialect: &dyn Dialect,
+    lookup: &Lookup,
+    user: &Work,
+    answered: Option<serde_json::Value>,
+) -> Vec<Unkept> {
+    let writes = user
+        .requests
+        .iter()
+        .filter(|r| r.body.is_some())
+        .next_back();
+    let Some(last) = writes.filter(|_| !user.changes.is_empty()) else {
+        return Vec::new();
+    };
+    let resource = match answered {
+        Some(resource) => Some(resource),
+        None if last.method == Method::Post => find_user(client, dialect, &user.user_name, lookup)
+            .await
+            .ok()
+            .flatten(),
+        None => client
+            .send(Method::Get, &last.path, &[], None)
+            .await
+            .ok()
+            .and_then(|r| r.body),
+    };
+    let Some(resource) = resource else {
+        tracing::debug!(
+            "user `{}`: the server's copy could not be read; what it kept is not checked",
+            crate::escape::Shown(&user.user_name)
+        );
+        return Vec::new();
+    };
+    // The values as sent, typed as they were planned (a saved plan's dateTimes come
+    // back as text: one that names an instant is a dateTime).
+    let typed = |v: &Value| match v {
+        Value::String(s) if crate::model::instant(s).is_some() => Value::DateTime(s.clone()),
+        other => other.clone(),
+    };
+    let sent: AttrMap<Option<Value>> = user
+        .changes
+        .iter()
+        .map(|c| (c.attr.clone(), c.after.as_ref().map(typed)))
+        .collect();
+    let schema = schema_of(dialect, &sent);
+    let observed = match dialect.read_user(resource, &schema) {
+        Ok(observed) => observed,
+        Err(e) => {
+            tracing::debug!("the server's copy cannot be read ({e}); what it kept is not checked");
+            return Vec::new();
+        }
+    };
+    user.changes
+        .iter()
+        .filter_map(|c| {
+            let want = sent.get(&c.attr).cloned().flatten();
+            match crate::plan::compare(dialect, &c.attr, want.as_ref(), &sent, &observed) {
+                Comparison::Same => None,
+                Comparison::Differs { .. } => Some(Unkept {
+                    attr: c.attr.clone(),
+                    sent: want,
+                    declared_at: c.declared_at.clone(),
+                }),
+            }
+        })
+        .collect()
+}
+
+/// The types of the attributes `sent` holds, as a schema to read the server's answer
+/// with (a saved plan carries values, not the server's `/Schemas`).
+fn schema_of(dialect: &dyn Dialect, sent: &AttrMap<Option<Value>>) -> UserSchema {
+    let mut schema = UserSchema::new(true);
+    let mut extensions: std::collections::BTreeMap<String, Attributes> = Default::default();
+    for (attr, value) in sent {
+        let ty = match value {
+            Some(Value::Boolean(_)) => ValueType::Boolean,
+            Some(Value::Integer(_)) => ValueType::Integer,
+            Some(Value::Decimal(_)) => ValueType::Decimal,
+            Some(Value::DateTime(_)) => ValueType::DateTime,
+            _ => ValueType::String,
+        };
+        let def = |name: &str| AttrDef {
+            name: name.to_string(),
+            ty,
+            read_only: false,
+        };
+        match attr {
+            Attr::Core(name) => schema.core.insert(def(name)),
+            Attr::Property(name) => extensions
+                .entry(dialect.properties_urn().to_string())
+                .or_default()
+                .insert(def(name)),
+            Attr::Extension(urn, name) => {
+                extensions.entry(urn.clone()).or_default().insert(def(name))
+            }
+            _ => {}
+        }
+    }
+    for (urn, attributes) in extensions {
+        schema.add_extension(&urn, attributes);
+    }
+    schema
 }
 
 /// Sends a create. When its answer is lost (the server may have created the user), the

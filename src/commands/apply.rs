@@ -176,7 +176,7 @@ fn finish(
             json::applied(&mut term.out(), plan, applied)?;
         }
     }
-    Ok(if report.failed() + report.skipped() == 0 {
+    Ok(if report.complete() {
         ExitStatus::Success
     } else {
         ExitStatus::Failure
@@ -260,7 +260,7 @@ async fn apply_saved(
         crate::words::count(document.users.len(), "user"),
         document.short_digest()
     ));
-    let server = document.server;
+    let server = &document.server;
     let capabilities = Capabilities {
         patch: server.patch,
         filter: server.filter,

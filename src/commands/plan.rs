@@ -105,6 +105,7 @@ pub async fn make(ctx: &Context<'_>, overrides: Overrides) -> anyhow::Result<Pla
     ctx.term.diagnostics(&warnings);
     plan.target = target_ref(&ctx.dir, &target);
     plan.server = observed.capabilities.into();
+    plan.server.unsupported = dialect.mapping().unsupported.clone();
     plan.files = Files::new(repo.files.clone());
     plan.refusals = refusals(plan.counts(), &policy, overrides);
     plan.seal();

@@ -560,12 +560,38 @@ fn check_target(
         Some(n) => Some(n.value as usize),
         None => None,
     };
+    let unsupported = match &target.unsupported {
+        None => Vec::new(),
+        Some(list) => {
+            let mut attrs = Vec::new();
+            for attribute in &list.value {
+                let attr: Attr = attribute.parse().unwrap_or_else(|never| match never {});
+                if matches!(attr, Attr::Active | Attr::FormattedName) || attribute.trim().is_empty()
+                {
+                    return Err(vec![
+                        Diagnostic::error(
+                            yaml::origin(file, list),
+                            format!(
+                                "target `{}` lists `{}` as unsupported; scimops cannot do without it",
+                                crate::escape::Shown(name),
+                                crate::escape::Shown(attribute),
+                            ),
+                        )
+                        .hint("list attributes as user files name them: `name.middleName`, `phone`, `email`, `properties.NAME`..."),
+                    ]);
+                }
+                attrs.push(attr);
+            }
+            attrs
+        }
+    };
     let dialect = DialectConfig {
         name: target.dialect,
         properties_schema: target.properties_schema.clone(),
         phone_type: target.phone_type.clone(),
         user_keys: target.user_keys,
         page_size,
+        unsupported,
     };
     let offline = crate::dialect::for_target(&dialect, crate::dialect::Capabilities::default());
     let inside = |path: &Located<String>| root.resolve(&path.value, &yaml::origin(file, path));

@@ -98,6 +98,12 @@ pub struct Target {
     /// Instead of `url` and `auth`: run a local Bizagi-compatible sandbox in-process, on
     /// loopback, for trying scimops without a Bizagi project.
     pub sandbox: Option<EmbeddedSandbox>,
+    /// Attributes this server accepts but does not keep, as user files name them
+    /// (`name.middleName`, `phone`, `properties.Level`...): scimops neither compares nor
+    /// sends them on this target, and the plan says so. apply names the attributes a
+    /// server did not keep.
+    #[schemars(with = "Option<Vec<String>>")]
+    pub unsupported: Option<Located<Vec<String>>>,
     /// A file of the repository holding the certificate (PEM) of a private certificate
     /// authority to trust for this target, besides the system's: for servers whose TLS
     /// certificate a company's own authority signed (common on premises).

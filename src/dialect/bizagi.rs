@@ -77,6 +77,7 @@ impl Default for Bizagi {
                 properties_urn: PROPERTIES_URN.to_string(),
                 phone_type: "mobile".to_string(),
                 contacts: Contacts::Single,
+                unsupported: Vec::new(),
             },
             capabilities: Capabilities::default(),
             keys: Keys::Id,

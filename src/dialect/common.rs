@@ -36,6 +36,21 @@ pub struct Mapping {
     /// The `type` of the phone scimops manages.
     pub phone_type: String,
     pub contacts: Contacts,
+    /// Attributes the server does not keep (the target's `unsupported`): never compared,
+    /// never sent.
+    pub unsupported: Vec<Attr>,
+}
+
+impl Mapping {
+    /// Whether the server keeps `attr` (the target's `unsupported` says which it does
+    /// not; names compare without regard to case).
+    pub fn keeps(&self, attr: &Attr) -> bool {
+        let name = attr.to_string();
+        !self
+            .unsupported
+            .iter()
+            .any(|u| u.to_string().eq_ignore_ascii_case(&name))
+    }
 }
 
 /// Which entry of `emails` / `phoneNumbers` scimops manages: the one of `kind`, else the

@@ -57,6 +57,8 @@ pub struct DialectConfig {
     pub user_keys: Keys,
     /// Users asked for per listing call (`pageSize`).
     pub page_size: Option<usize>,
+    /// Attributes the server does not keep (`unsupported`).
+    pub unsupported: Vec<Attr>,
 }
 
 /// Bizagi's largest page (facts §5.2), and the default page size of every dialect.
@@ -267,6 +269,7 @@ pub fn for_target(config: &DialectConfig, capabilities: Capabilities) -> Arc<dyn
                 properties_urn,
                 phone_type,
                 contacts: Contacts::Single,
+                unsupported: config.unsupported.clone(),
             },
             capabilities,
             keys: config.user_keys,
@@ -277,6 +280,7 @@ pub fn for_target(config: &DialectConfig, capabilities: Capabilities) -> Arc<dyn
                 properties_urn,
                 phone_type,
                 contacts: Contacts::Merge,
+                unsupported: config.unsupported.clone(),
             },
             capabilities,
             page_size,

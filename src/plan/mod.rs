@@ -453,6 +453,57 @@ fn wanted(user: &DesiredUser) -> impl Iterator<Item = (&Attr, Option<&Value>)> +
         .chain(active)
 }
 
+/// How a declared value stands on the server.
+pub enum Comparison {
+    Same,
+    /// It differs: what the server has, and the attribute it was read from when the
+    /// server returned none for this one.
+    Differs {
+        before: Option<Value>,
+        from: Option<Attr>,
+    },
+}
+
+/// Whether the server already has `want` for `attr` (`wanted`: every declared value of
+/// the user). The one comparison: the planner's, and apply's check that the server kept
+/// what it was sent.
+pub fn compare(
+    dialect: &dyn Dialect,
+    attr: &Attr,
+    want: Option<&Value>,
+    wanted: &crate::model::AttrMap<Option<Value>>,
+    observed: &ObservedUser,
+) -> Comparison {
+    let have = observed.attrs.get(attr);
+    // A value the server did not return, judged by one it did (a name answered as one
+    // full name): never a change that only the answer's shape causes.
+    if have.is_none()
+        && let Some(derived) = dialect.derived(attr, wanted, observed)
+    {
+        return if derived.same {
+            Comparison::Same
+        } else {
+            Comparison::Differs {
+                before: Some(derived.value),
+                from: Some(derived.from),
+            }
+        };
+    }
+    let same = match (want, have) {
+        (None, None) => true,
+        (Some(w), Some(h)) => dialect.equivalent(attr, w, h),
+        _ => false,
+    };
+    if same {
+        Comparison::Same
+    } else {
+        Comparison::Differs {
+            before: have.cloned(),
+            from: None,
+        }
+    }
+}
+
 /// A change of `attr`, with what it means for access.
 fn change(attr: Attr, before: Option<Value>, after: Option<Value>) -> AttrChange {
     let effect = Effect::of(&attr, before.as_ref(), after.as_ref());
@@ -462,13 +513,17 @@ fn change(attr: Attr, before: Option<Value>, after: Option<Value>) -> AttrChange
         after,
         effect,
         before_from: None,
+        declared_at: None,
     }
 }
 
 fn create(user: &DesiredUser, dialect: &dyn Dialect) -> UserChange {
     let mut changes: Vec<AttrChange> = wanted(user)
         .filter_map(|(attr, after)| {
-            after.map(|after| change(attr.clone(), None, Some(after.clone())))
+            after.map(|after| AttrChange {
+                declared_at: Some(user.origin_of(attr).clone()),
+                ..change(attr.clone(), None, Some(after.clone()))
+            })
         })
         .collect();
     changes.sort_by(|a, b| a.attr.cmp(&b.attr));
@@ -495,30 +550,13 @@ fn update(
     let mut changes = Vec::new();
     let mut unchanged = 0;
     for (attr, want) in wanted(user) {
-        let have = observed.attrs.get(attr);
-        // A value the server did not return, judged by one it did (a name answered
-        // as one full name): never a change that only the answer's shape causes.
-        if have.is_none()
-            && let Some(derived) = dialect.derived(attr, &user.attrs, observed)
-        {
-            if derived.same {
-                unchanged += 1;
-            } else {
-                let mut c = change(attr.clone(), Some(derived.value), want.cloned());
-                c.before_from = Some(derived.from);
-                changes.push(c);
-            }
-            continue;
-        }
-        let same = match (want, have) {
-            (None, None) => true,
-            (Some(w), Some(h)) => dialect.equivalent(attr, w, h),
-            _ => false,
-        };
-        if same {
-            unchanged += 1;
-        } else {
-            changes.push(change(attr.clone(), have.cloned(), want.cloned()));
+        match compare(dialect, attr, want, &user.attrs, observed) {
+            Comparison::Same => unchanged += 1,
+            Comparison::Differs { before, from } => changes.push(AttrChange {
+                before_from: from,
+                declared_at: Some(user.origin_of(attr).clone()),
+                ..change(attr.clone(), before, want.cloned())
+            }),
         }
     }
     if changes.is_empty() {

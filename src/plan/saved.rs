@@ -26,13 +26,18 @@ pub struct TargetRef {
     pub endpoint: String,
 }
 
-/// The server's capabilities (`ServiceProviderConfig`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+/// What the plan relies on about the server: its capabilities (`ServiceProviderConfig`)
+/// and what the target's settings say of it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Server {
     pub patch: bool,
     pub filter: bool,
     pub etag: bool,
+    /// Attributes the target says the server does not keep (`unsupported`): neither
+    /// compared nor sent.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unsupported: Vec<crate::model::Attr>,
 }
 
 impl From<crate::dialect::Capabilities> for Server {
@@ -41,6 +46,7 @@ impl From<crate::dialect::Capabilities> for Server {
             patch: c.patch,
             filter: c.filter,
             etag: c.etag,
+            unsupported: Vec::new(),
         }
     }
 }

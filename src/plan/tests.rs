@@ -151,6 +151,7 @@ fn an_update_patches_only_what_changed() {
             after: Some(s("Li")),
             effect: crate::model::Effect::Profile,
             before_from: None,
+            declared_at: Some(origin()),
         }]
     );
     assert_eq!(u.requests.len(), 1);

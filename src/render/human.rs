@@ -57,6 +57,7 @@ pub fn plan(w: &mut dyn Write, plan: &Plan, s: &Styles, options: Options) -> io:
         )?;
         writeln!(w)?;
         writeln!(w, "{}", super::summary::users_line(summary))?;
+        unsupported(w, plan)?;
         return protected(w, plan);
     }
 
@@ -103,7 +104,16 @@ pub fn plan(w: &mut dyn Write, plan: &Plan, s: &Styles, options: Options) -> io:
     writeln!(w, "{}", super::summary::requests_line(summary))?;
     writeln!(w)?;
     writeln!(w, "{}", super::summary::users_line(summary))?;
+    unsupported(w, plan)?;
     protected(w, plan)
+}
+
+/// What the target says its server does not keep: left out of every comparison.
+fn unsupported(w: &mut dyn Write, plan: &Plan) -> io::Result<()> {
+    if let Some(line) = super::summary::unsupported_line(&plan.server) {
+        writeln!(w, "{line}")?;
+    }
+    Ok(())
 }
 
 /// Protected users a file or the policy would have changed.
@@ -339,6 +349,40 @@ pub fn outcome(w: &mut dyn Write, outcome: &Outcome, s: &Styles) -> io::Result<(
             s.warning.render_reset(),
             Shown(why)
         ),
+        Status::Unkept(unkept) => {
+            writeln!(
+                w,
+                "{}{}: {}, but the server did not keep {}{}:",
+                s.error.render(),
+                Shown(&outcome.user_name),
+                done_verb(outcome.action),
+                crate::words::count(unkept.len(), "attribute"),
+                s.error.render_reset(),
+            )?;
+            for u in unkept {
+                let sent = u.sent.as_ref().map_or_else(
+                    || "null (cleared)".to_string(),
+                    |v| term(&v.to_string()).into_owned(),
+                );
+                match &u.declared_at {
+                    Some(at) => writeln!(
+                        w,
+                        "  {} = {sent}, declared at {at}",
+                        term(&u.attr.to_string())
+                    )?,
+                    None => writeln!(w, "  {} = {sent}", term(&u.attr.to_string()))?,
+                }
+            }
+            let names: Vec<String> = unkept
+                .iter()
+                .map(|u| term(&u.attr.to_string()).into_owned())
+                .collect();
+            writeln!(
+                w,
+                "  hint: the server answered 2xx and does not have them; if it does not store them, add `unsupported: [{}]` to the target in scimops.yaml: scimops then neither compares nor sends them",
+                names.join(", ")
+            )
+        }
     }
 }
 
@@ -349,7 +393,7 @@ pub fn report(w: &mut dyn Write, report: &Report, s: &Styles) -> io::Result<()> 
         report
             .outcomes
             .iter()
-            .filter(|o| o.action == action && o.applied())
+            .filter(|o| o.action == action && o.written())
             .count()
     };
     let mut parts = vec![
@@ -367,7 +411,7 @@ pub fn report(w: &mut dyn Write, report: &Report, s: &Styles) -> io::Result<()> 
     if report.outcomes.iter().any(|o| o.action == Action::Delete) {
         parts.push(format!("{} deleted", done(Action::Delete)));
     }
-    let (failed, skipped) = (report.failed(), report.skipped());
+    let (failed, skipped, unkept) = (report.failed(), report.skipped(), report.unkept());
     if report.retries > 0 {
         writeln!(
             w,
@@ -377,7 +421,7 @@ pub fn report(w: &mut dyn Write, report: &Report, s: &Styles) -> io::Result<()> 
             s.dim.render_reset()
         )?;
     }
-    if failed + skipped == 0 {
+    if report.complete() {
         return writeln!(
             w,
             "{}Apply complete!{} Users: {}.",
@@ -394,8 +438,19 @@ pub fn report(w: &mut dyn Write, report: &Report, s: &Styles) -> io::Result<()> 
     if skipped > 0 {
         parts.push(format!("{skipped} skipped"));
     }
+    if unkept > 0 {
+        parts.push(format!(
+            "{} with attributes the server did not keep",
+            crate::words::count(unkept, "user")
+        ));
+    }
     let (title, next) = if report.interrupted {
         ("Apply interrupted.", "Run `scimops apply` again to finish.")
+    } else if failed + skipped == 0 {
+        (
+            "Apply incomplete.",
+            "Tell the target what its server does not keep (`unsupported`), or fix the server, then plan again.",
+        )
     } else {
         (
             "Apply failed.",
@@ -426,8 +481,9 @@ fn outcome_table(w: &mut dyn Write, report: &Report) -> io::Result<()> {
     let mut rows: Vec<&Outcome> = report.outcomes.iter().collect();
     rows.sort_by_key(|o| match o.status {
         Status::Failed(_) => 0,
-        Status::Skipped(_) => 1,
-        Status::Applied { .. } => 2,
+        Status::Unkept(_) => 1,
+        Status::Skipped(_) => 2,
+        Status::Applied { .. } => 3,
     });
     let mut table = tabled::builder::Builder::default();
     table.push_record(["user", "action", "outcome", "details"]);
@@ -436,6 +492,14 @@ fn outcome_table(w: &mut dyn Write, report: &Report) -> io::Result<()> {
             Status::Applied { note } => (done_verb(o.action), note.clone().unwrap_or_default()),
             Status::Failed(error) => ("failed", error.clone()),
             Status::Skipped(why) => ("skipped", why.clone()),
+            Status::Unkept(unkept) => (
+                "not kept",
+                unkept
+                    .iter()
+                    .map(|u| u.attr.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
         };
         table.push_record([
             term(&o.user_name).as_ref(),
@@ -494,6 +558,7 @@ mod tests {
             after,
             effect: crate::model::Effect::Profile,
             before_from: None,
+            declared_at: None,
         }
     }
 

@@ -1,6 +1,7 @@
 //! The plan's summary in sentences, the same in every view.
 
-use crate::plan::Summary;
+use crate::escape::term;
+use crate::plan::{Server, Summary};
 use crate::words::count;
 
 /// `Plan: 1 to create, 2 to update, 0 to deactivate.`
@@ -49,4 +50,20 @@ pub fn users_line(s: &Summary) -> String {
         s.unchanged,
         count(on_server, "user"),
     )
+}
+
+/// `Not compared and not sent on this target (unsupported): name.middleName, phone.`
+pub fn unsupported_line(server: &Server) -> Option<String> {
+    if server.unsupported.is_empty() {
+        return None;
+    }
+    let names: Vec<String> = server
+        .unsupported
+        .iter()
+        .map(|a| term(&a.to_string()).into_owned())
+        .collect();
+    Some(format!(
+        "Not compared and not sent on this target (its `unsupported`): {}.",
+        names.join(", ")
+    ))
 }

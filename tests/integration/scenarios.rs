@@ -29,6 +29,9 @@ pub struct Target {
     pub patch: bool,
     /// GET requests of a plan over a handful of users (discovery and one page).
     pub reads: usize,
+    /// Whether the server answers an update with the user (else apply reads the user
+    /// again, one GET, to check what it kept).
+    pub updates_answered: bool,
 }
 
 /// Requests sent to `/Users`, by method, from a `-vv` run.
@@ -144,15 +147,20 @@ impl Scenario {
         plan
     }
 
+    /// One update: a PATCH (or a PUT), and a GET to check what the server kept where
+    /// its answer does not say.
     fn update(&self) -> Counts {
+        let get = usize::from(!self.target.updates_answered);
         if self.target.patch {
             Counts {
                 patch: 1,
+                get,
                 ..Counts::default()
             }
         } else {
             Counts {
                 put: 1,
+                get,
                 ..Counts::default()
             }
         }
@@ -163,7 +171,7 @@ impl Scenario {
         assert_eq!(
             sent,
             Counts {
-                get: reads,
+                get: reads + writes.get,
                 ..writes
             },
             "{step}: requests"

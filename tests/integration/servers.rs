@@ -5,6 +5,7 @@
 use crate::external::External;
 use crate::scenarios::{Kind, Scenario, Target, counts};
 
+/// scim2-server answers a PATCH with 204 and no body, a PUT with the user.
 fn scim2(server: &External, patch: bool) -> Target {
     Target {
         yaml: format!(
@@ -16,6 +17,7 @@ fn scim2(server: &External, patch: bool) -> Target {
         rich: true,
         patch,
         reads: 4,
+        updates_answered: !patch,
     }
 }
 
@@ -30,6 +32,7 @@ fn scimmy(server: &External) -> Target {
         rich: true,
         patch: true,
         reads: 4,
+        updates_answered: true,
     }
 }
 

@@ -19,6 +19,7 @@ fn bizagi(sandbox: &TestSandbox, options: &str, reads: usize) -> Target {
         rich: false,
         patch: true,
         reads,
+        updates_answered: true,
     }
 }
 
@@ -42,6 +43,7 @@ fn rfc7644_dialect_on_the_sandbox_lifecycle() {
         rich: false,
         patch: true,
         reads: 4,
+        updates_answered: true,
     })
     .lifecycle();
 }
@@ -130,4 +132,49 @@ fn names_answered_as_one_full_name() {
 fn names_answered_as_parts_only() {
     let s = sandbox("name: parts");
     Scenario::new(bizagi(&s, "", 4)).lifecycle();
+}
+
+#[test]
+fn attributes_the_server_drops_are_named_then_left_out() {
+    // The server answers 2xx to a middle name and a phone, and keeps neither.
+    let s = sandbox("drops: [name.middleName, phone]");
+    let users = "users:\n  - userName: ada\n    name: {givenName: Ada, middleName: B, familyName: Lovelace}\n    phone: '+44 2071234567'\n";
+    let scenario = Scenario::new(bizagi(&s, "", 4));
+    scenario.users(users);
+    let apply = scenario.run(&["apply", "--auto-approve"]);
+    assert_eq!(apply.code, 1, "{apply:?}");
+    for expected in [
+        "ada@acme: created, but the server did not keep 2 attributes:",
+        "  name.middleName = \"B\", declared at users/users.yaml:3:",
+        "  phone = \"+44 2071234567\", declared at users/users.yaml:4:",
+        "add `unsupported: [name.middleName, phone]` to the target in scimops.yaml",
+        "Apply incomplete. Users: 1 created, 0 updated, 0 deactivated, 1 user with attributes the server did not keep.",
+    ] {
+        assert!(
+            apply.stdout.contains(expected),
+            "{expected:?} in:\n{}",
+            apply.stdout
+        );
+    }
+
+    // Once the target says so, nothing is compared or sent of them: converged.
+    let told = Scenario::new(bizagi(&s, "    unsupported: [name.middleName, phone]\n", 4));
+    told.users(users);
+    let plan = told.converged("unsupported");
+    assert!(
+        plan.stdout.contains(
+            "Not compared and not sent on this target (its `unsupported`): name.middleName, phone."
+        ),
+        "{}",
+        plan.stdout
+    );
+
+    // And the whole lifecycle on such a server, told, with its usual requests.
+    let fresh = sandbox("drops: [name.middleName, phone]");
+    Scenario::new(bizagi(
+        &fresh,
+        "    unsupported: [name.middleName, phone]\n",
+        4,
+    ))
+    .lifecycle();
 }

@@ -276,8 +276,11 @@ pub fn render(doc: &Plan, options: Options) -> String {
 }
 
 fn footer(doc: &Plan) -> String {
+    let unsupported = summary::unsupported_line(&doc.server)
+        .map(|line| format!("{} ", escape::text(&line)))
+        .unwrap_or_default();
     format!(
-        "<sub>{} Plan digest {} · target {} ({}) · scimops {}</sub>\n",
+        "<sub>{} {unsupported}Plan digest {} · target {} ({}) · scimops {}</sub>\n",
         summary::users_line(&doc.summary),
         code(doc.short_digest()),
         code(&doc.target.name),

@@ -41,6 +41,7 @@ fn change(attribute: &str, before: serde_json::Value, after: serde_json::Value) 
         before,
         after,
         before_from: None,
+        declared_at: None,
     }
 }
 
