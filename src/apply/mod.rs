@@ -352,11 +352,7 @@ async fn check_kept(
     user: &Work,
     answered: Option<serde_json::Value>,
 ) -> Vec<Unkept> {
-    let writes = user
-        .requests
-        .iter()
-        .filter(|r| r.body.is_some())
-        .next_back();
+    let writes = user.requests.iter().rfind(|r| r.body.is_some());
     let Some(last) = writes.filter(|_| !user.changes.is_empty()) else {
         return Vec::new();
     };
