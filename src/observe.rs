@@ -23,7 +23,7 @@ use anyhow::{Context, bail};
 use serde_json::Value as Json;
 use tokio::task::JoinSet;
 
-use crate::dialect::{Capabilities, Dialect};
+use crate::dialect::{Capabilities, Dialect, Paging};
 use crate::model::{ObservedUser, UserKey};
 use crate::schema::UserSchema;
 use crate::scim::client::{Client, HttpError};
@@ -31,6 +31,27 @@ use crate::scim::wire::ListResponse;
 
 /// Requests in flight at once while reading.
 const READ_PARALLELISM: usize = 4;
+
+/// How a server's users are listed: what the first page taught (or a saved plan, or the
+/// target's settings, say).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Listing {
+    /// Users asked for per page; `None`: the server refused `count`, so each page is of
+    /// the server's own size.
+    pub count: Option<usize>,
+    /// How the server reads `startIndex`; `None`: not known (found out by listing).
+    pub paging: Option<Paging>,
+}
+
+impl Listing {
+    /// As the target's settings say, before any listing.
+    pub fn of(dialect: &dyn Dialect) -> Self {
+        Self {
+            count: Some(dialect.page_size()),
+            paging: dialect.paging(),
+        }
+    }
+}
 
 /// The server as read.
 #[derive(Debug)]
@@ -45,6 +66,8 @@ pub struct Observed {
     pub total: usize,
     /// How the users were found, for the plan's header.
     pub strategy: Strategy,
+    /// How the listing went: apply lists this way again.
+    pub listing: Listing,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -143,7 +166,6 @@ pub async fn users(
     dialect: &dyn Dialect,
     declared: &[(UserKey, String)],
 ) -> anyhow::Result<Observed> {
-    let page_size = dialect.page_size();
     let Server {
         capabilities,
         schema,
@@ -167,7 +189,8 @@ pub async fn users(
         Ok(users)
     };
 
-    let first = page(client, 1, page_size).await?;
+    let mut listing = Listing::of(dialect);
+    let first = first_page(client, &mut listing).await?;
     let served = first.resources.len();
     let total = first.total.max(served);
     let remaining_pages = if served == 0 {
@@ -188,26 +211,67 @@ pub async fn users(
                 users: dedupe(users),
                 total,
                 strategy: Strategy::Filter,
+                listing,
             });
         }
         tracing::info!("the server's filters match userNames by case: reading every page instead");
     }
-    let (users, strategy) =
-        list_rest(client, first, page_size, |r| dialect.read_user(r, &schema)).await?;
+    let (users, strategy) = list_rest(client, first, &mut listing, |r| {
+        dialect.read_user(r, &schema)
+    })
+    .await?;
     Ok(Observed {
         capabilities,
         schema,
         total: users.len(),
         users,
         strategy,
+        listing,
     })
 }
 
-/// Every user resource, by listing.
-pub async fn list_all(client: &Client, dialect: &dyn Dialect) -> anyhow::Result<Vec<Json>> {
-    let page_size = dialect.page_size();
-    let first = page(client, 1, page_size).await?;
-    Ok(list_rest(client, first, page_size, Ok).await?.0)
+/// Every user resource, by listing as `listing` says.
+pub async fn list_all(client: &Client, listing: Listing) -> anyhow::Result<Vec<Json>> {
+    let mut listing = listing;
+    let first = first_page(client, &mut listing).await?;
+    Ok(list_rest(client, first, &mut listing, Ok).await?.0)
+}
+
+/// The first page. A server may refuse any listing that carries `count` (400, 500,
+/// 501) and serve it without: it is then asked once more without `count`, and read in
+/// pages of its own size from then on (said on stderr, and recorded in the plan). A
+/// listing that fails without `count` too stops: asking again would fail the same way.
+async fn first_page(client: &Client, listing: &mut Listing) -> anyhow::Result<Page> {
+    let Some(count) = listing.count else {
+        return page(client, 1, None).await;
+    };
+    match probe_page(client, count).await {
+        Ok(page) => Ok(page),
+        Err(refusal) => {
+            tracing::info!(
+                "the server refused a listing with `count` ({refusal}): reading it in pages of its own size"
+            );
+            listing.count = None;
+            page(client, 1, None)
+                .await
+                .context("listing again without `count`, which the server refused")
+        }
+    }
+}
+
+/// The first page with `count`, not retried when refused: the refusal, to fall back on.
+async fn probe_page(client: &Client, count: usize) -> Result<Page, anyhow::Error> {
+    let query = [
+        ("startIndex", "1".to_string()),
+        ("count", count.to_string()),
+    ];
+    match client.probe("/Users", &query).await {
+        Ok(body) => page_of(1, body),
+        Err(e) if matches!(e.status().map(|s| s.as_u16()), Some(400 | 500 | 501)) => {
+            Err(anyhow::Error::new(e))
+        }
+        Err(e) => Err(anyhow::Error::new(e).context("listing the server's users")),
+    }
 }
 
 fn dedupe(users: Vec<ObservedUser>) -> Vec<ObservedUser> {
@@ -322,15 +386,20 @@ pub const MAX_USERS: usize = 1_000_000;
 /// while it was read (users created meanwhile shift the pages).
 const CATCH_UP_PAGES: usize = 5;
 
-async fn page(client: &Client, start: usize, count: usize) -> anyhow::Result<Page> {
-    let query = [
-        ("startIndex", start.to_string()),
-        ("count", count.to_string()),
-    ];
+async fn page(client: &Client, start: usize, count: Option<usize>) -> anyhow::Result<Page> {
+    let mut query = vec![("startIndex", start.to_string())];
+    if let Some(count) = count {
+        query.push(("count", count.to_string()));
+    }
     let body = client
         .get("/Users", &query)
         .await
         .context("listing the server's users")?;
+    page_of(start, body)
+}
+
+/// A listing's answer as a page; its announced total is not trusted beyond [`MAX_USERS`].
+fn page_of(start: usize, body: Json) -> anyhow::Result<Page> {
     let list = ListResponse::from_value(body);
     let resources = list.resources;
     let total = list.total_results.map_or(resources.len(), |t| {
@@ -355,7 +424,7 @@ async fn page(client: &Client, start: usize, count: usize) -> anyhow::Result<Pag
 async fn pages(
     client: &Client,
     starts: impl Iterator<Item = usize>,
-    count: usize,
+    count: Option<usize>,
     mut take: impl FnMut(Page) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
     let mut tasks = JoinSet::new();
@@ -386,52 +455,66 @@ async fn pages(
 async fn list_rest<T>(
     client: &Client,
     first: Page,
-    count: usize,
+    listing: &mut Listing,
     read: impl Fn(Json) -> Result<T, String>,
 ) -> anyhow::Result<(Vec<T>, Strategy)> {
     let step = first.resources.len();
     let total = first.total;
+    let count = listing.count;
     let mut listed = Listed {
         by_id: BTreeMap::new(),
         unreadable: Vec::new(),
         read,
     };
     listed.add(first)?;
-    let mut strategy = Strategy::Listing;
     if step > 0 && total > step {
-        let second = page(client, 1 + step, count).await?;
-        if second.resources.is_empty() {
-            // Index 1 + step is past the end: `startIndex` may be a page number.
-            let before = listed.by_id.len();
-            let last_page = total.div_ceil(step);
-            pages(client, 2..=last_page, count, |p| listed.add_new(p)).await?;
-            if listed.by_id.len() > before {
-                strategy = Strategy::ListingByPage;
-                tracing::info!("the server reads `startIndex` as a page number");
+        let last_page = total.div_ceil(step);
+        match listing.paging {
+            // The target says `startIndex` is a page number: pages 2, 3..., no probe.
+            Some(Paging::Page) => {
+                pages(client, 2..=last_page, count, |p| listed.add_new(p)).await?;
             }
-        } else {
-            listed.add_new(second)?;
-            let mut next = 1 + 2 * step;
-            let starts = (next..=total).step_by(step);
-            pages(client, starts, count, |p| {
-                next = next.max(p.start + p.resources.len());
-                listed.add_new(p)
-            })
-            .await?;
-            // A listing that moved while it was read: go on, a few pages at most.
-            for _ in 0..CATCH_UP_PAGES {
-                if listed.by_id.len() >= total {
-                    break;
-                }
-                let p = page(client, next, count).await?;
-                let n = p.resources.len();
-                next += n;
-                if n == 0 || listed.add(p)? == 0 {
-                    break;
+            // Known or not, an index first.
+            known => {
+                let second = page(client, 1 + step, count).await?;
+                if second.resources.is_empty() && known.is_none() {
+                    // Index 1 + step is past the end: `startIndex` may be a page number.
+                    let before = listed.by_id.len();
+                    pages(client, 2..=last_page, count, |p| listed.add_new(p)).await?;
+                    if listed.by_id.len() > before {
+                        listing.paging = Some(Paging::Page);
+                        tracing::info!("the server reads `startIndex` as a page number");
+                    }
+                } else {
+                    listing.paging = Some(Paging::Index);
+                    listed.add_new(second)?;
+                    let mut next = 1 + 2 * step;
+                    let starts = (next..=total).step_by(step);
+                    pages(client, starts, count, |p| {
+                        next = next.max(p.start + p.resources.len());
+                        listed.add_new(p)
+                    })
+                    .await?;
+                    // A listing that moved while it was read: go on, a few pages at most.
+                    for _ in 0..CATCH_UP_PAGES {
+                        if listed.by_id.len() >= total {
+                            break;
+                        }
+                        let p = page(client, next, count).await?;
+                        let n = p.resources.len();
+                        next += n;
+                        if n == 0 || listed.add(p)? == 0 {
+                            break;
+                        }
+                    }
                 }
             }
         }
     }
+    let strategy = match listing.paging {
+        Some(Paging::Page) => Strategy::ListingByPage,
+        _ => Strategy::Listing,
+    };
     if !listed.unreadable.is_empty() {
         bail!(
             "the server returned {} users scimops cannot read: {}",

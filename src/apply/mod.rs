@@ -213,6 +213,8 @@ pub struct Lookup {
     /// Whether the server filters (else a dialect that looks users up by filter lists
     /// every user).
     pub filter: bool,
+    /// How the server's users are listed.
+    pub listing: crate::observe::Listing,
 }
 
 /// Sends `work`, calling `on_outcome` as each user is done.
@@ -552,7 +554,7 @@ pub async fn find_user(
     let key = dialect.key(user_name);
     let query = dialect.lookup_query(user_name);
     if !query.is_empty() && !lookup.filter {
-        let all = crate::observe::list_all(client, dialect).await?;
+        let all = crate::observe::list_all(client, lookup.listing).await?;
         return Ok(all.into_iter().find(|r| is_user(r, dialect, &key)));
     }
     let query: Vec<(&str, String)> = query.iter().map(|(k, v)| (*k, v.clone())).collect();
@@ -604,7 +606,7 @@ pub async fn stale_users(
     let by_filter = !dialect.lookup_query("").is_empty();
     let listed: Option<Vec<UserKey>> =
         if by_filter && !lookup.filter && users.iter().any(|u| u.fingerprint.is_none()) {
-            let all = crate::observe::list_all(client, dialect).await?;
+            let all = crate::observe::list_all(client, lookup.listing).await?;
             Some(
                 all.iter()
                     .filter_map(|r| r.get("userName").and_then(|n| n.as_str()))

@@ -69,17 +69,22 @@ pub async fn run(ctx: &Context<'_>, args: &DiscoverArgs) -> anyhow::Result<ExitS
         observe::discover(&session.client, offline.as_ref()).await?;
     let dialect = dialect::for_target(&target.dialect, capabilities);
 
-    // One page of users: how many there are, and one to probe paths with.
-    let page = session
-        .client
-        .get(
-            "/Users",
-            &[("startIndex", "1".into()), ("count", "1".into())],
-        )
-        .await?;
-    let page = ListResponse::from_value(page);
-    let total = page.total_results.unwrap_or(0);
-    let sample = page.resources.into_iter().next();
+    // The first users: how many there are, one to probe paths with, and whether the
+    // server takes `count` (some refuse any listing with it).
+    let client = &session.client;
+    let two = [("startIndex", "1".to_string()), ("count", "2".to_string())];
+    let (first, count_refused) = match client.probe("/Users", &two).await {
+        Ok(body) => (body, false),
+        Err(e) if matches!(e.status().map(|s| s.as_u16()), Some(400 | 500 | 501)) => (
+            client.get("/Users", &[("startIndex", "1".into())]).await?,
+            true,
+        ),
+        Err(e) => return Err(e.into()),
+    };
+    let first = ListResponse::from_value(first);
+    let total = first.total_results.unwrap_or(0);
+    let paging = paging(client, &first.resources, count_refused).await?;
+    let sample = first.resources.into_iter().next();
     // Which forms of key does the server take in `/Users/{key}`? (The dialect says
     // which to try: Bizagi documents both ids and userNames, ambiguity 1.)
     let mut keys = serde_json::Map::new();
@@ -150,6 +155,8 @@ pub async fn run(ctx: &Context<'_>, args: &DiscoverArgs) -> anyhow::Result<ExitS
             "filterMaxResults": config.get("filter").and_then(|f| f.get("maxResults")),
         },
         "users": total,
+        "countRefused": count_refused,
+        "paging": paging,
         "userKeys": keys,
         "schemas": described,
     });
@@ -163,6 +170,28 @@ pub async fn run(ctx: &Context<'_>, args: &DiscoverArgs) -> anyhow::Result<ExitS
         }
     }
     Ok(ExitStatus::Success)
+}
+
+/// How the server reads `startIndex`, by asking for the page at `startIndex=2`: an index
+/// answers the listing's second user first; a page number, another one (or none). It
+/// cannot be told with fewer than two users.
+async fn paging(
+    client: &crate::scim::client::Client,
+    first: &[Json],
+    count_refused: bool,
+) -> anyhow::Result<&'static str> {
+    let Some(second) = first.get(1) else {
+        return Ok("unknown");
+    };
+    let mut query = vec![("startIndex", "2".to_string())];
+    if !count_refused {
+        query.push(("count", "2".to_string()));
+    }
+    let next = ListResponse::from_value(client.get("/Users", &query).await?);
+    Ok(match next.resources.first() {
+        Some(user) if field(user, "id") == field(second, "id") => "index",
+        _ => "page",
+    })
 }
 
 /// A member of the server's answer, for a table: one line, nothing hidden.
@@ -227,6 +256,20 @@ fn table(
     writeln!(out, "{}", b.build().with(Style::sharp()))?;
     writeln!(out)?;
     writeln!(out, "Users: {}", report["users"])?;
+    if report["countRefused"] == json!(true) {
+        writeln!(
+            out,
+            "Listings: the server refuses `count`; scimops reads pages of its own size"
+        )?;
+    }
+    match report["paging"].as_str() {
+        Some("index") => writeln!(out, "startIndex: an index (RFC 7644)")?,
+        Some("page") => writeln!(
+            out,
+            "startIndex: a page number (set `paging: page` on the target: scimops then saves a call per plan)"
+        )?,
+        _ => writeln!(out, "startIndex: cannot tell (fewer than 2 users)")?,
+    }
     if let Some(keys) = report["userKeys"].as_object().filter(|k| !k.is_empty()) {
         let took: Vec<String> = keys
             .iter()

@@ -106,6 +106,8 @@ pub async fn make(ctx: &Context<'_>, overrides: Overrides) -> anyhow::Result<Pla
     plan.target = target_ref(&ctx.dir, &target);
     plan.server = observed.capabilities.into();
     plan.server.unsupported = dialect.mapping().unsupported.clone();
+    plan.server.count_refused = observed.listing.count.is_none();
+    plan.server.paging = observed.listing.paging;
     plan.files = Files::new(repo.files.clone());
     plan.refusals = refusals(plan.counts(), &policy, overrides);
     plan.seal();
@@ -116,6 +118,7 @@ pub async fn make(ctx: &Context<'_>, overrides: Overrides) -> anyhow::Result<Pla
         policy,
         lookup: crate::apply::Lookup {
             filter: observed.capabilities.filter,
+            listing: observed.listing,
         },
     })
 }
@@ -131,8 +134,13 @@ fn describe_server(dialect: &str, observed: &crate::observe::Observed) -> String
         }
         crate::observe::Strategy::Filter => "filtering by userName",
     };
+    let pages = if observed.listing.count.is_none() {
+        " (the server refused `count`: pages of its own size)"
+    } else {
+        ""
+    };
     format!(
-        "Dialect {dialect}; the server has PATCH: {}, filter: {}, ETag: {}; updates use {}; users found by {how}.",
+        "Dialect {dialect}; the server has PATCH: {}, filter: {}, ETag: {}; updates use {}; users found by {how}{pages}.",
         yes(c.patch),
         yes(c.filter),
         yes(c.etag),

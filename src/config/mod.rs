@@ -591,6 +591,7 @@ fn check_target(
         phone_type: target.phone_type.clone(),
         user_keys: target.user_keys,
         page_size,
+        paging: target.paging,
         unsupported,
     };
     let offline = crate::dialect::for_target(&dialect, crate::dialect::Capabilities::default());

@@ -95,6 +95,11 @@ pub struct Target {
     /// Default: 500, Bizagi's largest page.
     #[schemars(with = "Option<u32>")]
     pub page_size: Option<Located<u32>>,
+    /// How the server reads `startIndex` in a listing: `index` (RFC 7644: the 1-based
+    /// index of the first user) or `page` (a page number, as Bizagi's documentation words
+    /// it). Default: found out from the listing, at the cost of one call when it is a
+    /// page number (`scimops discover` tells which the server uses).
+    pub paging: Option<crate::dialect::Paging>,
     /// Instead of `url` and `auth`: run a local Bizagi-compatible sandbox in-process, on
     /// loopback, for trying scimops without a Bizagi project.
     pub sandbox: Option<EmbeddedSandbox>,

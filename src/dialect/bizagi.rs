@@ -68,6 +68,7 @@ pub struct Bizagi {
     pub capabilities: Capabilities,
     pub keys: Keys,
     pub page_size: usize,
+    pub paging: Option<super::Paging>,
 }
 
 impl Default for Bizagi {
@@ -82,6 +83,7 @@ impl Default for Bizagi {
             capabilities: Capabilities::default(),
             keys: Keys::Id,
             page_size: super::PAGE_SIZE,
+            paging: None,
         }
     }
 }
@@ -177,6 +179,10 @@ impl Dialect for Bizagi {
     /// At most 500 (facts §5.2: `count` cannot be greater than 500).
     fn page_size(&self) -> usize {
         self.page_size
+    }
+
+    fn paging(&self) -> Option<super::Paging> {
+        self.paging
     }
 
     /// Integer user properties are 32-bit columns (SQL Server `int`).

@@ -48,6 +48,19 @@ impl DialectName {
     }
 }
 
+/// How a server reads `startIndex` (RFC 7644: an index; Bizagi's documentation words it
+/// as a page number, ambiguity 4).
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "camelCase")]
+pub enum Paging {
+    /// A 1-based index of the first user of the page (RFC 7644).
+    Index,
+    /// A page number.
+    Page,
+}
+
 /// A target's dialect and its options, from the settings.
 #[derive(Clone, Debug, Default)]
 pub struct DialectConfig {
@@ -57,6 +70,8 @@ pub struct DialectConfig {
     pub user_keys: Keys,
     /// Users asked for per listing call (`pageSize`).
     pub page_size: Option<usize>,
+    /// How the server reads `startIndex` (`paging`); `None`: found out by listing.
+    pub paging: Option<Paging>,
     /// Attributes the server does not keep (`unsupported`).
     pub unsupported: Vec<Attr>,
 }
@@ -144,6 +159,9 @@ pub trait Dialect: Send + Sync {
 
     /// How many users to ask for per listing call.
     fn page_size(&self) -> usize;
+
+    /// How the server reads `startIndex`, when the target says; `None`: found out.
+    fn paging(&self) -> Option<Paging>;
 
     /// Reads a User resource from the server.
     fn read_user(
@@ -274,6 +292,7 @@ pub fn for_target(config: &DialectConfig, capabilities: Capabilities) -> Arc<dyn
             capabilities,
             keys: config.user_keys,
             page_size,
+            paging: config.paging,
         }),
         DialectName::Rfc7644 => Arc::new(Rfc7644 {
             mapping: Mapping {
@@ -284,6 +303,7 @@ pub fn for_target(config: &DialectConfig, capabilities: Capabilities) -> Arc<dyn
             },
             capabilities,
             page_size,
+            paging: config.paging,
         }),
     }
 }

@@ -26,6 +26,7 @@ pub struct Rfc7644 {
     pub mapping: Mapping,
     pub capabilities: Capabilities,
     pub page_size: usize,
+    pub paging: Option<super::Paging>,
 }
 
 /// `userName eq "..."`, quoted as RFC 7644 §3.4.2.2 requires.
@@ -61,6 +62,10 @@ impl Dialect for Rfc7644 {
 
     fn page_size(&self) -> usize {
         self.page_size
+    }
+
+    fn paging(&self) -> Option<super::Paging> {
+        self.paging
     }
 
     /// Offline nothing is known: every attribute is checked against `/Schemas` at plan time.

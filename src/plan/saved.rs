@@ -38,6 +38,12 @@ pub struct Server {
     /// compared nor sent.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unsupported: Vec<crate::model::Attr>,
+    /// The server refused a listing with `count`: it is read in pages of its own size.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub count_refused: bool,
+    /// How the server reads `startIndex`, when the listing showed it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paging: Option<crate::dialect::Paging>,
 }
 
 impl From<crate::dialect::Capabilities> for Server {
@@ -47,6 +53,8 @@ impl From<crate::dialect::Capabilities> for Server {
             filter: c.filter,
             etag: c.etag,
             unsupported: Vec::new(),
+            count_refused: false,
+            paging: None,
         }
     }
 }

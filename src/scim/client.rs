@@ -728,6 +728,7 @@ impl Client {
             &[],
             request.body.as_ref(),
             request.if_match.as_deref(),
+            true,
         )
         .await
     }
@@ -741,9 +742,28 @@ impl Client {
         query: &[(&str, String)],
         body: Option<&serde_json::Value>,
     ) -> Result<Response, HttpError> {
-        self.execute(method, path, query, body, None).await
+        self.execute(method, path, query, body, None, true).await
     }
 
+    /// `GET path` as a probe of what the server takes: an answer of 400, 500 or 501
+    /// (a request the server will refuse again) is not retried, the caller decides.
+    /// A server that asks to try later (429, 503), or a lost connection, is retried.
+    pub async fn probe(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<serde_json::Value, HttpError> {
+        let response = self
+            .execute(Method::Get, path, query, None, None, false)
+            .await?;
+        response.body.ok_or_else(|| HttpError::Decode {
+            method: Method::Get,
+            path: path.to_string(),
+            message: "the answer is empty".to_string(),
+        })
+    }
+
+    /// `retry_refusals`: whether a 500 (which may be passing) is sent again.
     async fn execute(
         &self,
         method: Method,
@@ -751,6 +771,7 @@ impl Client {
         query: &[(&str, String)],
         body: Option<&serde_json::Value>,
         if_match: Option<&str>,
+        retry_refusals: bool,
     ) -> Result<Response, HttpError> {
         let shown = if query.is_empty() {
             path.to_string()
@@ -857,7 +878,11 @@ impl Client {
                 }
             }
             attempt += 1;
-            match self.backoff(attempt, since, asked).filter(|_| transient) {
+            let refused = matches!(status, Some(400 | 500 | 501)) && !retry_refusals;
+            match self
+                .backoff(attempt, since, asked)
+                .filter(|_| transient && !refused)
+            {
                 Some(delay) => {
                     answer_lost |= error.maybe_done();
                     self.pause(

@@ -178,3 +178,71 @@ fn attributes_the_server_drops_are_named_then_left_out() {
     ))
     .lifecycle();
 }
+
+#[test]
+fn count_refused_with_500() {
+    // Any listing with `count` is answered 500: one refused call (not retried), then
+    // pages of the server's own size (100).
+    let s = sandbox("countRefused: 500");
+    Scenario::new(bizagi(&s, "", 5)).lifecycle();
+    let s = sandbox("countRefused: 500");
+    let scenario = Scenario::new(bizagi(&s, "", 5));
+    scenario.many(300, 100);
+    let plan = scenario.run(&["plan"]);
+    assert!(
+        plan.stderr
+            .contains("the server refused `count`: pages of its own size"),
+        "{}",
+        plan.stderr
+    );
+    let out = scenario.run(&["plan", "--format", "json"]);
+    let saved: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(saved["server"]["countRefused"], true);
+}
+
+#[test]
+fn count_refused_with_400() {
+    let s = sandbox("countRefused: 400");
+    Scenario::new(bizagi(&s, "", 5)).lifecycle();
+}
+
+#[test]
+fn start_index_read_as_a_page_number_when_the_target_says_so() {
+    // `paging: page`: no probe, one call per page.
+    let target = "    pageSize: 100\n    paging: page\n";
+    let s = sandbox("paging: page\nmaxPageSize: 100");
+    Scenario::new(bizagi(&s, target, 4)).lifecycle();
+    let s = sandbox("paging: page\nmaxPageSize: 100");
+    Scenario::new(bizagi(&s, target, 4)).many(300, 100);
+}
+
+#[test]
+fn discover_says_how_the_server_reads_start_index_and_count() {
+    for (options, paging, count_refused) in [
+        ("", "index", false),
+        ("paging: page", "page", false),
+        ("countRefused: 500", "index", true),
+        ("paging: page\ncountRefused: 400", "page", true),
+    ] {
+        let s = sandbox(options);
+        let scenario = Scenario::new(bizagi(&s, "", 4));
+        scenario.users(
+            "users:\n  - userName: a\n    name: {givenName: A}\n  - userName: b\n    name: {givenName: B}\n  - userName: c\n    name: {givenName: C}\n",
+        );
+        assert_eq!(scenario.run(&["apply", "--auto-approve"]).code, 0);
+        let run = scenario.run(&["discover", "--format", "json"]);
+        assert_eq!(run.code, 0, "{run:?}");
+        let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        assert_eq!(report["paging"], paging, "{options}");
+        assert_eq!(report["countRefused"], count_refused, "{options}");
+        let table = scenario.run(&["discover"]);
+        assert!(
+            table.stdout.contains(match paging {
+                "index" => "startIndex: an index (RFC 7644)",
+                _ => "startIndex: a page number (set `paging: page` on the target",
+            }),
+            "{}",
+            table.stdout
+        );
+    }
+}
