@@ -245,7 +245,7 @@ async fn first_page(client: &Client, listing: &mut Listing) -> anyhow::Result<Pa
     let Some(count) = listing.count else {
         return page(client, 1, None).await;
     };
-    match probe_page(client, count).await {
+    match probe_page(client, count).await? {
         Ok(page) => Ok(page),
         Err(refusal) => {
             tracing::info!(
@@ -259,17 +259,16 @@ async fn first_page(client: &Client, listing: &mut Listing) -> anyhow::Result<Pa
     }
 }
 
-/// The first page with `count`, not retried when refused: the refusal, to fall back on.
-async fn probe_page(client: &Client, count: usize) -> Result<Page, anyhow::Error> {
+/// The first page with `count`, not retried when refused: the page, or the refusal to
+/// fall back on (`Ok(Err(..))`); any other failure is an error.
+async fn probe_page(client: &Client, count: usize) -> anyhow::Result<Result<Page, HttpError>> {
     let query = [
         ("startIndex", "1".to_string()),
         ("count", count.to_string()),
     ];
     match client.probe("/Users", &query).await {
-        Ok(body) => page_of(1, body),
-        Err(e) if matches!(e.status().map(|s| s.as_u16()), Some(400 | 500 | 501)) => {
-            Err(anyhow::Error::new(e))
-        }
+        Ok(body) => page_of(1, body).map(Ok),
+        Err(e) if matches!(e.status().map(|s| s.as_u16()), Some(400 | 500 | 501)) => Ok(Err(e)),
         Err(e) => Err(anyhow::Error::new(e).context("listing the server's users")),
     }
 }
