@@ -198,8 +198,8 @@ pub async fn users(
     } else {
         (total - served).div_ceil(served)
     };
-    let lookups = !dialect.lookup_query("").is_empty();
-    if capabilities.filter && lookups && remaining_pages > declared.len() + 1 {
+    let filters = matches!(dialect.find(""), crate::dialect::Find::Filter(_));
+    if capabilities.filter && filters && remaining_pages > declared.len() + 1 {
         let first_users = read(first.resources.clone())?;
         if filters_ignore_case(client, dialect, &first_users).await? {
             let found = lookup_declared(client, dialect, &first_users, declared).await?;
@@ -305,12 +305,11 @@ async fn filters_ignore_case(
             }
         })
         .collect();
-    let answer = client
-        .get(
-            &dialect.lookup_path(&swapped),
-            &dialect.lookup_query(&swapped),
-        )
-        .await;
+    let find = dialect.find(&swapped);
+    let Some((path, query)) = find.request() else {
+        return Ok(false);
+    };
+    let answer = client.get(path, query).await;
     Ok(match answer {
         Ok(body) => {
             let found = resources(body);
@@ -340,9 +339,14 @@ async fn lookup_declared(
     let mut queue = wanted.into_iter();
     let spawn = |lookups: &mut JoinSet<_>, (key, user_name): (UserKey, String)| {
         let client = client.clone();
-        let path = dialect.lookup_path(&user_name);
-        let query = dialect.lookup_query(&user_name);
-        lookups.spawn(async move { (key, client.get(&path, &query).await) });
+        let find = dialect.find(&user_name);
+        lookups.spawn(async move {
+            let answer = match find.request() {
+                Some((path, query)) => client.get(path, query).await.map(Some),
+                None => Ok(None),
+            };
+            (key, answer)
+        });
     };
     for item in queue.by_ref().take(READ_PARALLELISM) {
         spawn(&mut lookups, item);
@@ -350,7 +354,7 @@ async fn lookup_declared(
     while let Some(done) = lookups.join_next().await {
         let (key, answer) = done.context("a lookup task failed")?;
         let body = answer.context("looking a declared user up")?;
-        for resource in resources(body) {
+        for resource in body.map(resources).unwrap_or_default() {
             let matches = resource
                 .get("userName")
                 .and_then(Json::as_str)

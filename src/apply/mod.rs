@@ -210,9 +210,6 @@ pub struct Options {
 /// How users are found by userName on this server.
 #[derive(Clone, Copy, Debug)]
 pub struct Lookup {
-    /// Whether the server filters (else a dialect that looks users up by filter lists
-    /// every user).
-    pub filter: bool,
     /// How the server's users are listed.
     pub listing: crate::observe::Listing,
 }
@@ -308,9 +305,15 @@ async fn apply_user(
     };
     // The user as the last write left it, when the server answered with it.
     let mut answered = None;
+    let mut check = true;
     for request in &user.requests {
         let sent = if request.method == Method::Post {
-            create(client, dialect, lookup, user, request).await
+            create(client, dialect, lookup, user, request)
+                .await
+                .map(|created| {
+                    check &= created.ours;
+                    (created.resource, created.note)
+                })
         } else {
             match client.send_request(request).await {
                 Ok(response) => Ok((response.body, None)),
@@ -337,9 +340,11 @@ async fn apply_user(
             }
         }
     }
-    let unkept = check_kept(client, dialect, lookup, user, answered).await;
-    if !unkept.is_empty() {
-        outcome.status = Status::Unkept(unkept);
+    if check {
+        let unkept = check_kept(client, dialect, lookup, user, answered).await;
+        if !unkept.is_empty() {
+            outcome.status = Status::Unkept(unkept);
+        }
     }
     outcome
 }
@@ -448,17 +453,27 @@ fn schema_of(dialect: &dyn Dialect, sent: &AttrMap<Option<Value>>) -> UserSchema
     schema
 }
 
+/// A create that succeeded: the user as the server answered (or as it was found),
+/// a note when it was not plain, and whether the user is the one this create made (an
+/// account that existed already and was adopted is not checked against the create).
+struct Created {
+    resource: Option<serde_json::Value>,
+    note: Option<String>,
+    ours: bool,
+}
+
 /// Sends a create. When its answer is lost (the server may have created the user), the
 /// user is looked up before anything is sent again: found, it is the one just created;
-/// absent, the create is sent again (at most [`LOST_CREATES`] times). A 409 after a
-/// lost answer means the lost attempt created it: it is looked up too.
+/// absent, the create is sent again (at most [`LOST_CREATES`] times). A 409 means the
+/// user exists (a lost attempt created it, or it was there): it is found and adopted,
+/// never created twice.
 async fn create(
     client: &Client,
     dialect: &dyn Dialect,
     lookup: &Lookup,
     user: &Work,
     request: &Request,
-) -> Result<(Option<serde_json::Value>, Option<String>), String> {
+) -> Result<Created, String> {
     let limit = LOST_CREATES.min(client.max_retries());
     let mut lost = 0;
     loop {
@@ -467,12 +482,16 @@ async fn create(
                 let note = (lost > 0).then(|| {
                     "an earlier answer was lost and the user was not there: sent again".to_string()
                 });
-                return Ok((response.body, note));
+                return Ok(Created {
+                    resource: response.body,
+                    note,
+                    ours: true,
+                });
             }
             Err(e) => e,
         };
         let conflict = error.status().map(|s| s.as_u16()) == Some(409);
-        if !(error.maybe_done() || (conflict && lost > 0)) {
+        if !(error.maybe_done() || conflict) {
             return Err(explain(client, dialect, request, error).await);
         }
         tracing::info!(
@@ -480,13 +499,26 @@ async fn create(
             crate::escape::Shown(&user.user_name)
         );
         match find_user(client, dialect, &user.user_name, lookup).await {
+            Ok(Some(resource)) if conflict && lost == 0 => {
+                let note = "it already existed (409 Conflict): adopted as it is; the next plan compares it with the files".to_string();
+                return Ok(Created {
+                    resource: Some(resource),
+                    note: Some(note),
+                    ours: false,
+                });
+            }
             Ok(Some(resource)) => {
                 let note = "the answer was lost; the user was found on the server".to_string();
-                return Ok((Some(resource), Some(note)));
+                return Ok(Created {
+                    resource: Some(resource),
+                    note: Some(note),
+                    ours: true,
+                });
             }
             Ok(None) if conflict || lost == limit => {
                 let mut message = explain(client, dialect, request, error).await;
                 message.push_str(&match lost {
+                    0 if conflict => "\n  (the server says the user exists; looked up by its userName, it is not found)".to_string(),
                     0 => "\n  (looked up afterwards, the user is not on the server)".to_string(),
                     n => format!(
                         "\n  (sent {} times; looked up after each failure, the user was not there)",
@@ -552,16 +584,12 @@ pub async fn find_user(
     lookup: &Lookup,
 ) -> anyhow::Result<Option<serde_json::Value>> {
     let key = dialect.key(user_name);
-    let query = dialect.lookup_query(user_name);
-    if !query.is_empty() && !lookup.filter {
+    let find = dialect.find(user_name);
+    let Some((path, query)) = find.request() else {
         let all = crate::observe::list_all(client, lookup.listing).await?;
         return Ok(all.into_iter().find(|r| is_user(r, dialect, &key)));
-    }
-    let query: Vec<(&str, String)> = query.iter().map(|(k, v)| (*k, v.clone())).collect();
-    match client
-        .send(Method::Get, &dialect.lookup_path(user_name), &query, None)
-        .await
-    {
+    };
+    match client.send(Method::Get, path, query, None).await {
         Ok(response) => Ok(found_in(response.body, dialect, &key)),
         Err(e) if e.status() == Some(reqwest::StatusCode::NOT_FOUND) => Ok(None),
         Err(e) => Err(e.into()),
@@ -603,9 +631,11 @@ pub async fn stale_users(
     parallelism: usize,
     lookup: &Lookup,
 ) -> anyhow::Result<Vec<String>> {
-    let by_filter = !dialect.lookup_query("").is_empty();
-    let listed: Option<Vec<UserKey>> =
-        if by_filter && !lookup.filter && users.iter().any(|u| u.fingerprint.is_none()) {
+    // Users to create must still be absent: found one by one where the server finds
+    // a user by its name, else by one listing of every user.
+    let by_listing = dialect.find("").request().is_none();
+    let listed: Option<std::collections::BTreeSet<UserKey>> =
+        if by_listing && users.iter().any(|u| u.fingerprint.is_none()) {
             let all = crate::observe::list_all(client, lookup.listing).await?;
             Some(
                 all.iter()
@@ -621,11 +651,10 @@ pub async fn stale_users(
     for (i, user) in users.iter().enumerate() {
         let (path, query) = match (&user.fingerprint, user.requests.first()) {
             (Some(_), Some(request)) => (request.path.clone(), Vec::new()),
-            _ if listed.is_some() => continue,
-            _ => (
-                dialect.lookup_path(&user.user_name),
-                dialect.lookup_query(&user.user_name),
-            ),
+            _ => match dialect.find(&user.user_name).request() {
+                Some((path, query)) => (path.to_string(), query.to_vec()),
+                None => continue,
+            },
         };
         let (client, permits) = (client.clone(), permits.clone());
         checks.spawn(async move {

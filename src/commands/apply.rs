@@ -268,7 +268,6 @@ async fn apply_saved(
     };
     let dialect = dialect::for_target(&target.dialect, capabilities);
     let lookup = apply::Lookup {
-        filter: server.filter,
         listing: crate::observe::Listing {
             count: (!server.count_refused).then(|| dialect.page_size()),
             paging: server.paging.or(dialect.paging()),

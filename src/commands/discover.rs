@@ -165,7 +165,7 @@ pub async fn run(ctx: &Context<'_>, args: &DiscoverArgs) -> anyhow::Result<ExitS
     match args.format {
         DiscoverFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?,
         DiscoverFormat::Table => {
-            let filters = !dialect.lookup_query("").is_empty();
+            let filters = matches!(dialect.find(""), dialect::Find::Filter(_));
             table(&mut out, &report, capabilities, filters)?;
         }
     }

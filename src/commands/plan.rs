@@ -117,7 +117,6 @@ pub async fn make(ctx: &Context<'_>, overrides: Overrides) -> anyhow::Result<Pla
         dialect,
         policy,
         lookup: crate::apply::Lookup {
-            filter: observed.capabilities.filter,
             listing: observed.listing,
         },
     })

@@ -24,7 +24,7 @@
 use url::Url;
 
 use super::common::{Contacts, Mapping, NAME_PARTS, check_email, same_email, text};
-use super::{Capabilities, Derived, Dialect};
+use super::{Capabilities, Derived, Dialect, Find};
 use crate::diag::Diagnostic;
 use crate::model::AttrMap;
 use crate::model::{Attr, AttrChange, DesiredUser, ObservedUser, UserKey, Value, ValueType};
@@ -398,9 +398,17 @@ impl Dialect for Bizagi {
         }
     }
 
-    /// Bizagi reads a user by userName in the path (facts §5.1).
-    fn lookup_path(&self, user_name: &str) -> String {
-        user_path(user_name)
+    /// By userName in the path where the project takes userNames (facts §5.1:
+    /// `userKeys: userName`); else by a filter if the server filters (ambiguity 7),
+    /// else by listing. Never by a form of key the project may not take.
+    fn find(&self, user_name: &str) -> Find {
+        match self.keys {
+            Keys::UserName => Find::Path(user_path(user_name)),
+            Keys::Id if self.capabilities.filter => {
+                Find::Filter(vec![("filter", super::user_name_filter(user_name))])
+            }
+            Keys::Id => Find::List,
+        }
     }
 
     /// By guidUser, or by userName where the target says `userKeys: userName`.

@@ -86,6 +86,12 @@ fn entry_value(list: &[Json], kind: &str) -> Option<String> {
     (!value.is_empty()).then(|| value.to_string())
 }
 
+/// `userName eq "..."`, quoted as RFC 7644 §3.4.2.2 requires.
+pub fn user_name_filter(user_name: &str) -> String {
+    let escaped = user_name.replace('\\', "\\\\").replace('"', "\\\"");
+    format!("userName eq \"{escaped}\"")
+}
+
 /// The text of a string value (empty for other kinds).
 pub fn text(value: &Value) -> &str {
     match value {
@@ -485,6 +491,12 @@ fn read_value(ty: crate::model::ValueType, json: &Json) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn filters_quote_user_names() {
+        assert_eq!(user_name_filter("a@b"), r#"userName eq "a@b""#);
+        assert_eq!(user_name_filter(r#"a"b\c"#), r#"userName eq "a\"b\\c""#);
+    }
 
     #[test]
     fn the_managed_contact_is_of_its_type_else_primary_else_first() {

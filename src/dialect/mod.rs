@@ -14,7 +14,8 @@ pub mod common;
 mod rfc7644;
 
 pub use bizagi::{Bizagi, Keys, PROPERTIES_URN};
-pub use rfc7644::{Rfc7644, user_name_filter};
+pub use common::user_name_filter;
+pub use rfc7644::Rfc7644;
 
 use std::sync::Arc;
 
@@ -193,13 +194,15 @@ pub trait Dialect: Send + Sync {
         }
     }
 
-    /// Where a user can be read by its userName (before its id is known)...
-    fn lookup_path(&self, user_name: &str) -> String;
-
-    /// ... and with which query: a GET of path and query answers the user or 404, or
-    /// a ListResponse holding it or not.
-    fn lookup_query(&self, _user_name: &str) -> Vec<(&'static str, String)> {
-        Vec::new()
+    /// How a user is found by its userName, before its id is known: never by a form
+    /// of key the server does not take. By a filter where the server filters, else by
+    /// listing every user.
+    fn find(&self, user_name: &str) -> Find {
+        if self.capabilities().filter {
+            Find::Filter(vec![("filter", common::user_name_filter(user_name))])
+        } else {
+            Find::List
+        }
     }
 
     // ---- writing ------------------------------------------------------------------
@@ -237,6 +240,29 @@ pub trait Dialect: Send + Sync {
     /// a likely cause.
     fn failure_hint(&self, _request: &Request, _status: u16) -> Option<&'static str> {
         None
+    }
+}
+
+/// How one user is found by its userName (see [`Dialect::find`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Find {
+    /// A GET of this path answers the user, or 404.
+    Path(String),
+    /// A GET of `/Users` with this query answers a ListResponse that holds the user,
+    /// or not (a server that ignores the filter answers others: they are passed over).
+    Filter(Vec<(&'static str, String)>),
+    /// Only a listing of every user finds it.
+    List,
+}
+
+impl Find {
+    /// The GET that finds the user (path and query); `None`: a listing.
+    pub fn request(&self) -> Option<(&str, &[(&'static str, String)])> {
+        match self {
+            Find::Path(path) => Some((path, &[])),
+            Find::Filter(query) => Some(("/Users", query)),
+            Find::List => None,
+        }
     }
 }
 

@@ -29,12 +29,6 @@ pub struct Rfc7644 {
     pub paging: Option<super::Paging>,
 }
 
-/// `userName eq "..."`, quoted as RFC 7644 §3.4.2.2 requires.
-pub fn user_name_filter(user_name: &str) -> String {
-    let escaped = user_name.replace('\\', "\\\\").replace('"', "\\\"");
-    format!("userName eq \"{escaped}\"")
-}
-
 impl Dialect for Rfc7644 {
     fn name(&self) -> &'static str {
         "rfc7644"
@@ -77,14 +71,6 @@ impl Dialect for Rfc7644 {
         check_email(user, out);
     }
 
-    fn lookup_path(&self, _user_name: &str) -> String {
-        "/Users".to_string()
-    }
-
-    fn lookup_query(&self, user_name: &str) -> Vec<(&'static str, String)> {
-        vec![("filter", user_name_filter(user_name))]
-    }
-
     fn delete_request(&self, observed: &ObservedUser) -> Option<Request> {
         Some(Request {
             method: Method::Delete,
@@ -98,10 +84,4 @@ impl Dialect for Rfc7644 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn filters_quote_user_names() {
-        assert_eq!(user_name_filter("a@b"), r#"userName eq "a@b""#);
-        assert_eq!(user_name_filter(r#"a"b\c"#), r#"userName eq "a\"b\\c""#);
-    }
 }

@@ -187,6 +187,10 @@ pub enum FaultKind {
     /// is lost.
     #[serde(rename = "lost")]
     Lost,
+    /// The request is served (a create is done), then answered 409 Conflict, as servers
+    /// answer a create they already did. Only when asked for: not among the random faults.
+    #[serde(rename = "conflict")]
+    Conflict,
 }
 
 impl FaultKind {
@@ -209,11 +213,15 @@ impl FaultKind {
             Self::Reset => "reset",
             Self::Slow => "slow",
             Self::Lost => "lost",
+            Self::Conflict => "conflict",
         }
     }
 
     pub fn parse(name: &str) -> Option<Self> {
-        Self::all().into_iter().find(|k| k.name() == name)
+        Self::all()
+            .into_iter()
+            .chain([Self::Conflict])
+            .find(|k| k.name() == name)
     }
 }
 

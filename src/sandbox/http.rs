@@ -285,6 +285,15 @@ async fn track(State(state): State<Arc<AppState>>, req: Request, next: Next) -> 
             serve(parts, bytes).await;
             dropped()
         }
+        (Some(FaultKind::Conflict), _) => {
+            // The write is done, then answered as if it had been done before.
+            serve(parts, bytes).await;
+            refusal(Refusal {
+                status: 409,
+                scim_type: Some("uniqueness"),
+                detail: "fault injected by the sandbox: userName is already taken".into(),
+            })
+        }
         (Some(FaultKind::Slow), _) => {
             tokio::time::sleep(Duration::from_millis(slow_millis)).await;
             serve(parts, bytes).await

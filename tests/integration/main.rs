@@ -17,6 +17,7 @@ mod faults;
 mod fuzz;
 mod guards;
 mod hostile;
+mod lookups;
 mod process;
 mod properties;
 mod sandbox;
