@@ -80,8 +80,3 @@ impl Dialect for Rfc7644 {
         })
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-}
