@@ -217,10 +217,18 @@ pub struct Summary {
     pub deactivate: usize,
     pub reactivate: usize,
     pub delete: usize,
+    /// Users the files declare.
+    pub declared: usize,
     /// Declared users already as declared.
     pub unchanged: usize,
-    /// Users on the server that no file declares, and the policy leaves alone.
+    /// Users on the server.
+    pub server: usize,
+    /// Users on the server that no file declares ("unmanaged"), whatever the policy
+    /// does to them.
     pub unmanaged: usize,
+    /// Of them, those this plan deactivates or deletes (the policy's `unmanaged`).
+    pub unmanaged_deactivated: usize,
+    pub unmanaged_deleted: usize,
     /// Users scimops manages on the server: declared ones, and those the policy acts
     /// on. The deactivation budget is a share of them.
     pub managed: usize,
@@ -365,9 +373,14 @@ pub fn plan(
         .count();
     managed = managed.saturating_sub(protected_existing);
     plan.users.sort_by(|a, b| a.key.cmp(&b.key));
+    let by_policy = |reason| plan.users.iter().filter(|u| u.reason == reason).count();
     plan.summary = Summary {
+        declared: desired.len(),
         unchanged,
-        unmanaged: unmanaged_total - acted_on,
+        server: total.max(observed.len()),
+        unmanaged: unmanaged_total,
+        unmanaged_deactivated: by_policy(Reason::UnmanagedDeactivated),
+        unmanaged_deleted: by_policy(Reason::UnmanagedDeleted),
         managed,
         ..Summary::default()
     };

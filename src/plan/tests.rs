@@ -409,7 +409,16 @@ fn users_in_no_file_are_deactivated_only_when_the_policy_says_so() {
     assert_eq!(p.protected.len(), 1, "admon is protected by default");
     assert_eq!(p.protected[0].user_name, "admon@x");
     assert_eq!(p.summary.managed, 2, "ann and bob");
-    assert_eq!(p.summary.unmanaged, 0);
+    // What is true: 1 declared, 3 on the server, 2 in no file, 1 of them deactivated.
+    assert_eq!(
+        (p.summary.declared, p.summary.server, p.summary.unmanaged),
+        (1, 3, 2)
+    );
+    assert_eq!(p.summary.unmanaged_deactivated, 1);
+    assert_eq!(
+        crate::render::summary::users_line(&p.summary),
+        "1 user declared, 1 already as declared. The server has 3 users; 2 are unmanaged (in no file): 1 to deactivate by the policy, 1 left alone."
+    );
     let (ignored, _) = plan(&d, &o, 3, &Bizagi::default(), &Policy::default()).unwrap();
     assert!(ignored.is_empty());
     assert_eq!(ignored.summary.unmanaged, 2);

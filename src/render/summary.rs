@@ -34,21 +34,40 @@ pub fn requests_line(s: &Summary) -> String {
     )
 }
 
-/// Declared users, and what the server holds besides them.
+/// Declared users, and what the server holds besides them: its unmanaged users (in no
+/// file), and what the plan does to them.
 pub fn users_line(s: &Summary) -> String {
-    let changed = s.create + s.update + s.deactivate + s.reactivate;
-    let declared = s.unchanged + changed;
-    let on_server = declared - s.create + s.unmanaged;
-    let unmanaged = match s.unmanaged {
-        0 => "all declared".to_string(),
-        1 => "1 is in no file and is left alone".to_string(),
-        n => format!("{n} are in no file and are left alone"),
+    let is = |n: usize| if n == 1 { "is" } else { "are" };
+    let changed = s.unmanaged_deactivated + s.unmanaged_deleted;
+    let left = s.unmanaged.saturating_sub(changed);
+    let mut by_policy = Vec::new();
+    if s.unmanaged_deactivated > 0 {
+        by_policy.push(format!("{} to deactivate", s.unmanaged_deactivated));
+    }
+    if s.unmanaged_deleted > 0 {
+        by_policy.push(format!("{} to delete", s.unmanaged_deleted));
+    }
+    let unmanaged = match (s.unmanaged, changed) {
+        (0, _) => "all declared".to_string(),
+        (n, 0) => format!("{n} {} unmanaged (in no file) and left alone", is(n)),
+        (n, _) => {
+            let left = if left > 0 {
+                format!(", {left} left alone")
+            } else {
+                String::new()
+            };
+            format!(
+                "{n} {} unmanaged (in no file): {} by the policy{left}",
+                is(n),
+                by_policy.join(", ")
+            )
+        }
     };
     format!(
         "{} declared, {} already as declared. The server has {}; {unmanaged}.",
-        count(declared, "user"),
+        count(s.declared, "user"),
         s.unchanged,
-        count(on_server, "user"),
+        count(s.server, "user"),
     )
 }
 

@@ -564,8 +564,8 @@ impl Client {
     }
 
     /// The bearer token to send, if any. `fresh_after`: a token asked for after this
-    /// instant (a request answered 401 is sent again with a token younger than itself,
-    /// not one that was already in use when it failed).
+    /// instant (a request answered 401 is sent again with a token asked for after the
+    /// refusal, not one that was already in use: that one may expire in flight too).
     async fn bearer(&self, fresh_after: Option<Instant>) -> Result<Option<Secret>, HttpError> {
         match &self.inner.credentials {
             Credentials::ClientCredentials { .. } => self.issued_token(fresh_after).await.map(Some),
@@ -809,7 +809,6 @@ impl Client {
         let mut fresh_after = None;
         loop {
             let token = self.bearer(fresh_after).await?;
-            let sent = Instant::now();
             let mut request = self
                 .inner
                 .http
@@ -843,7 +842,9 @@ impl Client {
                     "{method} {}: 401, sending it again with a token asked for after it",
                     Shown(&shown)
                 );
-                fresh_after = Some(sent);
+                // Not a token that was already in use when this one was refused: it may
+                // expire as this request travels again.
+                fresh_after = Some(Instant::now());
                 renewed = true;
                 continue;
             }

@@ -275,3 +275,49 @@ fn a_token_request_is_retried_after_a_transient_failure() {
     assert_eq!(client.token_requests(), 2);
     assert_eq!(client.retries(), 1);
 }
+
+#[test]
+fn a_refused_request_is_sent_again_with_a_token_asked_for_after_the_refusal() {
+    // A request travels slowly with the first token. Meanwhile every token is revoked,
+    // another request renews (second token), and that one is revoked too. When the slow
+    // request is refused, the token in the cache is younger than it, yet already
+    // dead: it is sent again with a third, asked for after the refusal.
+    let sandbox = TestSandbox::start(
+        "defaultDomain: acme\ntokenLifetimeSeconds: 0\nfaults: {slowMillis: 1000}\nfailures:\n  - {method: GET, path: /Users/slow, fault: slow, times: 1}\n",
+    );
+    let client = client(&sandbox);
+    let runtime = &sandbox.runtime;
+    runtime
+        .block_on(client.get("/ServiceProviderConfig", &[]))
+        .unwrap();
+    assert_eq!(client.token_requests(), 1);
+    let slow = runtime.spawn({
+        let client = client.clone();
+        async move { client.send(Method::Get, "/Users/slow", &[], None).await }
+    });
+    std::thread::sleep(Duration::from_millis(200));
+    sandbox.running.revoke_tokens();
+    runtime
+        .block_on(client.get("/ServiceProviderConfig", &[]))
+        .unwrap();
+    assert_eq!(client.token_requests(), 2, "renewed after a 401");
+    sandbox.running.revoke_tokens();
+    let answer = runtime.block_on(slow).unwrap();
+    // The slow one reached the server with the first token: 401, then a third token.
+    assert_eq!(
+        answer
+            .map(|_| ())
+            .map_err(|e| e.status().map(|s| s.as_u16())),
+        Err(Some(404)),
+        "refused for being unknown (404), not for its token (401)"
+    );
+    assert_eq!(client.token_requests(), 3);
+    let log = sandbox.requests();
+    let slow_calls: Vec<u16> = log
+        .requests
+        .iter()
+        .filter(|r| r.path == "/scim/v2/Users/slow")
+        .map(|r| r.status)
+        .collect();
+    assert_eq!(slow_calls, [401, 404], "sent twice: refused, then answered");
+}

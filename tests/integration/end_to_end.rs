@@ -238,7 +238,7 @@ fn reading_many_users_costs_one_call_per_page_of_500() {
     let repo = Repo::for_sandbox(&sandbox, &format!("users:\n{declared}"));
     let plan = repo.run(&["plan", "--detailed-exitcode"]);
     assert_eq!(plan.code, 0, "{plan:?}");
-    assert!(plan.stdout.contains("400 users declared, 400 already as declared. The server has 1200 users; 800 are in no file"), "{}", plan.stdout);
+    assert!(plan.stdout.contains("400 users declared, 400 already as declared. The server has 1200 users; 800 are unmanaged (in no file)"), "{}", plan.stdout);
     let log = sandbox.requests();
     let pages: Vec<_> = log
         .requests

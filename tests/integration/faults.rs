@@ -348,3 +348,37 @@ fn a_create_that_keeps_failing_is_sent_again_only_after_each_lookup_and_at_most_
         ]
     );
 }
+
+#[test]
+fn short_lived_tokens_and_slow_answers_never_fail_a_write() {
+    // Tokens of 2 seconds, every answer 1.2 seconds late: a request may reach the server
+    // after its token expired. It is sent again with a token asked for after it, which
+    // then reaches the server in time; no write fails.
+    let sandbox = TestSandbox::start(
+        "defaultDomain: acme\ntokenLifetimeSeconds: 2\nfaults: {rate: 1.0, kinds: [slow], slowMillis: 1200}\n",
+    );
+    let users: String = (0..12)
+        .map(|i| format!("  - userName: u{i:02}\n    name: {{givenName: U{i}}}\n"))
+        .collect();
+    let repo = Repo::for_sandbox(&sandbox, &format!("users:\n{users}"));
+    let apply = repo.run(&["apply", "--auto-approve", "--parallelism", "8"]);
+    assert_eq!(apply.code, 0, "{apply:?}");
+    assert_eq!(server_users(&sandbox).len(), 12);
+    let created = statuses(&sandbox, "POST", "/scim/v2/Users");
+    let refused = created.iter().filter(|s| **s == 401).count();
+    assert_eq!(
+        created.iter().filter(|s| **s == 201).count(),
+        12,
+        "{created:?}"
+    );
+    assert_eq!(
+        created.len(),
+        12 + refused,
+        "only 401s were sent again: {created:?}"
+    );
+    assert!(
+        refused <= 12,
+        "each create sent again at most once: {created:?}"
+    );
+    assert!(sandbox.running.issued_tokens().len() >= 2);
+}

@@ -137,7 +137,7 @@ fn users_in_no_file_are_left_alone_unless_the_policy_deactivates_them() {
     assert_eq!(plan.code, 0, "{plan:?}");
     assert!(
         plan.stdout
-            .contains("The server has 7 users; 3 are in no file and are left alone."),
+            .contains("The server has 7 users; 3 are unmanaged (in no file) and left alone."),
         "{}",
         plan.stdout
     );
@@ -163,6 +163,45 @@ fn users_in_no_file_are_left_alone_unless_the_policy_deactivates_them() {
         "u04 and u05; admon is protected"
     );
     assert_eq!(deactivate.run(&["plan", "--detailed-exitcode"]).code, 0);
+}
+
+#[test]
+fn the_summary_counts_what_is_true_when_the_policy_deactivates() {
+    // 2 declared, 5 on the server (admon included): 3 unmanaged, of which the policy
+    // deactivates 2 (admon is protected).
+    let sandbox = sandbox(4);
+    let repo = repo(&sandbox, "  unmanaged: deactivate\n", &users(2, 0));
+    let plan = repo.run(&["plan", "--format", "json"]);
+    assert_eq!(plan.code, 0, "{plan:?}");
+    let saved: serde_json::Value = serde_json::from_str(&plan.stdout).unwrap();
+    let s = &saved["summary"];
+    assert_eq!(
+        [
+            &s["declared"],
+            &s["server"],
+            &s["unmanaged"],
+            &s["unmanagedDeactivated"],
+            &s["protected"]
+        ],
+        [2, 5, 3, 2, 1].map(serde_json::Value::from).each_ref()
+    );
+    let human = repo.run(&["plan"]);
+    assert!(
+        human.stdout.contains("2 users declared, 2 already as declared. The server has 5 users; 3 are unmanaged (in no file): 2 to deactivate by the policy, 1 left alone."),
+        "{}",
+        human.stdout
+    );
+    sandbox.clear();
+    let apply = repo.run(&["apply", "--auto-approve"]);
+    assert_eq!(apply.code, 0, "{apply:?}");
+    assert_eq!(sandbox.requests().count("DELETE"), 2);
+    assert_eq!(sandbox.requests().writes(), 2);
+    let after = repo.run(&["plan"]);
+    assert!(
+        after.stdout.contains("2 users declared, 2 already as declared. The server has 5 users; 3 are unmanaged (in no file) and left alone."),
+        "{}",
+        after.stdout
+    );
 }
 
 #[test]

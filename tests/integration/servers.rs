@@ -76,7 +76,7 @@ fn scim2_server_300_users_then_filter_lookups() {
     assert!(counts(&plan.stderr).get <= 3 + 1 + 1 + 2, "{}", plan.stderr);
     assert!(
         plan.stdout
-            .contains("The server has 300 users; 298 are in no file"),
+            .contains("The server has 300 users; 298 are unmanaged (in no file)"),
         "{}",
         plan.stdout
     );
