@@ -102,16 +102,8 @@ impl Scenario {
     }
 
     pub fn run(&self, args: &[&str]) -> Run {
-        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_scimops"));
-        command
-            .arg("-C")
-            .arg(self.dir.path())
-            .args(args)
-            .env("NO_COLOR", "1")
-            .env_remove("RUST_LOG");
-        for (k, v) in &self.target.env {
-            command.env(k, v);
-        }
+        let mut command = crate::support::command(self.dir.path(), args, &[]);
+        command.envs(self.target.env.iter().map(|(k, v)| (k, v)));
         let output = command.output().unwrap();
         Run {
             code: output.status.code().unwrap_or(-1),
@@ -330,5 +322,90 @@ impl Scenario {
             plan.stderr
         );
         assert_eq!(self.apply("many again").writes(), 0);
+    }
+}
+
+impl Scenario {
+    /// `n` users on the server, then 12 changes (4 renamed, 4 new, 4 deactivated) read
+    /// in pages of `page_size`: the plan lists every page once, the apply writes 12
+    /// times, and the next plan is empty. Returns what the plan and the apply sent.
+    pub fn twelve_changes_among(&self, n: usize, page_size: usize) -> (Counts, Counts) {
+        let declare = |i: usize| {
+            let (given, active) = match i {
+                _ if i < 4 => ("Renamed", ""),
+                _ if i < 8 => ("U", "    active: false\n"),
+                _ => ("U", ""),
+            };
+            format!("  - userName: u{i:04}\n    name: {{givenName: {given}{i}}}\n{active}")
+        };
+        let first: String = (0..n)
+            .map(|i| format!("  - userName: u{i:04}\n    name: {{givenName: U{i}}}\n"))
+            .collect();
+        self.users(&format!("users:\n{first}"));
+        assert_eq!(self.apply("first").post, n, "one POST per user");
+        let changed: String = (0..n + 4).map(declare).collect();
+        self.users(&format!("users:\n{changed}"));
+
+        let plan = self.run(&["-vv", "plan", "--detailed-exitcode"]);
+        assert_eq!(plan.code, 2, "{}\n{}", plan.stdout, plan.stderr);
+        assert!(
+            plan.stdout
+                .contains("Plan: 4 to create, 4 to update, 4 to deactivate."),
+            "{}",
+            plan.stdout
+        );
+        let planned = counts(&plan.stderr);
+        let sent = self.apply("twelve changes");
+        let expected = Counts {
+            get: self.target.reads - 1 + n.div_ceil(page_size),
+            ..Counts::default()
+        };
+        assert_eq!(planned, expected, "one listing call per page of the plan");
+        let deactivations = match self.target.kind {
+            Kind::Bizagi => Counts {
+                delete: 4,
+                ..Counts::default()
+            },
+            Kind::Rfc => self.update().times(4),
+        };
+        let updates = self.update().times(4);
+        assert_eq!(
+            sent,
+            Counts {
+                get: expected.get + updates.get + deactivations.get,
+                post: 4,
+                ..updates.plus(deactivations)
+            },
+            "the apply writes once per change"
+        );
+        let after = self.converged("twelve changes");
+        assert_eq!(
+            counts(&after.stderr).get,
+            self.target.reads - 1 + (n + 4).div_ceil(page_size),
+            "the next plan lists once"
+        );
+        (planned, sent)
+    }
+}
+
+impl Counts {
+    fn times(self, k: usize) -> Self {
+        Self {
+            get: self.get * k,
+            post: self.post * k,
+            patch: self.patch * k,
+            put: self.put * k,
+            delete: self.delete * k,
+        }
+    }
+
+    fn plus(self, other: Self) -> Self {
+        Self {
+            get: self.get + other.get,
+            post: self.post + other.post,
+            patch: self.patch + other.patch,
+            put: self.put + other.put,
+            delete: self.delete + other.delete,
+        }
     }
 }

@@ -246,3 +246,55 @@ fn discover_says_how_the_server_reads_start_index_and_count() {
         );
     }
 }
+
+#[test]
+fn twelve_changes_among_1200_users_cost_twelve_writes_in_every_reading() {
+    // (sandbox reading, target settings, reads of a small plan, page size)
+    let readings = [
+        ("", "", 4, 500),
+        ("name: formatted", "", 4, 500),
+        ("name: parts", "", 4, 500),
+        (
+            "drops: [name.middleName, phone]",
+            "    unsupported: [name.middleName, phone]\n",
+            4,
+            500,
+        ),
+        ("countRefused: 500", "", 5, 100),
+        ("countRefused: 400", "", 5, 100),
+        (
+            "paging: page\nmaxPageSize: 100",
+            "    pageSize: 100\n",
+            5,
+            100,
+        ),
+        (
+            "paging: page\nmaxPageSize: 100",
+            "    pageSize: 100\n    paging: page\n",
+            4,
+            100,
+        ),
+        ("maxPageSize: 100", "", 4, 100),
+        ("userKeys: id", "", 4, 500),
+        ("userKeys: userName", "    userKeys: userName\n", 4, 500),
+        ("filter: false", "", 4, 500),
+        ("stringBooleans: true", "", 4, 500),
+    ];
+    for (reading, settings, reads, page_size) in readings {
+        let s = sandbox(reading);
+        let (plan, apply) =
+            Scenario::new(bizagi(&s, settings, reads)).twelve_changes_among(1200, page_size);
+        // The figures of the closing note (`--nocapture` prints them).
+        let words = |yaml: &str| yaml.split_whitespace().collect::<Vec<_>>().join(" ");
+        eprintln!(
+            "| {} | {} | {} GET | {} GET, {} POST, {} PATCH, {} DELETE |",
+            words(reading),
+            words(settings),
+            plan.get,
+            apply.get,
+            apply.post,
+            apply.patch,
+            apply.delete
+        );
+    }
+}
