@@ -248,6 +248,10 @@ fn discover_says_how_the_server_reads_start_index_and_count() {
 }
 
 #[test]
+#[expect(
+    clippy::print_stderr,
+    reason = "prints the figures per reading, a table for the record (`--nocapture`)"
+)]
 fn twelve_changes_among_1200_users_cost_twelve_writes_in_every_reading() {
     // (sandbox reading, target settings, reads of a small plan, page size)
     let readings = [
