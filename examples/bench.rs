@@ -562,10 +562,9 @@ fn time_planner(server: &Server, repo: &Path) -> anyhow::Result<f64> {
         None,
     )?;
     let offline = scimops::dialect::for_target(&target.dialect, Default::default());
-    let observed =
-        server
-            .runtime
-            .block_on(scimops::observe::observe(&client, offline.as_ref(), &[]))?;
+    let observed = server
+        .runtime
+        .block_on(scimops::observe::observe(&client, offline.as_ref()))?;
     let dialect = scimops::dialect::for_target(&target.dialect, observed.capabilities);
     let desired = scimops::desired::resolve(
         &repository.users,

@@ -34,14 +34,6 @@ pub struct Declaration {
 }
 
 impl Declaration {
-    /// The key and userName of every declared user.
-    pub fn keys(&self) -> Vec<(UserKey, String)> {
-        self.users
-            .iter()
-            .map(|u| (u.key.clone(), u.user_name.clone()))
-            .collect()
-    }
-
     /// The users with every property, attribute and extension typed by `schema` (the
     /// server's): the only part of the work that needs the server.
     pub fn typed(

@@ -7,12 +7,10 @@
 //!   `count`, and some report a wrong `itemsPerPage`). Users are de-duplicated by id
 //!   (a listing is not a snapshot), and a server that reads `startIndex` as a page
 //!   number (as Bizagi's documentation words it) is detected when the second page by
-//!   index comes back empty, and then read by pages;
-//! - or, when the server supports filters and the declared users are fewer than the
-//!   pages left to read, by `filter=userName eq "..."` for each declared user. Filters
-//!   are trusted only after a probe shows the server matches userNames without regard
-//!   to case (some do not), and each answer is checked: a server ignoring the filter
-//!   cannot make scimops miss a user.
+//!   index comes back empty, and then read by pages.
+//!
+//! Every user is read, never only the declared ones: a plan names the users no file
+//! declares, and the policy may act on them.
 //!
 //! Anything that does not add up (fewer users listed than the server says it has) is
 //! an error: planning on a partial listing would create users that exist.
@@ -24,7 +22,7 @@ use serde_json::Value as Json;
 use tokio::task::JoinSet;
 
 use crate::dialect::{Capabilities, Dialect, Paging};
-use crate::model::{ObservedUser, UserKey};
+use crate::model::ObservedUser;
 use crate::schema::UserSchema;
 use crate::scim::client::{Client, HttpError};
 use crate::scim::wire::ListResponse;
@@ -59,8 +57,7 @@ pub struct Observed {
     pub capabilities: Capabilities,
     /// The attributes of users: core, and each extension, with their types.
     pub schema: UserSchema,
-    /// The users read: every user, or (after filter lookups) the declared ones and
-    /// those of the first page.
+    /// Every user of the server.
     pub users: Vec<ObservedUser>,
     /// How many users the server has.
     pub total: usize,
@@ -76,8 +73,6 @@ pub enum Strategy {
     Listing,
     /// Every page, `startIndex` as a page number.
     ListingByPage,
-    /// The first page, then one filter per declared user not on it.
-    Filter,
 }
 
 fn supported(config: &Json, feature: &str) -> bool {
@@ -149,73 +144,25 @@ pub async fn server(client: &Client, dialect: &dyn Dialect) -> anyhow::Result<Se
 }
 
 /// Reads the server: discovery, then its users.
-pub async fn observe(
-    client: &Client,
-    dialect: &dyn Dialect,
-    declared: &[(UserKey, String)],
-) -> anyhow::Result<Observed> {
+pub async fn observe(client: &Client, dialect: &dyn Dialect) -> anyhow::Result<Observed> {
     let server = server(client, dialect).await?;
-    users(client, server, dialect, declared).await
+    users(client, server, dialect).await
 }
 
-/// Reads the users of a server already discovered. `declared`: the userNames the files
-/// declare (to look them up by filter when that is cheaper than listing).
+/// Reads every user of a server already discovered, page by page: a plan needs them
+/// all (to name the unmanaged ones, and for the policy to act on them), so no user is
+/// looked up alone.
 pub async fn users(
     client: &Client,
     server: Server,
     dialect: &dyn Dialect,
-    declared: &[(UserKey, String)],
 ) -> anyhow::Result<Observed> {
     let Server {
         capabilities,
         schema,
     } = server;
-    let read = |resources: Vec<Json>| -> anyhow::Result<Vec<ObservedUser>> {
-        let mut users = Vec::with_capacity(resources.len());
-        let mut unreadable = Vec::new();
-        for resource in resources {
-            match dialect.read_user(resource, &schema) {
-                Ok(user) => users.push(user),
-                Err(e) => unreadable.push(e),
-            }
-        }
-        if !unreadable.is_empty() {
-            bail!(
-                "the server returned {} users scimops cannot read: {}",
-                unreadable.len(),
-                unreadable.join("; ")
-            );
-        }
-        Ok(users)
-    };
-
     let mut listing = Listing::of(dialect);
     let first = first_page(client, &mut listing).await?;
-    let served = first.resources.len();
-    let total = first.total.max(served);
-    let remaining_pages = if served == 0 {
-        0
-    } else {
-        (total - served).div_ceil(served)
-    };
-    let filters = matches!(dialect.find(""), crate::dialect::Find::Filter(_));
-    if capabilities.filter && filters && remaining_pages > declared.len() + 1 {
-        let first_users = read(first.resources.clone())?;
-        if filters_ignore_case(client, dialect, &first_users).await? {
-            let found = lookup_declared(client, dialect, &first_users, declared).await?;
-            let mut users = first_users;
-            users.extend(read(found)?);
-            return Ok(Observed {
-                capabilities,
-                schema,
-                users: dedupe(users),
-                total,
-                strategy: Strategy::Filter,
-                listing,
-            });
-        }
-        tracing::info!("the server's filters match userNames by case: reading every page instead");
-    }
     let (users, strategy) = list_rest(client, first, &mut listing, |r| {
         dialect.read_user(r, &schema)
     })
@@ -271,108 +218,6 @@ async fn probe_page(client: &Client, count: usize) -> anyhow::Result<Result<Page
         Err(e) if matches!(e.status().map(|s| s.as_u16()), Some(400 | 500 | 501)) => Ok(Err(e)),
         Err(e) => Err(anyhow::Error::new(e).context("listing the server's users")),
     }
-}
-
-fn dedupe(users: Vec<ObservedUser>) -> Vec<ObservedUser> {
-    let mut by_id = BTreeMap::new();
-    for user in users {
-        by_id.insert(user.id.clone(), user);
-    }
-    by_id.into_values().collect()
-}
-
-/// Whether `userName eq` matches without regard to case: the first user of the
-/// listing, looked up in another case, must come back (alone).
-async fn filters_ignore_case(
-    client: &Client,
-    dialect: &dyn Dialect,
-    sample: &[ObservedUser],
-) -> anyhow::Result<bool> {
-    let Some(user) = sample
-        .iter()
-        .find(|u| u.user_name.chars().any(char::is_alphabetic))
-    else {
-        return Ok(false);
-    };
-    let swapped: String = user
-        .user_name
-        .chars()
-        .map(|c| {
-            if c.is_uppercase() {
-                c.to_lowercase().next().unwrap_or(c)
-            } else {
-                c.to_uppercase().next().unwrap_or(c)
-            }
-        })
-        .collect();
-    let find = dialect.find(&swapped);
-    let Some((path, query)) = find.request() else {
-        return Ok(false);
-    };
-    let answer = client.get(path, query).await;
-    Ok(match answer {
-        Ok(body) => {
-            let found = resources(body);
-            found.len() == 1 && found[0].get("id").and_then(Json::as_str) == Some(user.id.as_str())
-        }
-        Err(_) => false,
-    })
-}
-
-/// One filter per declared user not already read; answers that do not match the
-/// declared userName are ignored (a server that ignores filters lists everyone).
-async fn lookup_declared(
-    client: &Client,
-    dialect: &dyn Dialect,
-    already: &[ObservedUser],
-    declared: &[(UserKey, String)],
-) -> anyhow::Result<Vec<Json>> {
-    let mut wanted: Vec<(UserKey, String)> = declared
-        .iter()
-        .filter(|(key, _)| !already.iter().any(|u| &u.key == key))
-        .cloned()
-        .collect();
-    wanted.sort();
-    wanted.dedup();
-    let mut found = Vec::new();
-    let mut lookups = JoinSet::new();
-    let mut queue = wanted.into_iter();
-    let spawn = |lookups: &mut JoinSet<_>, (key, user_name): (UserKey, String)| {
-        let client = client.clone();
-        let find = dialect.find(&user_name);
-        lookups.spawn(async move {
-            let answer = match find.request() {
-                Some((path, query)) => client.get(path, query).await.map(Some),
-                None => Ok(None),
-            };
-            (key, answer)
-        });
-    };
-    for item in queue.by_ref().take(READ_PARALLELISM) {
-        spawn(&mut lookups, item);
-    }
-    while let Some(done) = lookups.join_next().await {
-        let (key, answer) = done.context("a lookup task failed")?;
-        let body = answer.context("looking a declared user up")?;
-        for resource in body.map(resources).unwrap_or_default() {
-            let matches = resource
-                .get("userName")
-                .and_then(Json::as_str)
-                .is_some_and(|n| dialect.key(n) == key);
-            if matches {
-                found.push(resource);
-            }
-        }
-        if let Some(item) = queue.next() {
-            spawn(&mut lookups, item);
-        }
-    }
-    Ok(found)
-}
-
-/// The users of a ListResponse, taken out of it (a page is large: no copy).
-fn resources(body: Json) -> Vec<Json> {
-    ListResponse::from_value(body).resources
 }
 
 struct Page {

@@ -77,7 +77,6 @@ pub async fn make(ctx: &Context<'_>, overrides: Overrides) -> anyhow::Result<Pla
     // the server (the types of its properties) comes after discovery.
     let declaration =
         desired::declare(&repo.users, repo.problems.clone(), domain, offline.as_ref())?;
-    let keys = declaration.keys();
 
     if let Some(problem) = target.check_secret(ctx.env) {
         return Err(crate::diag::Diagnostics(vec![problem]).into());
@@ -90,7 +89,7 @@ pub async fn make(ctx: &Context<'_>, overrides: Overrides) -> anyhow::Result<Pla
     let server = crate::observe::server(&session.client, offline.as_ref()).await?;
     let dialect = dialect::for_target(&target.dialect, server.capabilities);
     let resolved = declaration.typed(&repo.users, &server.schema, dialect.as_ref())?;
-    let observed = crate::observe::users(&session.client, server, dialect.as_ref(), &keys).await?;
+    let observed = crate::observe::users(&session.client, server, dialect.as_ref()).await?;
     ctx.term
         .progress(&describe_server(dialect.name(), &observed));
     let policy = repo.policy(dialect.as_ref());
@@ -131,7 +130,6 @@ fn describe_server(dialect: &str, observed: &crate::observe::Observed) -> String
         crate::observe::Strategy::ListingByPage => {
             "listing every page (`startIndex` read as a page number)"
         }
-        crate::observe::Strategy::Filter => "filtering by userName",
     };
     let pages = if observed.listing.count.is_none() {
         " (the server refused `count`: pages of its own size)"

@@ -238,3 +238,27 @@ fn deleting_users_in_no_file_needs_the_command_line_on_servers_that_delete() {
             .contains("The server has 1 user; all declared.")
     );
 }
+
+#[test]
+fn the_policy_acts_on_every_unmanaged_user_not_only_those_of_the_first_page() {
+    // 1,200 users on a server that filters, 2 declared: every page is read, so the
+    // policy sees all 1,198 others (admon protected), not only the first page's.
+    let sandbox = sandbox(1200);
+    let repo = repo(
+        &sandbox,
+        "  unmanaged: deactivate\n  maxDeactivations: 5000\n  maxDeactivationPercent: 100\n",
+        &users(2, 0),
+    );
+    let plan = repo.run(&["plan", "--format", "json"]);
+    assert_eq!(plan.code, 0, "{plan:?}");
+    let saved: serde_json::Value = serde_json::from_str(&plan.stdout).unwrap();
+    assert_eq!(saved["summary"]["unmanaged"], 1199);
+    assert_eq!(saved["summary"]["unmanagedDeactivated"], 1198);
+    assert_eq!(saved["summary"]["protected"], 1);
+    let log = sandbox.requests();
+    assert_eq!(
+        log.count("GET"),
+        3 + 1201usize.div_ceil(500),
+        "discovery and 3 pages"
+    );
+}
