@@ -90,6 +90,12 @@ pub struct PlanArgs {
     #[arg(long)]
     pub detailed_exitcode: bool,
 
+    /// With --detailed-exitcode, exit 2 also when the server has active users that no
+    /// file declares and no `protected` pattern matches, even if the plan changes
+    /// nothing: for nightly drift checks, where an account made by hand is drift.
+    #[arg(long, requires = "detailed_exitcode")]
+    pub unmanaged_as_changes: bool,
+
     /// Save the plan (as JSON) to FILE; `scimops apply FILE` then applies exactly it.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,

@@ -185,7 +185,15 @@ pub async fn run(ctx: &Context<'_>, args: &PlanArgs) -> anyhow::Result<ExitStatu
     if let Some(status) = refused(ctx, plan.counts(), &policy, args.guards.overrides()) {
         return Ok(status);
     }
-    Ok(if args.detailed_exitcode && !plan.is_empty() {
+    let unmanaged = plan.summary.unmanaged_active_unprotected;
+    let drift = args.unmanaged_as_changes && unmanaged > 0;
+    if drift {
+        ctx.term.progress(&format!(
+            "The server has {} that no file declares: counted as changes (--unmanaged-as-changes).",
+            crate::words::count(unmanaged, "active unmanaged user")
+        ));
+    }
+    Ok(if args.detailed_exitcode && (!plan.is_empty() || drift) {
         ExitStatus::Changes
     } else {
         ExitStatus::Success

@@ -153,7 +153,7 @@ impl UserChange {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Plan {
-    /// `MAJOR.MINOR` of this format (currently "2.0"): a minor version only adds members.
+    /// `MAJOR.MINOR` of this format (currently "2.1"): a minor version only adds members.
     pub format_version: String,
     /// The scimops version that made the plan.
     pub scimops_version: String,
@@ -168,6 +168,10 @@ pub struct Plan {
     /// Protected users a file or the policy would have changed: left as they are.
     #[serde(default)]
     pub protected: Vec<Protected>,
+    /// Every user on the server that no file declares ("unmanaged"), ordered by key,
+    /// and what this plan does to each.
+    #[serde(default)]
+    pub unmanaged: Vec<UnmanagedUser>,
     /// Why the safety policy refused this plan when it was made (empty: it did not).
     #[serde(default)]
     pub refusals: Vec<Refusal>,
@@ -190,6 +194,7 @@ impl Default for Plan {
             summary: Summary::default(),
             users: Vec::new(),
             protected: Vec::new(),
+            unmanaged: Vec::new(),
             refusals: Vec::new(),
             digest: String::new(),
             applied: None,
@@ -205,6 +210,25 @@ pub struct Protected {
     pub action: Action,
     /// The pattern that protects the user.
     pub pattern: String,
+}
+
+/// A user on the server that no file declares.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UnmanagedUser {
+    pub user_name: String,
+    /// The server's id.
+    pub id: String,
+    /// Whether the user may sign in.
+    pub active: bool,
+    /// What this plan does to the user by the policy (`deactivate`, `delete`); absent:
+    /// left alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<Action>,
+    /// The pattern of the policy's `protected` that matches the user, if any: scimops
+    /// never changes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protected: Option<String>,
 }
 
 /// How many users each action touches, how the server's users stand, and how many
@@ -226,6 +250,11 @@ pub struct Summary {
     /// Users on the server that no file declares ("unmanaged"), whatever the policy
     /// does to them.
     pub unmanaged: usize,
+    /// Of them, those active (who may sign in).
+    pub unmanaged_active: usize,
+    /// Of the active ones, those no `protected` pattern matches: what a drift check
+    /// looks for (`plan --unmanaged-as-changes`).
+    pub unmanaged_active_unprotected: usize,
     /// Of them, those this plan deactivates or deletes (the policy's `unmanaged`).
     pub unmanaged_deactivated: usize,
     pub unmanaged_deleted: usize,
@@ -337,21 +366,37 @@ pub fn plan(
             }
         }
     }
-    // Users in no file: left alone, unless the policy acts on them.
+    // Users in no file: named, and left alone unless the policy acts on them (only on
+    // a name the server holds once: two accounts that match are for a person to sort).
     let mut acted_on = 0;
-    if policy.unmanaged != Unmanaged::Ignore {
-        for users in by_key.chunk_by(|a, b| a.key == b.key) {
-            let [o] = users else { continue };
-            if declared(&o.key) {
-                continue;
-            }
-            if let Some(change) = unmanaged(o, dialect, policy, &mut problems) {
-                acted_on += 1;
-                changes.push(change);
-            }
+    for users in by_key.chunk_by(|a, b| a.key == b.key) {
+        if declared(&users[0].key) {
+            continue;
+        }
+        for o in users {
+            plan.unmanaged.push(UnmanagedUser {
+                user_name: o.user_name.clone(),
+                id: o.id.clone(),
+                active: o.active(),
+                action: None,
+                protected: policy
+                    .protected
+                    .iter()
+                    .find(|p| p.matches(&o.key))
+                    .map(|p| p.as_str().to_string()),
+            });
+        }
+        if let [o] = users
+            && let Some(change) = unmanaged(o, dialect, policy, &mut problems)
+        {
+            acted_on += 1;
+            changes.push(change);
         }
     }
-    let unmanaged_total = total.max(observed.len()).saturating_sub(managed);
+    let unmanaged_total = total
+        .max(observed.len())
+        .saturating_sub(managed)
+        .max(plan.unmanaged.len());
     let mut managed = managed + acted_on;
 
     // Protected users are never changed: what would have happened is reported. They
@@ -373,12 +418,19 @@ pub fn plan(
         .count();
     managed = managed.saturating_sub(protected_existing);
     plan.users.sort_by(|a, b| a.key.cmp(&b.key));
+    mark_unmanaged(&mut plan);
     let by_policy = |reason| plan.users.iter().filter(|u| u.reason == reason).count();
     plan.summary = Summary {
         declared: desired.len(),
         unchanged,
         server: total.max(observed.len()),
         unmanaged: unmanaged_total,
+        unmanaged_active: plan.unmanaged.iter().filter(|u| u.active).count(),
+        unmanaged_active_unprotected: plan
+            .unmanaged
+            .iter()
+            .filter(|u| u.active && u.protected.is_none())
+            .count(),
         unmanaged_deactivated: by_policy(Reason::UnmanagedDeactivated),
         unmanaged_deleted: by_policy(Reason::UnmanagedDeleted),
         managed,
@@ -387,6 +439,30 @@ pub fn plan(
     plan.count();
     let warnings = diag::check(problems)?;
     Ok((plan, warnings))
+}
+
+/// Says, of each unmanaged user, what the plan does to it by the policy.
+fn mark_unmanaged(plan: &mut Plan) {
+    let index: BTreeMap<&str, usize> = plan
+        .unmanaged
+        .iter()
+        .enumerate()
+        .map(|(i, u)| (u.user_name.as_str(), i))
+        .collect();
+    let actions: Vec<(usize, Action)> = plan
+        .users
+        .iter()
+        .filter(|c| {
+            matches!(
+                c.reason,
+                Reason::UnmanagedDeactivated | Reason::UnmanagedDeleted
+            )
+        })
+        .filter_map(|c| Some((*index.get(c.user_name.as_str())?, c.action)))
+        .collect();
+    for (i, action) in actions {
+        plan.unmanaged[i].action = Some(action);
+    }
 }
 
 /// What the policy does to a user in no file.

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use super::{Action, Plan};
 use crate::model::sha256_hex;
 
-pub const FORMAT_VERSION: &str = "2.0";
+pub const FORMAT_VERSION: &str = "2.1";
 const FORMAT_MAJOR: &str = "2";
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

@@ -58,7 +58,8 @@ pub fn plan(w: &mut dyn Write, plan: &Plan, s: &Styles, options: Options) -> io:
         writeln!(w)?;
         writeln!(w, "{}", super::summary::users_line(summary))?;
         unsupported(w, plan)?;
-        return protected(w, plan);
+        protected(w, plan)?;
+        return unmanaged(w, plan, s);
     }
 
     writeln!(w, "Users are marked with the following symbols:")?;
@@ -105,7 +106,47 @@ pub fn plan(w: &mut dyn Write, plan: &Plan, s: &Styles, options: Options) -> io:
     writeln!(w)?;
     writeln!(w, "{}", super::summary::users_line(summary))?;
     unsupported(w, plan)?;
-    protected(w, plan)
+    protected(w, plan)?;
+    unmanaged(w, plan, s)
+}
+
+/// The users on the server that no file declares, by name: the first ones, and how
+/// many more.
+fn unmanaged(w: &mut dyn Write, plan: &Plan, s: &Styles) -> io::Result<()> {
+    let Some(heading) = super::summary::unmanaged_heading(&plan.summary) else {
+        return Ok(());
+    };
+    writeln!(w)?;
+    writeln!(w, "{heading}:")?;
+    let shown: Vec<_> = plan
+        .unmanaged
+        .iter()
+        .take(super::summary::UNMANAGED_SHOWN)
+        .collect();
+    let width = shown
+        .iter()
+        .map(|u| Shown(&u.user_name).to_string().chars().count())
+        .max()
+        .unwrap_or(0);
+    for u in &shown {
+        let (state, protected) = super::summary::unmanaged_state(u);
+        let style = if u.active { s.warning } else { s.dim };
+        let name = Shown(&u.user_name).to_string();
+        write!(
+            w,
+            "  {name:<width$}  {}{state}{}",
+            style.render(),
+            style.render_reset()
+        )?;
+        match protected {
+            Some(pattern) => writeln!(w, ", protected (matches `{}`)", Shown(pattern))?,
+            None => writeln!(w)?,
+        }
+    }
+    if let Some(more) = super::summary::unmanaged_more(&plan.summary, shown.len()) {
+        writeln!(w, "  {more}")?;
+    }
+    Ok(())
 }
 
 /// What the target says its server does not keep: left out of every comparison.

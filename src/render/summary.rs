@@ -1,7 +1,7 @@
 //! The plan's summary in sentences, the same in every view.
 
 use crate::escape::term;
-use crate::plan::{Server, Summary};
+use crate::plan::{Action, Server, Summary, UnmanagedUser};
 use crate::words::count;
 
 /// `Plan: 1 to create, 2 to update, 0 to deactivate.`
@@ -85,4 +85,36 @@ pub fn unsupported_line(server: &Server) -> Option<String> {
         "Not compared and not sent on this target (its `unsupported`): {}.",
         names.join(", ")
     ))
+}
+
+/// How many unmanaged users the human and Markdown views name (JSON names them all).
+pub const UNMANAGED_SHOWN: usize = 20;
+
+/// `Unmanaged users (on the server, in no file): 2 active, 1 inactive`, when there are any.
+pub fn unmanaged_heading(s: &Summary) -> Option<String> {
+    (s.unmanaged > 0).then(|| {
+        format!(
+            "Unmanaged users (on the server, in no file): {} active, {} inactive",
+            s.unmanaged_active,
+            s.unmanaged.saturating_sub(s.unmanaged_active)
+        )
+    })
+}
+
+/// What an unmanaged user is, and what the plan does to it: `active, to deactivate by
+/// the policy`. Patterns come from the settings: shown as the caller escapes them.
+pub fn unmanaged_state(u: &UnmanagedUser) -> (String, Option<&str>) {
+    let mut state = if u.active { "active" } else { "inactive" }.to_string();
+    match u.action {
+        Some(Action::Deactivate) => state.push_str(", to deactivate by the policy"),
+        Some(Action::Delete) => state.push_str(", to delete by the policy"),
+        _ => {}
+    }
+    (state, u.protected.as_deref())
+}
+
+/// `and 17 more (every one is in the JSON plan)`, when some are not named.
+pub fn unmanaged_more(s: &Summary, shown: usize) -> Option<String> {
+    let more = s.unmanaged.saturating_sub(shown);
+    (more > 0).then(|| format!("and {more} more (every one is in the JSON plan)"))
 }

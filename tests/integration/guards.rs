@@ -262,3 +262,104 @@ fn the_policy_acts_on_every_unmanaged_user_not_only_those_of_the_first_page() {
         "discovery and 3 pages"
     );
 }
+
+/// 2 declared users, 22 others active, 2 inactive, and the admin account.
+fn crowded() -> TestSandbox {
+    let mut seed: String = (0..26)
+        .map(|i| {
+            let active = if i >= 24 { ", active: false" } else { "" };
+            format!("  - {{userName: u{i:02}@acme, name: {{givenName: U{i}}}{active}, {EXT}: {{enabledForAssignation: true}}}}\n")
+        })
+        .collect();
+    seed.push_str(&format!(
+        "  - {{userName: admon@acme, name: {{givenName: Admin}}, {EXT}: {{enabledForAssignation: true}}}}\n"
+    ));
+    TestSandbox::start(&format!("defaultDomain: acme\nseed:\n{seed}"))
+}
+
+#[test]
+fn unmanaged_users_are_named_in_every_format() {
+    let sandbox = crowded();
+    let repo = repo(&sandbox, "  unmanaged: ignore\n", &users(2, 0));
+
+    let human = repo.run(&["plan"]);
+    assert_eq!(human.code, 0, "{human:?}");
+    let expected = [
+        "No changes. The server's users match the files.",
+        "The server has 27 users; 25 are unmanaged (in no file) and left alone.",
+        "Unmanaged users (on the server, in no file): 23 active, 2 inactive:",
+        "  admon@acme  active, protected (matches `admon@*`)",
+        "  u02@acme    active",
+        "  u20@acme    active",
+        "  and 5 more (every one is in the JSON plan)",
+    ];
+    for line in expected {
+        assert!(
+            human.stdout.contains(line),
+            "{line:?} in:\n{}",
+            human.stdout
+        );
+    }
+    assert!(!human.stdout.contains("u21@acme"), "20 named at most");
+    assert!(
+        !human.stdout.contains("u00@acme"),
+        "declared users are not unmanaged"
+    );
+
+    let markdown = repo.run(&["plan", "--format", "markdown"]);
+    for line in [
+        "<details><summary>Unmanaged users (on the server, in no file): 23 active, 2 inactive</summary>",
+        "| `admon@acme` | active, protected (matches `admon@*`) |",
+        "| `u02@acme` | active |",
+        "and 5 more (every one is in the JSON plan).",
+    ] {
+        assert!(
+            markdown.stdout.contains(line),
+            "{line:?} in:\n{}",
+            markdown.stdout
+        );
+    }
+
+    let json = repo.run(&["plan", "--format", "json"]);
+    let saved: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    let unmanaged = saved["unmanaged"].as_array().unwrap();
+    assert_eq!(unmanaged.len(), 25, "every one in JSON");
+    assert_eq!(unmanaged[0]["userName"], "admon@acme");
+    assert_eq!(unmanaged[0]["protected"], "admon@*");
+    let inactive: Vec<&str> = unmanaged
+        .iter()
+        .filter(|u| u["active"] == false)
+        .map(|u| u["userName"].as_str().unwrap())
+        .collect();
+    assert_eq!(inactive, ["u24@acme", "u25@acme"]);
+    assert_eq!(saved["summary"]["unmanagedActiveUnprotected"], 22);
+}
+
+#[test]
+fn a_drift_check_can_count_active_unmanaged_users_as_changes() {
+    let sandbox = crowded();
+    let repo = repo(&sandbox, "  unmanaged: ignore\n", &users(2, 0));
+    assert_eq!(repo.run(&["plan", "--detailed-exitcode"]).code, 0);
+    let drift = repo.run(&["plan", "--detailed-exitcode", "--unmanaged-as-changes"]);
+    assert_eq!(drift.code, 2, "{drift:?}");
+    assert!(
+        drift.stderr.contains("The server has 22 active unmanaged users that no file declares: counted as changes (--unmanaged-as-changes)."),
+        "{}",
+        drift.stderr
+    );
+    assert_eq!(sandbox.requests().writes(), 0);
+
+    // Declared, inactive or protected: not drift.
+    let mut all = users(24, 0);
+    all.push_str("  - userName: u24\n    name: {givenName: U24}\n    active: false\n");
+    let repo = crate::support::Repo::for_sandbox(&sandbox, &all);
+    let quiet = repo.run(&["plan", "--detailed-exitcode", "--unmanaged-as-changes"]);
+    assert_eq!(quiet.code, 0, "{quiet:?}");
+    assert!(
+        quiet
+            .stdout
+            .contains("Unmanaged users (on the server, in no file): 1 active, 1 inactive:"),
+        "{}",
+        quiet.stdout
+    );
+}

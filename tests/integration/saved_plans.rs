@@ -117,7 +117,7 @@ fn a_saved_plan_is_applied_exactly_and_only_once() {
     );
     assert!(plan.stdout.contains("scimops apply plan.json"));
     let saved = read_plan(&repo);
-    assert_eq!(saved["formatVersion"], "2.0");
+    assert_eq!(saved["formatVersion"], "2.1");
     assert_eq!(
         saved["summary"]["requests"],
         json!({"POST": 1, "PATCH": 2, "DELETE": 1})

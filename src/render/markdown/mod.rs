@@ -154,7 +154,7 @@ pub fn render(doc: &Plan, options: Options) -> String {
             head,
             "**No changes.** The server's users match the files.\n"
         );
-        return head + &footer(doc);
+        return head + &unmanaged(doc) + &footer(doc);
     }
     let _ = writeln!(
         head,
@@ -234,7 +234,7 @@ pub fn render(doc: &Plan, options: Options) -> String {
     }
     head.push('\n');
 
-    let foot = footer(doc);
+    let foot = unmanaged(doc) + &footer(doc);
     // Room for the note that says what was left out.
     let reserve = 400;
     let mut body = String::new();
@@ -273,6 +273,41 @@ pub fn render(doc: &Plan, options: Options) -> String {
         );
     }
     head + &body + &foot
+}
+
+/// The longest userName the unmanaged table shows whole, in characters: a server's
+/// names must not fill the comment.
+const NAME_SHOWN: usize = 100;
+
+/// The users on the server that no file declares, folded: the first ones by name, and
+/// how many more.
+fn unmanaged(doc: &Plan) -> String {
+    let Some(heading) = summary::unmanaged_heading(&doc.summary) else {
+        return String::new();
+    };
+    let mut out = format!("<details><summary>{heading}</summary>\n\n| user | state |\n|---|---|\n");
+    let shown: Vec<_> = doc
+        .unmanaged
+        .iter()
+        .take(summary::UNMANAGED_SHOWN)
+        .collect();
+    for u in &shown {
+        let name: String = if u.user_name.chars().count() > NAME_SHOWN {
+            u.user_name.chars().take(NAME_SHOWN).chain(['…']).collect()
+        } else {
+            u.user_name.clone()
+        };
+        let (state, protected) = summary::unmanaged_state(u);
+        let protected = protected
+            .map(|p| format!(", protected (matches {})", code(p)))
+            .unwrap_or_default();
+        let _ = writeln!(out, "| {} | {state}{protected} |", code(&name));
+    }
+    if let Some(more) = summary::unmanaged_more(&doc.summary, shown.len()) {
+        let _ = writeln!(out, "\n{more}.");
+    }
+    out.push_str("\n</details>\n\n");
+    out
 }
 
 fn footer(doc: &Plan) -> String {
