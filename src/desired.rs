@@ -11,7 +11,7 @@ use crate::config::{Declared, DeclaredUser, Scalar};
 use crate::diag::{self, Diagnostic, Diagnostics};
 use crate::dialect::Dialect;
 use crate::escape::Shown;
-use crate::model::{Attr, AttrMap, DesiredUser, Origin, UserKey, Value, ValueType};
+use crate::model::{Attr, AttrMap, DesiredUser, Origin, Previous, UserKey, Value, ValueType};
 use crate::schema::UserSchema;
 use crate::words::suggest;
 
@@ -76,6 +76,104 @@ pub fn resolve(
     declare(declared, problems, default_domain, dialect)?.typed(declared, schema, dialect)
 }
 
+/// A user's previous names (`previously`), qualified and keyed as its own name is. A
+/// name that is the user's own (a case-only change) is no rename: said, and dropped.
+fn previous_names(
+    d: &DeclaredUser,
+    key: &UserKey,
+    default_domain: Option<&str>,
+    dialect: &dyn Dialect,
+    problems: &mut Vec<Diagnostic>,
+) -> Vec<Previous> {
+    let mut names: Vec<Previous> = Vec::new();
+    for (old, origin) in &d.previously {
+        if let Some(problem) =
+            user_name_problem(old).or_else(|| old.trim().is_empty().then(|| "is empty".to_string()))
+        {
+            problems.push(
+                Diagnostic::error(
+                    origin.clone(),
+                    format!("previous userName `{}` {problem}", Shown(old)),
+                )
+                .hint("list the names the user had on the server, `user@domain`"),
+            );
+            continue;
+        }
+        let user_name = dialect.qualify(old, default_domain);
+        let old_key = dialect.key(&user_name);
+        if old_key == *key {
+            problems.push(
+                Diagnostic::warning(
+                    origin.clone(),
+                    format!(
+                        "`{}` is this user's own name without regard to case: a change of case only is no rename",
+                        Shown(old)
+                    ),
+                )
+                .hint("remove it from `previously`"),
+            );
+            continue;
+        }
+        if names.iter().any(|n| n.key == old_key) {
+            continue;
+        }
+        names.push(Previous {
+            user_name,
+            key: old_key,
+            origin: origin.clone(),
+        });
+    }
+    names
+}
+
+/// A previous name is one account's: not a declared user's own name, and not the
+/// previous name of two users.
+fn renames_conflicts(users: &[DesiredUser], problems: &mut Vec<Diagnostic>) {
+    let mut by_key: Vec<&DesiredUser> = users.iter().collect();
+    by_key.sort_by(|a, b| a.key.cmp(&b.key));
+    let mut claimed: BTreeMap<&UserKey, (&DesiredUser, &Previous)> = BTreeMap::new();
+    for user in users {
+        for old in &user.previously {
+            if let Ok(i) = by_key.binary_search_by(|u| u.key.cmp(&old.key)) {
+                let other = by_key[i];
+                problems.push(
+                    Diagnostic::error(
+                        old.origin.clone(),
+                        format!(
+                            "`{}` is a previous name of `{}` and a user declared at {}",
+                            Shown(&old.user_name),
+                            Shown(&user.user_name),
+                            other.origin
+                        ),
+                    )
+                    .hint(
+                        "a name is either a user's, or a previous name of one: remove one of them",
+                    ),
+                );
+                continue;
+            }
+            match claimed.get(&old.key) {
+                Some((first, at)) => problems.push(
+                    Diagnostic::error(
+                        old.origin.clone(),
+                        format!(
+                            "`{}` is a previous name of both `{}` and `{}` (at {})",
+                            Shown(&old.user_name),
+                            Shown(&first.user_name),
+                            Shown(&user.user_name),
+                            at.origin
+                        ),
+                    )
+                    .hint("one account can be renamed to one user: keep it in one `previously`"),
+                ),
+                None => {
+                    claimed.insert(&old.key, (user, old));
+                }
+            }
+        }
+    }
+}
+
 /// Checks the repository's users for a target, offline: problems of the files
 /// (`problems`) and of the users are reported together.
 pub fn declare(
@@ -120,12 +218,14 @@ pub fn declare(
             seen.insert(key.clone(), &d.origin);
         }
 
+        let previously = previous_names(d, &key, default_domain, dialect, &mut problems);
         let mut user = DesiredUser {
             user_name,
             key,
             attrs: AttrMap::new(),
             origin: d.origin.clone(),
             origins: AttrMap::new(),
+            previously,
         };
         for (attr, value) in &d.attrs {
             match value
@@ -151,6 +251,7 @@ pub fn declare(
             entries.push(entry);
         }
     }
+    renames_conflicts(&users, &mut problems);
     let warnings = diag::check(problems)?;
     Ok(Declaration {
         users,
@@ -485,6 +586,7 @@ mod tests {
                 .collect(),
             attributes: BTreeMap::new(),
             extensions: BTreeMap::new(),
+            previously: Vec::new(),
         }
     }
 

@@ -79,6 +79,9 @@ impl fmt::Display for Origin {
 /// The order of the variants is the order in which a plan lists them.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Attr {
+    /// The userName itself: changed only by a rename (`previously`), never declared as
+    /// an attribute.
+    UserName,
     GivenName,
     MiddleName,
     FamilyName,
@@ -101,6 +104,7 @@ pub enum Attr {
 impl fmt::Display for Attr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Attr::UserName => f.write_str("userName"),
             Attr::GivenName => f.write_str("name.givenName"),
             Attr::MiddleName => f.write_str("name.middleName"),
             Attr::FamilyName => f.write_str("name.familyName"),
@@ -128,6 +132,7 @@ impl std::str::FromStr for Attr {
     /// `urn:...:department`; any other name is a core attribute.
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         Ok(match text {
+            "userName" => Attr::UserName,
             "name.givenName" => Attr::GivenName,
             "name.middleName" => Attr::MiddleName,
             "name.familyName" => Attr::FamilyName,
@@ -375,6 +380,19 @@ pub struct DesiredUser {
     pub origin: Origin,
     /// Where each declared attribute was written (a default: in the settings file).
     pub origins: AttrMap<Origin>,
+    /// Names the user had before (`previously`): when the server has one of them and
+    /// not this one, the user is renamed, not created.
+    pub previously: Vec<Previous>,
+}
+
+/// A name a declared user had before.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Previous {
+    /// Qualified as the user's own name is (the default domain added).
+    pub user_name: String,
+    pub key: UserKey,
+    /// Where it is written.
+    pub origin: Origin,
 }
 
 impl DesiredUser {

@@ -64,6 +64,8 @@ pub struct DeclaredUser {
     pub user_name: String,
     /// Where the userName was written: the user's place in the files.
     pub origin: Origin,
+    /// Names the user had before (`previously`), as written, each where it is written.
+    pub previously: Vec<(String, Origin)>,
     /// The core attributes the entry mentions (name parts, email, phone, active).
     pub attrs: crate::model::AttrMap<Declared>,
     /// User properties, by the name written in the file.
@@ -529,6 +531,11 @@ fn declared(file: &Path, entry: UserEntry, settings: &Settings) -> DeclaredUser 
     properties.extend(members(entry.properties));
     DeclaredUser {
         origin: at(file, &entry.user_name),
+        previously: entry
+            .previously
+            .iter()
+            .map(|p| (p.value.clone(), at(file, p)))
+            .collect(),
         user_name: entry.user_name.value,
         attrs,
         properties,
@@ -566,7 +573,8 @@ fn check_target(
             let mut attrs = Vec::new();
             for attribute in &list.value {
                 let attr: Attr = attribute.parse().unwrap_or_else(|never| match never {});
-                if matches!(attr, Attr::Active | Attr::FormattedName) || attribute.trim().is_empty()
+                if matches!(attr, Attr::Active | Attr::FormattedName | Attr::UserName)
+                    || attribute.trim().is_empty()
                 {
                     return Err(vec![
                         Diagnostic::error(

@@ -26,6 +26,13 @@ pub struct UserEntry {
     /// domain, `defaults.domain` of the settings is added. Compared without regard to case.
     #[schemars(with = "String")]
     pub user_name: Located<String>,
+    /// Names this user had before, newest first. When the server has one of them and
+    /// not `userName`, the plan renames that account (one update of its userName)
+    /// instead of creating a second one. A case-only change needs none: names compare
+    /// without regard to case.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub previously: Vec<Located<String>>,
     /// The parts of the user's name. Bizagi stores them as one full name and needs at least one.
     pub name: Option<Name>,
     /// The user's work e-mail address (the one contact e-mail Bizagi keeps).

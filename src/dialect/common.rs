@@ -398,6 +398,7 @@ impl Mapping {
                             format!("name.{member}")
                         }
                         Attr::Core(member) => member.clone(),
+                        Attr::UserName => "userName".to_string(),
                         _ => "active".to_string(),
                     };
                     (path, change.after.as_ref().map(Value::to_json))
@@ -461,6 +462,7 @@ impl Mapping {
                 attr => {
                     let key = match attr {
                         Attr::Core(member) => member.clone(),
+                        Attr::UserName => "userName".to_string(),
                         _ => "active".to_string(),
                     };
                     match after {

@@ -28,7 +28,9 @@ pub use self::saved::{Applied, Files, Server, TargetRef};
 use crate::diag::{self, Diagnostic, Diagnostics};
 use crate::dialect::Dialect;
 use crate::escape::Shown;
-use crate::model::{Attr, AttrChange, DesiredUser, Effect, ObservedUser, Origin, UserKey, Value};
+use crate::model::{
+    Attr, AttrChange, DesiredUser, Effect, ObservedUser, Origin, Previous, UserKey, Value,
+};
 use crate::policy::{Counts, Policy, Refusal, Unmanaged};
 use crate::scim::wire::{Method, Request};
 
@@ -51,6 +53,9 @@ pub enum Kind {
 pub enum Action {
     Create,
     Update,
+    /// Given its new userName (the files' `previously` names the old one), with any
+    /// other change of the user in the same request.
+    Rename,
     Deactivate,
     Reactivate,
     /// Removed from the server (RFC servers, `unmanaged: delete` only).
@@ -63,6 +68,7 @@ impl Action {
         match self {
             Action::Create => "create",
             Action::Update => "update",
+            Action::Rename => "rename",
             Action::Deactivate => "deactivate",
             Action::Reactivate => "reactivate",
             Action::Delete => "delete",
@@ -78,6 +84,8 @@ pub enum Reason {
     Absent,
     /// Declared attributes differ from the server's.
     Differs,
+    /// Declared under a new name; the server has one it had before (`previously`).
+    Renamed,
     /// Declared `active: false`, active on the server.
     DeclaredInactive,
     /// Declared active, inactive on the server.
@@ -94,6 +102,7 @@ impl Reason {
         match self {
             Reason::Absent => "declared in the files, absent from the server",
             Reason::Differs => "declared attributes differ from the server's",
+            Reason::Renamed => "declared under a new name; the server has a previous one",
             Reason::DeclaredInactive => "declared `active: false`",
             Reason::DeclaredActive => "declared active, inactive on the server",
             Reason::UnmanagedDeactivated => "in no file, and the policy deactivates such users",
@@ -116,6 +125,10 @@ pub struct UserChange {
     /// The server's id (absent for a user to create).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
+    /// For a rename: the userName the server has now (the entry's `userName` is the new
+    /// one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub renamed_from: Option<String>,
     pub action: Action,
     pub reason: Reason,
     /// Where the user is declared (for the policy's own changes: the policy).
@@ -139,7 +152,7 @@ impl UserChange {
         match self.action {
             Action::Create | Action::Reactivate => Effect::Grant,
             Action::Deactivate | Action::Delete => Effect::Revoke,
-            Action::Update => self
+            Action::Update | Action::Rename => self
                 .changes
                 .iter()
                 .map(|c| c.effect)
@@ -238,6 +251,8 @@ pub struct UnmanagedUser {
 pub struct Summary {
     pub create: usize,
     pub update: usize,
+    #[serde(default)]
+    pub rename: usize,
     pub deactivate: usize,
     pub reactivate: usize,
     pub delete: usize,
@@ -284,13 +299,21 @@ impl Plan {
     /// Counts the entries into the summary (the server's side is set by the planner).
     fn count(&mut self) {
         let s = &mut self.summary;
-        (s.create, s.update, s.deactivate, s.reactivate, s.delete) = (0, 0, 0, 0, 0);
+        (
+            s.create,
+            s.update,
+            s.rename,
+            s.deactivate,
+            s.reactivate,
+            s.delete,
+        ) = (0, 0, 0, 0, 0, 0);
         s.requests.clear();
         s.protected = self.protected.len();
         for u in &self.users {
             *match u.action {
                 Action::Create => &mut s.create,
                 Action::Update => &mut s.update,
+                Action::Rename => &mut s.rename,
                 Action::Deactivate => &mut s.deactivate,
                 Action::Reactivate => &mut s.reactivate,
                 Action::Delete => &mut s.delete,
@@ -332,20 +355,67 @@ pub fn plan(
     let mut unchanged = 0;
     let mut managed = 0;
     let mut changes = Vec::new();
+    // Accounts renamed to a declared user: managed, not unmanaged.
+    let mut renamed: Vec<&UserKey> = Vec::new();
     for user in &desired {
-        match matching(&user.key) {
-            [] => {
+        let previous: Vec<(&Previous, &[&ObservedUser])> = user
+            .previously
+            .iter()
+            .map(|p| (p, matching(&p.key)))
+            .filter(|(_, found)| !found.is_empty())
+            .collect();
+        match (matching(&user.key), previous.as_slice()) {
+            ([], []) => {
                 dialect.check_create(user, &mut problems);
                 changes.push(create(user, dialect));
             }
-            [o] => {
+            ([], [(old, [o])]) => {
+                managed += 1;
+                renamed.push(&o.key);
+                changes.push(rename(user, old, o, dialect));
+            }
+            ([], found) => {
+                let names: Vec<String> = found
+                    .iter()
+                    .flat_map(|(_, users)| users.iter())
+                    .map(|o| format!("`{}` ({})", Shown(&o.user_name), Shown(&o.id)))
+                    .collect();
+                problems.push(
+                    Diagnostic::error(
+                        user.origin.clone(),
+                        format!(
+                            "user `{}` is not on the server, and its previous names match {} accounts: {}",
+                            Shown(&user.user_name),
+                            names.len(),
+                            names.join(", ")
+                        ),
+                    )
+                    .hint("one account can be renamed to it: keep in `previously` the name of that one"),
+                );
+            }
+            ([_, ..], [(old, _), ..]) => {
+                managed += 1;
+                problems.push(
+                    Diagnostic::error(
+                        user.origin.clone(),
+                        format!(
+                            "the server has both `{}` and its previous name `{}` (declared at {}): renaming would make two accounts of one name",
+                            Shown(&user.user_name),
+                            Shown(&old.user_name),
+                            old.origin
+                        ),
+                    )
+                    .hint("if the old account is another person's now, remove its name from `previously`; else remove one of the two accounts on the server"),
+                );
+            }
+            ([o], []) => {
                 managed += 1;
                 match update(user, o, dialect) {
                     Some(change) => changes.push(change),
                     None => unchanged += 1,
                 }
             }
-            many => {
+            (many, []) => {
                 managed += 1;
                 let ids: Vec<_> = many
                     .iter()
@@ -369,8 +439,9 @@ pub fn plan(
     // Users in no file: named, and left alone unless the policy acts on them (only on
     // a name the server holds once: two accounts that match are for a person to sort).
     let mut acted_on = 0;
+    renamed.sort();
     for users in by_key.chunk_by(|a, b| a.key == b.key) {
-        if declared(&users[0].key) {
+        if declared(&users[0].key) || renamed.binary_search(&&users[0].key).is_ok() {
             continue;
         }
         for o in users {
@@ -520,6 +591,7 @@ fn unmanaged(
         user_name: o.user_name.clone(),
         key: o.key.clone(),
         id: Some(o.id.clone()),
+        renamed_from: None,
         action,
         reason,
         changes,
@@ -563,6 +635,19 @@ pub fn compare(
     wanted: &crate::model::AttrMap<Option<Value>>,
     observed: &ObservedUser,
 ) -> Comparison {
+    // The userName is the user's identity, not one of its attributes: it is the same
+    // when it has the same key (case and composition aside).
+    if *attr == Attr::UserName {
+        let same = matches!(want, Some(Value::String(name)) if dialect.key(name) == observed.key);
+        return if same {
+            Comparison::Same
+        } else {
+            Comparison::Differs {
+                before: Some(Value::String(observed.user_name.clone())),
+                from: None,
+            }
+        };
+    }
     let have = observed.attrs.get(attr);
     // A value the server did not return, judged by one it did (a name answered as one
     // full name): never a change that only the answer's shape causes.
@@ -621,6 +706,7 @@ fn create(user: &DesiredUser, dialect: &dyn Dialect) -> UserChange {
         user_name: user.user_name.clone(),
         key: user.key.clone(),
         id: None,
+        renamed_from: None,
         action: Action::Create,
         reason: Reason::Absent,
         changes,
@@ -631,11 +717,52 @@ fn create(user: &DesiredUser, dialect: &dyn Dialect) -> UserChange {
     }
 }
 
-fn update(
+/// A declared user under a new name, whose account the server has under `old`: one
+/// update of its userName, with whatever else differs.
+fn rename(
+    user: &DesiredUser,
+    old: &Previous,
+    observed: &ObservedUser,
+    dialect: &dyn Dialect,
+) -> UserChange {
+    let new_name = AttrChange {
+        declared_at: Some(user.origin.clone()),
+        ..change(
+            Attr::UserName,
+            Some(Value::String(observed.user_name.clone())),
+            Some(Value::String(user.user_name.clone())),
+        )
+    };
+    let (mut changes, unchanged) = differences(user, observed, dialect);
+    changes.insert(0, new_name);
+    let action = match (observed.active(), user.active()) {
+        (true, false) => Action::Deactivate,
+        (false, true) => Action::Reactivate,
+        _ => Action::Rename,
+    };
+    UserChange {
+        kind: Kind::User,
+        user_name: user.user_name.clone(),
+        key: user.key.clone(),
+        id: Some(observed.id.clone()),
+        renamed_from: Some(observed.user_name.clone()),
+        action,
+        reason: Reason::Renamed,
+        requests: dialect.update_requests(observed, &changes),
+        changes,
+        unchanged_attributes: unchanged,
+        declared_at: old.origin.clone(),
+        fingerprint: Some(observed.fingerprint.clone()),
+    }
+}
+
+/// What differs between the declared user and the server's, in [`Attr`] order, and how
+/// many declared attributes already have their value.
+fn differences(
     user: &DesiredUser,
     observed: &ObservedUser,
     dialect: &dyn Dialect,
-) -> Option<UserChange> {
+) -> (Vec<AttrChange>, usize) {
     let mut changes = Vec::new();
     let mut unchanged = 0;
     for (attr, want) in wanted(user) {
@@ -648,10 +775,19 @@ fn update(
             }),
         }
     }
+    changes.sort_by(|a, b| a.attr.cmp(&b.attr));
+    (changes, unchanged)
+}
+
+fn update(
+    user: &DesiredUser,
+    observed: &ObservedUser,
+    dialect: &dyn Dialect,
+) -> Option<UserChange> {
+    let (changes, unchanged) = differences(user, observed, dialect);
     if changes.is_empty() {
         return None;
     }
-    changes.sort_by(|a, b| a.attr.cmp(&b.attr));
     let (action, reason) = match (observed.active(), user.active()) {
         (true, false) => (Action::Deactivate, Reason::DeclaredInactive),
         (false, true) => (Action::Reactivate, Reason::DeclaredActive),
@@ -662,6 +798,7 @@ fn update(
         user_name: user.user_name.clone(),
         key: user.key.clone(),
         id: Some(observed.id.clone()),
+        renamed_from: None,
         action,
         reason,
         requests: dialect.update_requests(observed, &changes),

@@ -31,6 +31,7 @@ fn desired(name: &str, attrs: &[(Attr, Option<Value>)]) -> DesiredUser {
         attrs: attrs.iter().cloned().collect(),
         origin: origin(),
         origins: crate::model::AttrMap::new(),
+        previously: Vec::new(),
     }
 }
 

@@ -8,7 +8,7 @@ use similar::{ChangeTag, TextDiff};
 use super::{Styles, mask};
 use crate::apply::{Outcome, Report, Status};
 use crate::escape::{Shown, lines, term};
-use crate::model::{AttrChange, Value};
+use crate::model::{Attr, AttrChange, Value};
 use crate::plan::{Action, Plan, UserChange};
 
 /// What to show besides the plan itself.
@@ -23,7 +23,7 @@ pub struct Options {
 fn symbol(action: Action) -> &'static str {
     match action {
         Action::Create => "+",
-        Action::Update | Action::Reactivate => "~",
+        Action::Update | Action::Rename | Action::Reactivate => "~",
         Action::Deactivate | Action::Delete => "-",
     }
 }
@@ -31,7 +31,7 @@ fn symbol(action: Action) -> &'static str {
 fn action_style(action: Action, s: &Styles) -> anstyle::Style {
     match action {
         Action::Create => s.create,
-        Action::Update | Action::Reactivate => s.update,
+        Action::Update | Action::Rename | Action::Reactivate => s.update,
         Action::Deactivate | Action::Delete => s.remove,
     }
 }
@@ -40,6 +40,7 @@ fn verb(action: Action) -> &'static str {
     match action {
         Action::Create => "created",
         Action::Update => "updated in place",
+        Action::Rename => "renamed",
         Action::Deactivate => "deactivated",
         Action::Reactivate => "reactivated",
         Action::Delete => "deleted",
@@ -71,6 +72,7 @@ pub fn plan(w: &mut dyn Write, plan: &Plan, s: &Styles, options: Options) -> io:
             "~",
             "update in place",
         ),
+        (summary.rename, s.update, "~", "rename (a new userName)"),
         (summary.deactivate, s.remove, "-", "deactivate"),
         (
             summary.delete,
@@ -195,29 +197,51 @@ fn user_block(
     options: Options,
 ) -> io::Result<()> {
     let style = action_style(user.action, s);
+    let quoted =
+        |name: &str| Shown(&serde_json::Value::String(name.to_string()).to_string()).to_string();
+    let (comment, subject) = match (&user.renamed_from, user.action) {
+        (Some(from), action) => (
+            match action {
+                Action::Rename => format!(
+                    "{} will be renamed to {}",
+                    Shown(from),
+                    Shown(&user.user_name)
+                ),
+                other => format!(
+                    "{} will be renamed to {} and {}",
+                    Shown(from),
+                    Shown(&user.user_name),
+                    verb(other)
+                ),
+            },
+            format!("rename {} -> {}", quoted(from), quoted(&user.user_name)),
+        ),
+        (None, action) => (
+            format!("{} will be {}", Shown(&user.user_name), verb(action)),
+            format!("user {}", quoted(&user.user_name)),
+        ),
+    };
     writeln!(
         w,
-        "  {}# {} will be {}{}",
+        "  {}# {comment}{}",
         s.bold.render(),
-        Shown(&user.user_name),
-        verb(user.action),
         s.bold.render_reset()
     )?;
     writeln!(
         w,
-        "  {}{}{} user {} {{",
+        "  {}{}{} {subject} {{",
         style.render(),
         symbol(user.action),
         style.render_reset(),
-        Shown(&serde_json::Value::String(user.user_name.clone()).to_string())
     )?;
-    let width = user
-        .changes
-        .iter()
+    // A rename's new userName is in the line above.
+    let changes = user.changes.iter().filter(|c| c.attr != Attr::UserName);
+    let width = changes
+        .clone()
         .map(|c| term(&c.attr.to_string()).chars().count())
         .max()
         .unwrap_or(0);
-    for change in &user.changes {
+    for change in changes {
         attribute_lines(w, change, width, s, options)?;
     }
     if user.unchanged_attributes > 0 {
@@ -449,6 +473,9 @@ pub fn report(w: &mut dyn Write, report: &Report, s: &Styles) -> io::Result<()> 
     {
         parts.push(format!("{} reactivated", done(Action::Reactivate)));
     }
+    if report.outcomes.iter().any(|o| o.action == Action::Rename) {
+        parts.push(format!("{} renamed", done(Action::Rename)));
+    }
     if report.outcomes.iter().any(|o| o.action == Action::Delete) {
         parts.push(format!("{} deleted", done(Action::Delete)));
     }
@@ -578,6 +605,7 @@ mod tests {
             user_name: "ann@x".into(),
             key: UserKey::from_canonical("ann@x".into()),
             id: Some("1".into()),
+            renamed_from: None,
             action: Action::Update,
             reason: crate::plan::Reason::Differs,
             changes,

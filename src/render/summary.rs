@@ -13,6 +13,9 @@ pub fn line(s: &Summary) -> String {
     if s.reactivate > 0 {
         line.push_str(&format!(", {} to reactivate", s.reactivate));
     }
+    if s.rename > 0 {
+        line.push_str(&format!(", {} to rename", s.rename));
+    }
     if s.delete > 0 {
         line.push_str(&format!(", {} to delete", s.delete));
     }

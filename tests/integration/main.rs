@@ -20,6 +20,7 @@ mod hostile;
 mod lookups;
 mod process;
 mod properties;
+mod renames;
 mod sandbox;
 mod saved_plans;
 mod scale;

@@ -105,3 +105,22 @@ fn scim2_server_without_patch_and_filter_300_users() {
     let server = External::scim2("patch filter");
     Scenario::new(scim2(&server, false)).many(300, 100);
 }
+
+#[test]
+fn scim2_server_rename_is_one_patch() {
+    let server = External::scim2("");
+    let scenario = Scenario::new(scim2(&server, true));
+    scenario.users("users:\n  - userName: ada\n    name: {givenName: Ada}\n");
+    assert_eq!(scenario.apply("create").post, 1);
+    scenario.users(
+        "users:\n  - userName: ada.king\n    previously: [ada]\n    name: {givenName: Ada}\n",
+    );
+    let sent = scenario.apply("rename");
+    assert_eq!((sent.post, sent.patch, sent.delete), (0, 1, 0), "{sent:?}");
+    let plan = scenario.converged("rename");
+    assert!(
+        plan.stdout.contains("The server has 1 user; all declared."),
+        "{}",
+        plan.stdout
+    );
+}

@@ -57,6 +57,7 @@ fn verb(action: Action) -> &'static str {
     match action {
         Action::Create => "will be created",
         Action::Update => "will be updated",
+        Action::Rename => "will be renamed",
         Action::Deactivate => "will be deactivated",
         Action::Reactivate => "will be reactivated",
         Action::Delete => "will be deleted",
@@ -84,12 +85,21 @@ fn value(change: &AttrChange, v: Option<&Value>, options: Options) -> String {
 
 fn details(user: &UserChange, options: Options) -> String {
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "<details><summary>{} {}</summary>\n",
-        escape::html_code(&user.user_name),
-        verb(user.action)
-    );
+    let what = match (&user.renamed_from, user.action) {
+        (Some(from), Action::Rename) => format!(
+            "{} will be renamed to {}",
+            escape::html_code(from),
+            escape::html_code(&user.user_name)
+        ),
+        (Some(from), action) => format!(
+            "{} will be renamed to {} and {}",
+            escape::html_code(from),
+            escape::html_code(&user.user_name),
+            verb(action).trim_start_matches("will be ")
+        ),
+        (None, action) => format!("{} {}", escape::html_code(&user.user_name), verb(action)),
+    };
+    let _ = writeln!(out, "<details><summary>{what}</summary>\n");
     out.push_str("```diff\n");
     for c in &user.changes {
         // What the server had, and, when it returned another attribute instead, which.

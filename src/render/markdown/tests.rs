@@ -11,6 +11,7 @@ fn user(name: &str, action: Action, changes: Vec<AttrChange>) -> UserChange {
         user_name: name.to_string(),
         key: UserKey::from_canonical(name.to_lowercase()),
         id: None,
+        renamed_from: None,
         action,
         reason: Reason::Differs,
         declared_at: Origin {
