@@ -67,6 +67,28 @@ pub enum Command {
     Sandbox(SandboxArgs),
     /// Write the JSON Schemas of scimops' files (for editors), generated from its types.
     Schema(SchemaArgs),
+    /// Show a saved plan (`plan --out FILE`), offline: exactly what `apply FILE` would do.
+    Show(ShowArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// The saved plan.
+    #[arg(value_name = "FILE")]
+    pub plan: PathBuf,
+
+    /// How to print it: for people, for machines (the saved plan as it is), or as a
+    /// pull-request comment.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+
+    /// Show, under each user, the exact requests apply will send.
+    #[arg(long)]
+    pub show_requests: bool,
+
+    /// Mask e-mail addresses and phone numbers (human and Markdown output).
+    #[arg(long)]
+    pub mask_pii: bool,
 }
 
 #[derive(Debug, Args)]

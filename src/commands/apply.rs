@@ -20,9 +20,6 @@ use crate::exit::ExitStatus;
 use crate::plan::{Files, Plan};
 use crate::render::{human, json};
 
-/// The largest saved plan read: a plan of 100,000 creates is about 100 MiB.
-const MAX_PLAN_BYTES: u64 = 512 * 1024 * 1024;
-
 pub async fn run(ctx: &Context<'_>, args: &ApplyArgs) -> anyhow::Result<ExitStatus> {
     if let Some(file) = &args.plan {
         return apply_saved(ctx, args, &in_repository(ctx, file)).await;
@@ -202,20 +199,7 @@ async fn apply_saved(
     args: &ApplyArgs,
     file: &Path,
 ) -> anyhow::Result<ExitStatus> {
-    let path = || file.to_path_buf();
-    let bytes = crate::config::paths::read_regular(file, MAX_PLAN_BYTES).map_err(|source| {
-        Error::UnreadablePlan {
-            path: path(),
-            source,
-        }
-    })?;
-    let document = std::str::from_utf8(&bytes)
-        .map_err(|e| e.to_string())
-        .and_then(Plan::from_json)
-        .map_err(|reason| Error::NotAPlan {
-            path: path(),
-            reason,
-        })?;
+    let document = super::read_saved(file)?;
     let repo = super::load(ctx)?;
     if let Some(name) = ctx.target.as_deref().filter(|n| *n != document.target.name) {
         return Err(Error::PlanForAnotherTarget {

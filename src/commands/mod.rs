@@ -5,6 +5,7 @@ mod discover;
 mod plan;
 mod sandbox;
 mod schema;
+mod show;
 mod validate;
 
 use std::path::PathBuf;
@@ -36,6 +37,28 @@ fn load(ctx: &Context<'_>) -> Result<crate::config::Repository, crate::diag::Dia
     let mut repo = crate::config::Repository::load(&ctx.dir)?;
     repo.allow_insecure_http = ctx.network.allow_insecure_http;
     Ok(repo)
+}
+
+/// The largest saved plan read: a plan of 100,000 creates is about 100 MiB.
+const MAX_PLAN_BYTES: u64 = 512 * 1024 * 1024;
+
+/// A saved plan (`plan --out`), its format and digest checked.
+fn read_saved(file: &std::path::Path) -> Result<crate::plan::Plan, crate::error::Error> {
+    use crate::error::Error;
+    let path = || file.to_path_buf();
+    let bytes = crate::config::paths::read_regular(file, MAX_PLAN_BYTES).map_err(|source| {
+        Error::UnreadablePlan {
+            path: path(),
+            source,
+        }
+    })?;
+    std::str::from_utf8(&bytes)
+        .map_err(|e| e.to_string())
+        .and_then(crate::plan::Plan::from_json)
+        .map_err(|reason| Error::NotAPlan {
+            path: path(),
+            reason,
+        })
 }
 
 /// Connects to `target`, warning when the connection is plain http across a network.
@@ -78,5 +101,6 @@ pub async fn run(cli: Cli, term: &Term, env: Env<'_>) -> anyhow::Result<ExitStat
         Command::Discover(args) => discover::run(&ctx, &args).await,
         Command::Sandbox(args) => sandbox::run(&ctx, args).await,
         Command::Schema(args) => schema::run(&ctx, &args),
+        Command::Show(args) => show::run(&ctx, &args),
     }
 }

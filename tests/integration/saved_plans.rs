@@ -363,3 +363,73 @@ fn apply_as_json_reports_each_user() {
         "in the plan's order"
     );
 }
+
+#[test]
+fn show_renders_a_saved_plan_offline_in_every_view() {
+    let sandbox = sandbox("");
+    let repo = Repo::for_sandbox(&sandbox, USERS);
+    assert_eq!(
+        repo.run(&["plan", "--out", "plan.json"]).code,
+        0,
+        "plan --out"
+    );
+    let human = repo.run(&["plan", "--mask-pii"]);
+    let markdown = repo.run(&["plan", "--format", "markdown"]);
+    let saved = std::fs::read_to_string(repo.path().join("plan.json")).unwrap();
+
+    // Offline: a folder with the plan and nothing else, and no request to the server.
+    let elsewhere = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        repo.path().join("plan.json"),
+        elsewhere.path().join("plan.json"),
+    )
+    .unwrap();
+    sandbox.clear();
+    let show = |args: &[&str]| crate::support::scimops(elsewhere.path(), args);
+
+    let shown = show(&["show", "plan.json", "--mask-pii"]);
+    assert_eq!(shown.code, 0, "{shown:?}");
+    let header = shown.stdout.lines().next().unwrap();
+    assert!(
+        header.starts_with("Saved plan sha256:")
+            && header.contains("for target `test` (http://127.0.0.1:"),
+        "{header}"
+    );
+    let body = shown.stdout.split_once("\n\n").unwrap().1;
+    let plan_body = human
+        .stdout
+        .split("\nNote: You didn't use the --out option")
+        .next()
+        .unwrap();
+    assert!(
+        body.starts_with(plan_body),
+        "show:\n{body}\nplan:\n{plan_body}"
+    );
+    assert!(body.contains("n***@acme.example"), "masked: {body}");
+    assert!(
+        body.ends_with("To perform exactly these actions, run:\n    scimops apply plan.json\n"),
+        "{body}"
+    );
+
+    let md = show(&["show", "plan.json", "--format", "markdown"]);
+    assert_eq!(md.stdout, markdown.stdout);
+    let json = show(&["show", "plan.json", "--format", "json"]);
+    assert_eq!(json.stdout, saved, "the saved plan as it is");
+    assert_eq!(sandbox.requests().requests.len(), 0, "nothing sent");
+
+    // An edited plan is refused, as apply refuses it.
+    std::fs::write(
+        elsewhere.path().join("plan.json"),
+        saved.replace("New", "Old"),
+    )
+    .unwrap();
+    let edited = show(&["show", "plan.json"]);
+    assert_eq!(edited.code, 1, "{edited:?}");
+    assert!(
+        edited
+            .stderr
+            .contains("the plan's content does not match its digest: it was edited"),
+        "{}",
+        edited.stderr
+    );
+}

@@ -1,0 +1,48 @@
+//! `scimops show FILE`: a saved plan, offline, in any view.
+
+use std::io::Write;
+
+use super::Context;
+use super::plan::in_repository;
+use crate::cli::{Format, ShowArgs};
+use crate::exit::ExitStatus;
+use crate::render::{human, json, markdown};
+
+pub fn run(ctx: &Context<'_>, args: &ShowArgs) -> anyhow::Result<ExitStatus> {
+    let plan = super::read_saved(&in_repository(ctx, &args.plan))?;
+    let term = ctx.term;
+    let mut w = term.out();
+    match args.format {
+        Format::Human => {
+            writeln!(
+                w,
+                "Saved plan {} for target `{}` ({}), made by scimops {}.\n",
+                plan.short_digest(),
+                crate::escape::Shown(&plan.target.name),
+                crate::escape::Shown(&plan.target.endpoint),
+                crate::escape::Shown(&plan.scimops_version),
+            )?;
+            let options = human::Options {
+                show_requests: args.show_requests,
+                mask_pii: args.mask_pii,
+            };
+            human::plan(&mut w, &plan, &term.out_styles, options)?;
+            if !plan.is_empty() {
+                writeln!(
+                    w,
+                    "\nTo perform exactly these actions, run:\n    scimops apply {}",
+                    crate::escape::Shown(&args.plan.to_string_lossy())
+                )?;
+            }
+        }
+        Format::Json => json::plan(&mut w, &plan)?,
+        Format::Markdown => {
+            let options = markdown::Options {
+                mask_pii: args.mask_pii,
+                ..markdown::Options::default()
+            };
+            markdown::write(&mut w, &plan, options)?;
+        }
+    }
+    Ok(ExitStatus::Success)
+}
