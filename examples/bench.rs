@@ -544,7 +544,7 @@ fn replay(
 fn time_planner(server: &Server, repo: &Path) -> anyhow::Result<f64> {
     use scimops::scim::client::{Client, Credentials, Options};
     let repository =
-        scimops::config::Repository::load(repo).map_err(|d| anyhow::anyhow!("{d:?}"))?;
+        scimops::config::Repository::load(repo, None).map_err(|d| anyhow::anyhow!("{d:?}"))?;
     let target = repository
         .target(None)
         .map_err(|d| anyhow::anyhow!("{d:?}"))?;

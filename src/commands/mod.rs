@@ -34,7 +34,7 @@ pub struct Network {
 
 /// Loads the repository, with the command line's say on plain http.
 fn load(ctx: &Context<'_>) -> Result<crate::config::Repository, crate::diag::Diagnostics> {
-    let mut repo = crate::config::Repository::load(&ctx.dir)?;
+    let mut repo = crate::config::Repository::load(&ctx.dir, ctx.target.as_deref())?;
     repo.allow_insecure_http = ctx.network.allow_insecure_http;
     Ok(repo)
 }

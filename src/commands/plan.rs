@@ -82,8 +82,11 @@ pub async fn make(ctx: &Context<'_>, overrides: Overrides) -> anyhow::Result<Pla
         return Err(crate::diag::Diagnostics(vec![problem]).into());
     }
     let session = super::connect(ctx, &target).await?;
-    ctx.term
-        .progress(&format!("Reading users from {}...", session.describe));
+    ctx.term.progress(&format!(
+        "Comparing the users of {} with {}...",
+        crate::render::summary::files_read(&repo.read),
+        session.describe
+    ));
     // What the server is made of first: the files are typed against its schema before
     // a single user is read.
     let server = crate::observe::server(&session.client, offline.as_ref()).await?;
@@ -108,6 +111,7 @@ pub async fn make(ctx: &Context<'_>, overrides: Overrides) -> anyhow::Result<Pla
     plan.server.count_refused = observed.listing.count.is_none();
     plan.server.paging = observed.listing.paging;
     plan.files = Files::new(repo.files.clone());
+    plan.files.read = repo.read.clone();
     plan.refusals = refusals(plan.counts(), &policy, overrides);
     plan.seal();
     Ok(Planned {

@@ -16,11 +16,12 @@ pub fn run(ctx: &Context<'_>, args: &ShowArgs) -> anyhow::Result<ExitStatus> {
         Format::Human => {
             writeln!(
                 w,
-                "Saved plan {} for target `{}` ({}), made by scimops {}.\n",
+                "Saved plan {} for target `{}` ({}), made by scimops {} from {}.\n",
                 plan.short_digest(),
                 crate::escape::Shown(&plan.target.name),
                 crate::escape::Shown(&plan.target.endpoint),
                 crate::escape::Shown(&plan.scimops_version),
+                crate::render::summary::files_read(&plan.files.read),
             )?;
             let options = human::Options {
                 show_requests: args.show_requests,

@@ -45,9 +45,73 @@ pub struct Repository {
     /// The SHA-256 of every file read (settings and users), by path relative to the
     /// repository with `/` separators: what a saved plan was made from.
     pub files: BTreeMap<String, String>,
+    /// The files and folders of users read, as the settings name them: the
+    /// repository's `users:`, then the target's own.
+    pub read: Vec<String>,
+    /// The domain added to userNames written without one.
+    domain: Option<String>,
     /// Whether a target may use plain http to a host that is not loopback
     /// (`--allow-insecure-http`).
     pub allow_insecure_http: bool,
+}
+
+/// What one target reads: the repository's users and defaults, with the target's own
+/// added over them.
+struct Reads<'a> {
+    /// Files and folders, each with where the settings name it.
+    paths: Vec<(String, Origin)>,
+    domain: Option<&'a Located<String>>,
+    /// Default properties, the target's over the repository's.
+    properties: BTreeMap<String, &'a Located<Option<Scalar>>>,
+}
+
+impl<'a> Reads<'a> {
+    /// For `target` (by name, else the default target, else the only one); for none
+    /// that exists, the repository's alone (the target's error comes when it is used).
+    fn of(settings: &'a Settings, target: Option<&str>) -> Self {
+        let file = Path::new(SETTINGS_FILE);
+        let mut paths = match &settings.users {
+            Some(list) => {
+                let at = yaml::origin(file, list);
+                list.value.iter().map(|p| (p.clone(), at.clone())).collect()
+            }
+            None => vec![("users".to_string(), yaml::whole_file(file))],
+        };
+        let mut domain = settings.defaults.domain.as_ref();
+        let mut properties: BTreeMap<String, &Located<Option<Scalar>>> = settings
+            .defaults
+            .properties
+            .iter()
+            .map(|(k, v)| (k.clone(), v))
+            .collect();
+        let target = chosen_target(settings, target).and_then(|name| settings.targets.get(&name));
+        if let Some(target) = target {
+            if let Some(list) = &target.users {
+                let at = yaml::origin(file, list);
+                paths.extend(list.value.iter().map(|p| (p.clone(), at.clone())));
+            }
+            if let Some(defaults) = &target.defaults {
+                domain = defaults.domain.as_ref().or(domain);
+                properties.extend(defaults.properties.iter().map(|(k, v)| (k.clone(), v)));
+            }
+        }
+        Self {
+            paths,
+            domain,
+            properties,
+        }
+    }
+}
+
+/// The target a command uses: `name`, else the settings' `defaultTarget`, else the only
+/// one. `None` when the settings cannot say.
+fn chosen_target(settings: &Settings, name: Option<&str>) -> Option<String> {
+    match (name, &settings.default_target) {
+        (Some(name), _) => Some(name.to_string()),
+        (None, Some(default)) => Some(default.value.clone()),
+        (None, None) if settings.targets.len() == 1 => settings.targets.keys().next().cloned(),
+        (None, None) => None,
+    }
 }
 
 /// A value as a file declares it: `None` is an explicit `null`.
@@ -143,7 +207,7 @@ impl AuthConfig {
 impl Repository {
     /// Reads the repository at `root`. Fails only when the settings cannot be read;
     /// problems in user files are in [`Repository::problems`].
-    pub fn load(root: &Path) -> Result<Self, Diagnostics> {
+    pub fn load(root: &Path, target: Option<&str>) -> Result<Self, Diagnostics> {
         let settings_file = PathBuf::from(SETTINGS_FILE);
         let missing = || {
             Diagnostics(vec![
@@ -183,15 +247,11 @@ impl Repository {
                 None
             }
         };
-        let user_settings = settings.as_ref();
         let default_settings = Settings::default();
+        let reads = Reads::of(settings.as_ref().unwrap_or(&default_settings), target);
 
         let mut users = Vec::new();
-        for file in user_files(
-            &resolver,
-            user_settings.unwrap_or(&default_settings),
-            &mut problems,
-        ) {
+        for file in user_files(&resolver, &reads.paths, &mut problems) {
             let rel = file.strip_prefix(root).unwrap_or(&file).to_path_buf();
             let node = resolver
                 .read(&file, &rel)
@@ -205,9 +265,9 @@ impl Repository {
                 Ok(node) => {
                     let mut checker = check::Checker::new(schema("users.schema.json"), &rel);
                     checker.check_document(&node);
-                    if let Some(settings) = user_settings {
+                    if settings.is_some() {
                         let (read, unread) =
-                            declared_users(&rel, &node, &checker.refused, settings);
+                            declared_users(&rel, &node, &checker.refused, &reads.properties);
                         users.extend(read);
                         // What the types could not read is reported when the check found
                         // nothing: a file never fails in silence.
@@ -220,6 +280,8 @@ impl Repository {
                 Err(d) => problems.push(d),
             }
         }
+        let domain = reads.domain.map(|d| d.value.clone());
+        let read = reads.paths.iter().map(|(path, _)| path.clone()).collect();
         let Some(settings) = settings else {
             return Err(Diagnostics::sorted(problems));
         };
@@ -231,6 +293,8 @@ impl Repository {
             users,
             problems,
             files,
+            read,
+            domain,
             allow_insecure_http: false,
         })
     }
@@ -266,26 +330,19 @@ impl Repository {
         policy
     }
 
-    /// The domain added to userNames written without one.
+    /// The domain added to userNames written without one (the target's, else the
+    /// repository's).
     pub fn default_domain(&self) -> Option<&str> {
-        self.settings
-            .defaults
-            .domain
-            .as_ref()
-            .map(|d| d.value.as_str())
+        self.domain.as_deref()
     }
 
     /// Picks and checks a target: `name`, else the default target, else the only one.
     pub fn target(&self, name: Option<&str>) -> Result<TargetConfig, Diagnostics> {
         let settings_file = Path::new(SETTINGS_FILE);
         let targets = &self.settings.targets;
-        let chosen = match (name, &self.settings.default_target) {
-            (Some(name), _) => name.to_string(),
-            (None, Some(default)) => default.value.clone(),
-            (None, None) if targets.len() == 1 => {
-                targets.keys().next().cloned().unwrap_or_default()
-            }
-            (None, None) => {
+        let chosen = match chosen_target(&self.settings, name) {
+            Some(chosen) => chosen,
+            None => {
                 let message = if targets.is_empty() {
                     "the settings declare no target".to_string()
                 } else {
@@ -387,17 +444,16 @@ fn decode(file: &Path, bytes: &[u8]) -> Result<String, Diagnostic> {
     })
 }
 
-/// The user files named by the settings, in a stable order. Every path stays inside
-/// the repository.
-fn user_files(root: &Root, settings: &Settings, problems: &mut Vec<Diagnostic>) -> Vec<PathBuf> {
-    let settings_file = Path::new(SETTINGS_FILE);
-    let (paths, origin) = match &settings.users {
-        Some(list) => (list.value.clone(), yaml::origin(settings_file, list)),
-        None => (vec!["users".to_string()], yaml::whole_file(settings_file)),
-    };
+/// The user files under `paths` (files, and folders read recursively), in a stable
+/// order. Every path stays inside the repository.
+fn user_files(
+    root: &Root,
+    paths: &[(String, Origin)],
+    problems: &mut Vec<Diagnostic>,
+) -> Vec<PathBuf> {
     let mut files = Vec::new();
-    for path in paths {
-        let full = match root.resolve(&path, &origin) {
+    for (path, origin) in paths {
+        let full = match root.resolve(path, origin) {
             Ok(full) => full,
             Err(problem) => {
                 problems.push(problem);
@@ -406,7 +462,7 @@ fn user_files(root: &Root, settings: &Settings, problems: &mut Vec<Diagnostic>) 
         };
         // Messages and saved plans name files as the repository does, not as links
         // resolve: keep the path as written when it is not a link.
-        let written = root.dir.join(&path);
+        let written = root.dir.join(path);
         let full = if written.canonicalize().ok().as_ref() == Some(&full) {
             written
         } else {
@@ -420,7 +476,7 @@ fn user_files(root: &Root, settings: &Settings, problems: &mut Vec<Diagnostic>) 
             problems.push(
                 Diagnostic::error(
                     origin.clone(),
-                    format!("`{}` does not exist", crate::escape::Shown(&path)),
+                    format!("`{}` does not exist", crate::escape::Shown(path)),
                 )
                 .hint("create it, or list the files and folders that hold users under `users:`"),
             );
@@ -440,7 +496,7 @@ fn declared_users(
     file: &Path,
     node: &Node,
     refused: &node::Refused,
-    settings: &Settings,
+    defaults: &BTreeMap<String, &Located<Option<Scalar>>>,
 ) -> (Vec<DeclaredUser>, Vec<Diagnostic>) {
     let entries = match &node.value {
         NodeValue::Map(members) => members
@@ -464,15 +520,19 @@ fn declared_users(
     let mut unread = Vec::new();
     for item in items.iter().filter(|i| !refused.values.contains(&i.at)) {
         match UserEntry::deserialize(NodeDeserializer::new(item, refused)) {
-            Ok(entry) => users.push(declared(file, entry, settings)),
+            Ok(entry) => users.push(declared(file, entry, defaults)),
             Err(e) => unread.push(unreadable(file, e)),
         }
     }
     (users, unread)
 }
 
-/// A user as the files declare it, with the settings' default properties.
-fn declared(file: &Path, entry: UserEntry, settings: &Settings) -> DeclaredUser {
+/// A user as the files declare it, with the default properties.
+fn declared(
+    file: &Path,
+    entry: UserEntry,
+    defaults: &BTreeMap<String, &Located<Option<Scalar>>>,
+) -> DeclaredUser {
     let settings_file = Path::new(SETTINGS_FILE);
     fn at<T>(file: &Path, value: &Located<T>) -> Origin {
         yaml::origin(file, value)
@@ -516,9 +576,7 @@ fn declared(file: &Path, entry: UserEntry, settings: &Settings) -> DeclaredUser 
             })
             .collect()
     };
-    let mut properties: BTreeMap<String, Declared> = settings
-        .defaults
-        .properties
+    let mut properties: BTreeMap<String, Declared> = defaults
         .iter()
         .map(|(name, v)| {
             let declared = Declared {

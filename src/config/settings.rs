@@ -114,6 +114,13 @@ pub struct Target {
     /// certificate a company's own authority signed (common on premises).
     #[schemars(with = "Option<String>")]
     pub ca_file: Option<Located<String>>,
+    /// Files and folders of users that this target reads besides the repository's
+    /// `users:` (users that exist only in test, for example).
+    #[schemars(with = "Option<Vec<String>>")]
+    pub users: Option<Located<Vec<String>>>,
+    /// This target's defaults, over the repository's `defaults`: a `domain` here
+    /// replaces it, and `properties` override it key by key.
+    pub defaults: Option<Defaults>,
 }
 
 /// Authentication to the server. Secrets are references to environment variables.

@@ -67,6 +67,10 @@ pub struct Files {
     /// Each file (settings and users), by path relative to the repository, with the
     /// SHA-256 of its bytes (`sha256:...`).
     pub files: BTreeMap<String, String>,
+    /// The files and folders of users the target reads, as the settings name them (the
+    /// repository's `users:`, then the target's own).
+    #[serde(default)]
+    pub read: Vec<String>,
 }
 
 impl Files {
@@ -78,6 +82,7 @@ impl Files {
         Self {
             digest: format!("sha256:{}", sha256_hex(listing.as_bytes())),
             files,
+            read: Vec::new(),
         }
     }
 

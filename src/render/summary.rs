@@ -121,3 +121,10 @@ pub fn unmanaged_more(s: &Summary, shown: usize) -> Option<String> {
     let more = s.unmanaged.saturating_sub(shown);
     (more > 0).then(|| format!("and {more} more (every one is in the JSON plan)"))
 }
+
+/// `users/, env/test/`: the files and folders of users a target reads, as the settings
+/// name them (neutralised: they come from a file).
+pub fn files_read(read: &[String]) -> String {
+    let names: Vec<String> = read.iter().map(|p| format!("`{}`", term(p))).collect();
+    names.join(", ")
+}

@@ -25,7 +25,7 @@ fn read(settings: &str, users: &[u8]) {
     let path = dir.path().to_path_buf();
     let (done, wait) = mpsc::channel();
     std::thread::spawn(move || {
-        if let Ok(repo) = Repository::load(&path)
+        if let Ok(repo) = Repository::load(&path, None)
             && let Ok(target) = repo.target(None)
         {
             let d = dialect::for_target(&target.dialect, Capabilities::default());

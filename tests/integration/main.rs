@@ -11,6 +11,7 @@ mod client;
 mod corpus;
 mod docs;
 mod end_to_end;
+mod environments;
 mod example;
 mod external;
 mod faults;

@@ -159,6 +159,10 @@ pub fn render(doc: &Plan, options: Options) -> String {
     let s = &doc.summary;
     let mut head = String::new();
     let _ = writeln!(head, "### scimops plan for {}\n", code(&doc.target.name));
+    if !doc.files.read.is_empty() {
+        let read: Vec<String> = doc.files.read.iter().map(|p| code(p)).collect();
+        let _ = writeln!(head, "Users declared in {}.\n", read.join(", "));
+    }
     if doc.is_empty() {
         let _ = writeln!(
             head,
