@@ -69,6 +69,28 @@ pub enum Command {
     Schema(SchemaArgs),
     /// Show a saved plan (`plan --out FILE`), offline: exactly what `apply FILE` would do.
     Show(ShowArgs),
+    /// Write user files for the users of the server that no file declares (to adopt a
+    /// live directory): the next plan has nothing to change for them. Sends only GET.
+    Import(ImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The file to write (with --split-by: the folder to write one file per group
+    /// into), in the repository, among the files the target reads. Default:
+    /// `users/imported.yaml` (with --split-by: `users/imported`).
+    #[arg(long, value_name = "PATH")]
+    pub out: Option<PathBuf>,
+
+    /// One file per group: `domain` (of the userName), or an attribute as user files
+    /// name it (`properties.Department`): one file per value.
+    #[arg(long, value_name = "GROUP")]
+    pub split_by: Option<String>,
+
+    /// Replace files that exist; the users they declare are imported again, as the
+    /// server has them now.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

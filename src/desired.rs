@@ -532,7 +532,7 @@ fn looks_like_a_date(text: &str) -> bool {
 
 /// What is wrong with a userName that no server should receive, if anything: characters
 /// that hide or fake what a reviewer reads, white space, more than one `@`.
-fn user_name_problem(user_name: &str) -> Option<String> {
+pub fn user_name_problem(user_name: &str) -> Option<String> {
     if let Some(c) = user_name.chars().find(|c| crate::escape::hidden(*c)) {
         return Some(format!(
             "contains the invisible or control character U+{:04X}",

@@ -2,7 +2,7 @@
 //!
 //! Data flows one way: [`config`] reads the files, [`desired`] types them for the
 //! target, [`observe`] reads the server, [`plan`] (pure) compares, [`render`] shows,
-//! [`apply`] writes. Only `config`, `observe`, `apply`, [`session`] and [`term`] do I/O.
+//! [`apply`] writes; [`import`] (pure) writes the server's users as files. Only `config`, `observe`, `apply`, [`session`] and [`term`] do I/O.
 
 pub mod apply;
 pub mod cli;
@@ -14,6 +14,7 @@ pub mod dialect;
 pub mod error;
 pub mod escape;
 pub mod exit;
+pub mod import;
 pub mod model;
 pub mod observe;
 pub mod plan;
@@ -69,7 +70,10 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         }
     };
     let env = |name: &str| std::env::var(name).ok();
-    let talks_to_a_server = matches!(cli.command, Command::Plan(_) | Command::Apply(_));
+    let talks_to_a_server = matches!(
+        cli.command,
+        Command::Plan(_) | Command::Apply(_) | Command::Import(_)
+    );
     match runtime.block_on(commands::run(cli, &term, &env)) {
         Ok(status) => status.into(),
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,

@@ -2,6 +2,7 @@
 
 mod apply;
 mod discover;
+mod import;
 mod plan;
 mod sandbox;
 mod schema;
@@ -102,5 +103,6 @@ pub async fn run(cli: Cli, term: &Term, env: Env<'_>) -> anyhow::Result<ExitStat
         Command::Sandbox(args) => sandbox::run(&ctx, args).await,
         Command::Schema(args) => schema::run(&ctx, &args),
         Command::Show(args) => show::run(&ctx, &args),
+        Command::Import(args) => import::run(&ctx, &args).await,
     }
 }

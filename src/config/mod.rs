@@ -50,6 +50,8 @@ pub struct Repository {
     pub read: Vec<String>,
     /// The domain added to userNames written without one.
     domain: Option<String>,
+    /// The default properties every user gets (the target's over the repository's).
+    defaults: BTreeMap<String, Located<Option<Scalar>>>,
     /// Whether a target may use plain http to a host that is not loopback
     /// (`--allow-insecure-http`).
     pub allow_insecure_http: bool,
@@ -282,6 +284,11 @@ impl Repository {
         }
         let domain = reads.domain.map(|d| d.value.clone());
         let read = reads.paths.iter().map(|(path, _)| path.clone()).collect();
+        let defaults = reads
+            .properties
+            .iter()
+            .map(|(k, v)| (k.clone(), (*v).clone()))
+            .collect();
         let Some(settings) = settings else {
             return Err(Diagnostics::sorted(problems));
         };
@@ -295,6 +302,7 @@ impl Repository {
             files,
             read,
             domain,
+            defaults,
             allow_insecure_http: false,
         })
     }
@@ -328,6 +336,39 @@ impl Repository {
             policy.max_deactivation_percent = percent;
         }
         policy
+    }
+
+    /// The default properties every user gets (the target's over the repository's).
+    pub fn default_properties(&self) -> impl Iterator<Item = (&str, Option<&Scalar>)> {
+        self.defaults
+            .iter()
+            .map(|(name, v)| (name.as_str(), v.value.as_ref()))
+    }
+
+    /// The users of a user file's text, read as if it were the file `rel` of the
+    /// repository (checked by its schema, with the defaults): how `import` reads back
+    /// what it is about to write.
+    pub fn read_users(&self, rel: &Path, text: &str) -> (Vec<DeclaredUser>, Vec<Diagnostic>) {
+        let node = match yaml::parse_node(rel, text) {
+            Ok(node) => node,
+            Err(d) => return (Vec::new(), vec![d]),
+        };
+        let mut checker = check::Checker::new(schema("users.schema.json"), rel);
+        checker.check_document(&node);
+        let defaults = self.defaults.iter().map(|(k, v)| (k.clone(), v)).collect();
+        let (users, unread) = declared_users(rel, &node, &checker.refused, &defaults);
+        let mut problems = checker.problems;
+        problems.extend(unread);
+        (users, problems)
+    }
+
+    /// Whether the target reads the file `rel` (a path of the repository, `/`-separated):
+    /// one of the files, or inside one of the folders, its `users:` name.
+    pub fn reads(&self, rel: &Path) -> bool {
+        self.read.iter().any(|path| {
+            let path = Path::new(path.trim_start_matches("./"));
+            rel == path || rel.starts_with(path)
+        })
     }
 
     /// The domain added to userNames written without one (the target's, else the

@@ -18,6 +18,7 @@ mod faults;
 mod fuzz;
 mod guards;
 mod hostile;
+mod import;
 mod lookups;
 mod process;
 mod properties;

@@ -97,6 +97,11 @@ impl Scenario {
         Self { dir, target }
     }
 
+    /// The repository's folder.
+    pub fn path(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+
     pub fn users(&self, yaml: &str) {
         std::fs::write(self.dir.path().join("users/users.yaml"), yaml).unwrap();
     }

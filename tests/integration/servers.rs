@@ -6,7 +6,7 @@ use crate::external::External;
 use crate::scenarios::{Kind, Scenario, Target, counts};
 
 /// scim2-server answers a PATCH with 204 and no body, a PUT with the user.
-fn scim2(server: &External, patch: bool) -> Target {
+pub fn scim2(server: &External, patch: bool) -> Target {
     Target {
         yaml: format!(
             "    url: {}\n    dialect: rfc7644\n    auth: none\n    pageSize: 100\n",
@@ -21,7 +21,7 @@ fn scim2(server: &External, patch: bool) -> Target {
     }
 }
 
-fn scimmy(server: &External) -> Target {
+pub fn scimmy(server: &External) -> Target {
     Target {
         yaml: format!(
             "    url: {}\n    dialect: rfc7644\n    auth:\n      bearer:\n        token: ${{SCIMMY_TOKEN}}\n    pageSize: 100\n",

@@ -1,0 +1,408 @@
+//! `scimops import`: the server's users that no file declares, written as user files.
+//!
+//! Reads as `plan` does (discovery, then every page: no request per user), picks the
+//! users the plan calls unmanaged and no `protected` pattern matches, and writes them.
+//! Before writing, it reads the files back as `plan` will and plans them against what
+//! it read: a user whose entry would not leave the next plan empty is left out, with
+//! why, so the promise holds ("the next plan has nothing to change for them").
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+use std::path::{Component, Path, PathBuf};
+
+use anyhow::{Context as _, bail};
+
+use super::Context;
+use crate::cli::ImportArgs;
+use crate::config::{DeclaredUser, Repository};
+use crate::diag::Diagnostic;
+use crate::dialect::{self, Capabilities, Dialect};
+use crate::escape::Shown;
+use crate::exit::ExitStatus;
+use crate::import::{self, Defaults, Entry, Split};
+use crate::model::{Attr, UserKey};
+use crate::words::count;
+use crate::{desired, plan};
+
+/// Where imported users go: one file, or one file per group in a folder.
+struct Out {
+    /// Relative to the repository.
+    path: PathBuf,
+    split: Split,
+}
+
+impl Out {
+    fn of(args: &ImportArgs) -> anyhow::Result<Self> {
+        let split = match args.split_by.as_deref() {
+            None => Split::None,
+            Some("domain") => Split::Domain,
+            Some(attribute) => {
+                let attr: Attr = attribute.parse().unwrap_or_else(|never| match never {});
+                if matches!(attr, Attr::UserName | Attr::Active | Attr::FormattedName) {
+                    bail!(
+                        "--split-by takes `domain` or an attribute as user files name it (`properties.Department`, `name.familyName`), not `{}`",
+                        Shown(attribute)
+                    );
+                }
+                Split::Attribute(attr)
+            }
+        };
+        let default = if split == Split::None {
+            "users/imported.yaml"
+        } else {
+            "users/imported"
+        };
+        let path = args.out.clone().unwrap_or_else(|| PathBuf::from(default));
+        if path.is_absolute()
+            || path
+                .components()
+                .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir))
+        {
+            bail!(
+                "--out `{}` must be a path inside the repository, relative to it (no `..`)",
+                Shown(&path.to_string_lossy())
+            );
+        }
+        let path = path.components().collect();
+        Ok(Self { path, split })
+    }
+
+    /// The file of a group.
+    fn file(&self, group: &str) -> PathBuf {
+        match self.split {
+            Split::None => self.path.clone(),
+            _ => self.path.join(format!("{}.yaml", import::file_name(group))),
+        }
+    }
+}
+
+/// `../../schemas/users.schema.json` from the folder of `file` (relative to the
+/// repository), where the repository keeps its schemas.
+fn schema_path(file: &Path) -> String {
+    let depth = file.parent().map_or(0, |p| p.components().count());
+    format!("{}schemas/users.schema.json", "../".repeat(depth))
+}
+
+pub async fn run(ctx: &Context<'_>, args: &ImportArgs) -> anyhow::Result<ExitStatus> {
+    let out = Out::of(args)?;
+    let repo = super::load(ctx)?;
+    let target = repo.target(ctx.target.as_deref())?;
+    let probe = out.file("x");
+    if !repo.reads(&probe) {
+        bail!(
+            "`{}` is not among the files target `{}` reads ({}): the next plan would not read what import writes",
+            Shown(&probe.parent().unwrap_or(&probe).to_string_lossy()),
+            Shown(&target.name),
+            crate::render::summary::files_read(&repo.read)
+        );
+    }
+    // What files are replaced (--force): their users are imported again.
+    let replaced = |file: &Path| match out.split {
+        Split::None => file == out.path,
+        _ => file.parent() == Some(out.path.as_path()),
+    };
+    let existing: Vec<&String> = repo
+        .files
+        .keys()
+        .filter(|f| replaced(Path::new(f.as_str())))
+        .collect();
+    if !args.force && out.split == Split::None && ctx.dir.join(&out.path).exists() {
+        bail!(
+            "`{}` exists; pass --force to replace it (the users it declares are then imported again)",
+            Shown(&out.path.to_string_lossy())
+        );
+    }
+    let kept: Vec<DeclaredUser> = repo
+        .users
+        .iter()
+        .filter(|u| !(args.force && replaced(&u.origin.file)))
+        .cloned()
+        .collect();
+    let problems: Vec<Diagnostic> = repo
+        .problems
+        .iter()
+        .filter(|d| !(args.force && d.origin.as_ref().is_some_and(|o| replaced(&o.file))))
+        .cloned()
+        .collect();
+    let offline = dialect::for_target(&target.dialect, Capabilities::default());
+    let domain = repo.default_domain();
+    let declaration = desired::declare(&kept, problems, domain, offline.as_ref())?;
+
+    if let Some(problem) = target.check_secret(ctx.env) {
+        return Err(crate::diag::Diagnostics(vec![problem]).into());
+    }
+    let session = super::connect(ctx, &target).await?;
+    ctx.term
+        .progress(&format!("Reading the users of {}...", session.describe));
+    let server = crate::observe::server(&session.client, offline.as_ref()).await?;
+    let dialect = dialect::for_target(&target.dialect, server.capabilities);
+    let resolved = declaration.typed(&kept, &server.schema, dialect.as_ref())?;
+    let observed = crate::observe::users(&session.client, server, dialect.as_ref()).await?;
+    let policy = repo.policy(dialect.as_ref());
+    let (planned, _) = plan::plan(
+        &resolved.users,
+        &observed.users,
+        observed.total,
+        dialect.as_ref(),
+        &policy,
+    )?;
+
+    // The unmanaged users, but those protected and those whose name is on the
+    // server twice (a person must choose).
+    let protected = planned
+        .unmanaged
+        .iter()
+        .filter(|u| u.protected.is_some())
+        .count();
+    let wanted: BTreeSet<&str> = planned
+        .unmanaged
+        .iter()
+        .filter(|u| u.protected.is_none())
+        .map(|u| u.id.as_str())
+        .collect();
+    let mut by_key: BTreeMap<&UserKey, Vec<&crate::model::ObservedUser>> = BTreeMap::new();
+    for user in observed
+        .users
+        .iter()
+        .filter(|u| wanted.contains(u.id.as_str()))
+    {
+        by_key.entry(&user.key).or_default().push(user);
+    }
+    let mut left_out: Vec<String> = Vec::new();
+    let defaults = Defaults {
+        domain,
+        properties: repo.default_properties().collect(),
+    };
+    let mut entries: Vec<Entry> = Vec::new();
+    for (_, users) in by_key {
+        let [user] = users.as_slice() else {
+            left_out.push(format!(
+                "{}: the server has {} accounts of this name (without regard to case)",
+                Shown(&users[0].user_name),
+                users.len()
+            ));
+            continue;
+        };
+        if let Some(problem) = desired::user_name_problem(&user.user_name) {
+            left_out.push(format!(
+                "{}: its userName {problem}",
+                Shown(&user.user_name)
+            ));
+            continue;
+        }
+        let entry = import::entry(
+            user,
+            &observed.schema,
+            dialect.as_ref(),
+            &defaults,
+            &out.split,
+        );
+        // Each entry must read back as a user file says it: else the reason is said.
+        match readable(&repo, &entry, domain, &observed.schema, dialect.as_ref()) {
+            Ok(()) => entries.push(entry),
+            Err(why) => left_out.push(format!("{}: {why}", Shown(&user.user_name))),
+        }
+    }
+
+    let mut files: BTreeMap<PathBuf, Vec<&Entry>> = BTreeMap::new();
+    for entry in &entries {
+        files.entry(out.file(&entry.group)).or_default().push(entry);
+    }
+    let texts: Vec<(PathBuf, String)> = files
+        .iter()
+        .map(|(file, entries)| {
+            let text = import::file(&schema_path(file), &target.name, entries);
+            (file.clone(), text)
+        })
+        .collect();
+    if !args.force {
+        for (file, _) in &texts {
+            if ctx.dir.join(file).exists() {
+                bail!(
+                    "`{}` exists; pass --force to replace it (the users it declares are then imported again)",
+                    Shown(&file.to_string_lossy())
+                );
+            }
+        }
+    }
+    proven_empty(
+        &repo,
+        &kept,
+        &texts,
+        &entries,
+        &observed,
+        dialect.as_ref(),
+        &policy,
+    )?;
+
+    // Write: the files, the editor schemas they point at when the repository has none,
+    // and, with --force, the replaced files that no user is left in are removed.
+    for (file, text) in &texts {
+        let path = ctx.dir.join(file);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create `{}`", Shown(&parent.to_string_lossy())))?;
+        }
+        std::fs::write(&path, text)
+            .with_context(|| format!("cannot write `{}`", Shown(&file.to_string_lossy())))?;
+    }
+    let mut removed = Vec::new();
+    for old in existing {
+        if !texts.iter().any(|(f, _)| f == Path::new(old.as_str())) {
+            std::fs::remove_file(ctx.dir.join(old))
+                .with_context(|| format!("cannot remove `{}`", Shown(old)))?;
+            removed.push(old);
+        }
+    }
+    let wrote_schemas = if texts.is_empty() {
+        false
+    } else {
+        schemas(&ctx.dir)?
+    };
+
+    let mut w = ctx.term.out();
+    if texts.is_empty() {
+        writeln!(
+            w,
+            "Nothing to import: every user of target `{}` is declared{}.",
+            Shown(&target.name),
+            if protected > 0 { " or protected" } else { "" }
+        )?;
+    }
+    for (file, entries) in &files {
+        writeln!(
+            w,
+            "Wrote {} ({}).",
+            Shown(&file.to_string_lossy()),
+            count(entries.len(), "user")
+        )?;
+    }
+    for old in removed {
+        writeln!(
+            w,
+            "Removed {} (none of its users is left to import).",
+            Shown(old)
+        )?;
+    }
+    if wrote_schemas {
+        writeln!(w, "Wrote the editor schemas into schemas/.")?;
+    }
+    if protected > 0 {
+        writeln!(
+            w,
+            "Left as they are: {} that the policy protects.",
+            count(protected, "user")
+        )?;
+    }
+    if !left_out.is_empty() {
+        writeln!(w, "Not imported ({}):", left_out.len())?;
+        for why in &left_out {
+            writeln!(w, "  {why}")?;
+        }
+    }
+    if !texts.is_empty() {
+        writeln!(
+            w,
+            "\nImported {} from target `{}`: the next plan has nothing to change for them. Review the files, and commit them.",
+            count(entries.len(), "user"),
+            Shown(&target.name)
+        )?;
+    }
+    Ok(ExitStatus::Success)
+}
+
+/// Whether one entry reads back as a file: its userName, values and types as a
+/// declared user of this target; else why not.
+fn readable(
+    repo: &Repository,
+    entry: &Entry,
+    domain: Option<&str>,
+    schema: &crate::schema::UserSchema,
+    dialect: &dyn Dialect,
+) -> Result<(), String> {
+    let text = format!("users:\n{}", entry.yaml);
+    let (users, problems) = repo.read_users(Path::new("import"), &text);
+    let first = |list: Vec<Diagnostic>| {
+        list.into_iter()
+            .find(Diagnostic::is_error)
+            .map_or_else(String::new, |d| d.message)
+    };
+    if problems.iter().any(Diagnostic::is_error) {
+        return Err(first(problems));
+    }
+    desired::resolve(&users, Vec::new(), domain, schema, dialect)
+        .map(|_| ())
+        .map_err(|d| first(d.0))
+}
+
+/// Reads the files about to be written as `plan` will, with the others, and plans
+/// them against the users read: no imported user may have a change left.
+fn proven_empty(
+    repo: &Repository,
+    kept: &[DeclaredUser],
+    texts: &[(PathBuf, String)],
+    entries: &[Entry],
+    observed: &crate::observe::Observed,
+    dialect: &dyn Dialect,
+    policy: &crate::policy::Policy,
+) -> anyhow::Result<()> {
+    let mut all = kept.to_vec();
+    for (file, text) in texts {
+        let (users, problems) = repo.read_users(file, text);
+        if let Err(d) = crate::diag::check(problems) {
+            bail!("the written file would not read back (a bug in scimops import):\n{d}");
+        }
+        all.extend(users);
+    }
+    let resolved = desired::resolve(
+        &all,
+        Vec::new(),
+        repo.default_domain(),
+        &observed.schema,
+        dialect,
+    )
+    .context("the written files would not read back (a bug in scimops import)")?;
+    let (check, _) = plan::plan(
+        &resolved.users,
+        &observed.users,
+        observed.total,
+        dialect,
+        policy,
+    )
+    .context("planning the written files (a bug in scimops import)")?;
+    let imported: BTreeSet<&UserKey> = entries.iter().map(|e| &e.key).collect();
+    let changed: Vec<String> = check
+        .users
+        .iter()
+        .filter(|u| imported.contains(&u.key))
+        .map(|u| {
+            let attrs: Vec<String> = u.changes.iter().map(|c| c.attr.to_string()).collect();
+            format!("{} ({})", Shown(&u.user_name), attrs.join(", "))
+        })
+        .collect();
+    if !changed.is_empty() {
+        bail!(
+            "the next plan would still change {} (a bug in scimops import): {}",
+            count(changed.len(), "imported user"),
+            changed.join("; ")
+        );
+    }
+    Ok(())
+}
+
+/// Writes the JSON Schemas into `schemas/` when the repository has none there (the
+/// files' first lines point at them). Never replaces one. Returns whether it wrote.
+fn schemas(root: &Path) -> anyhow::Result<bool> {
+    let dir = root.join("schemas");
+    let mut wrote = false;
+    for (name, text) in crate::json_schemas() {
+        let path = dir.join(name);
+        if path.symlink_metadata().is_ok() {
+            continue;
+        }
+        std::fs::create_dir_all(&dir).context("cannot create `schemas/`")?;
+        std::fs::write(&path, text).with_context(|| format!("cannot write `schemas/{name}`"))?;
+        wrote = true;
+    }
+    Ok(wrote)
+}
