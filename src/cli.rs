@@ -69,12 +69,70 @@ pub enum Command {
     Schema(SchemaArgs),
     /// Show a saved plan (`plan --out FILE`), offline: exactly what `apply FILE` would do.
     Show(ShowArgs),
+    /// Write a new repository: settings for a server (or a sandbox to try), a users
+    /// folder, and the editor schemas; `--import` then writes the server's users.
+    Init(InitArgs),
     /// Write user files for the users of the server that no file declares (to adopt a
     /// live directory): the next plan has nothing to change for them. Sends only GET.
     Import(ImportArgs),
 }
 
 #[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The server's SCIM base URL (Bizagi: `https://<project>.bizagi.com/scim/v2`).
+    #[arg(long, value_name = "URL", required_unless_present = "sandbox")]
+    pub url: Option<String>,
+
+    /// Instead of a server: an embedded sandbox, with a few users, to try scimops.
+    #[arg(long, conflicts_with_all = ["url", "import"])]
+    pub sandbox: bool,
+
+    /// How the server behaves.
+    #[arg(long, value_enum, default_value_t = InitDialect::Bizagi)]
+    pub dialect: InitDialect,
+
+    /// How scimops authenticates. Default: client credentials.
+    #[arg(long, value_enum, default_value_t = InitAuth::ClientCredentials)]
+    pub auth: InitAuth,
+
+    /// The OAuth application's client id (client credentials).
+    #[arg(long, value_name = "ID", default_value = "scimops")]
+    pub client_id: String,
+
+    /// The environment variable that holds the secret (the client secret, or the
+    /// bearer token). Default: `BIZAGI_CLIENT_SECRET`, `SCIM_CLIENT_SECRET` or
+    /// `SCIM_TOKEN`.
+    #[arg(long, value_name = "VAR")]
+    pub secret_env: Option<String>,
+
+    /// The token endpoint (client credentials on RFC servers; Bizagi's is found from
+    /// the URL).
+    #[arg(long, value_name = "URL")]
+    pub token_url: Option<String>,
+
+    /// The domain added to userNames written without one (`jdoe` means `jdoe@DOMAIN`).
+    #[arg(long, value_name = "DOMAIN")]
+    pub domain: Option<String>,
+
+    /// Then import the server's users (needs the secret in the environment).
+    #[arg(long)]
+    pub import: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum InitDialect {
+    Bizagi,
+    Rfc7644,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum InitAuth {
+    ClientCredentials,
+    Bearer,
+    None,
+}
+
+#[derive(Debug, Default, Args)]
 pub struct ImportArgs {
     /// The file to write (with --split-by: the folder to write one file per group
     /// into), in the repository, among the files the target reads. Default:

@@ -3,6 +3,7 @@
 mod apply;
 mod discover;
 mod import;
+mod init;
 mod plan;
 mod sandbox;
 mod schema;
@@ -104,5 +105,6 @@ pub async fn run(cli: Cli, term: &Term, env: Env<'_>) -> anyhow::Result<ExitStat
         Command::Schema(args) => schema::run(&ctx, &args),
         Command::Show(args) => show::run(&ctx, &args),
         Command::Import(args) => import::run(&ctx, &args).await,
+        Command::Init(args) => init::run(&ctx, &args).await,
     }
 }

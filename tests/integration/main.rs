@@ -19,6 +19,7 @@ mod fuzz;
 mod guards;
 mod hostile;
 mod import;
+mod init;
 mod lookups;
 mod process;
 mod properties;
