@@ -99,6 +99,8 @@ struct SizeReport {
     new: usize,
     removed: usize,
     plan: Measured,
+    /// `import` of every user into a repository that declares none.
+    import: Measured,
     raw_reads: Raw,
     apply: Measured,
     raw_apply_writes: Raw,
@@ -388,6 +390,17 @@ fn measure(scimops: &Path, n: usize, args: &Args) -> anyhow::Result<SizeReport> 
     report.list_calls_minimum = n.div_ceil(scimops::dialect::PAGE_SIZE).max(1);
     let plan_log = report.plan.requests.requests.clone();
 
+    say("import (every user, into a repository that declares none)");
+    let adopting = dir.path().join("adopting");
+    std::fs::create_dir_all(&adopting)?;
+    write_repository(&adopting, &url, 0..0, 0, 0..0)?;
+    server.running.clear_requests();
+    let (code, seconds, rss) = run_scimops(scimops, &adopting, &["import"])?;
+    ensure!(code == 0, "import failed");
+    report.import = measured(&server, seconds, rss);
+    let (code, _, _) = run_scimops(scimops, &adopting, &["plan", "--detailed-exitcode"])?;
+    ensure!(code == 0, "the plan after import is not empty");
+
     say("the planner alone");
     report.planner_ms = time_planner(&server, &repo)?;
     if args.plan_only {
@@ -622,6 +635,13 @@ fn table(reports: &[SizeReport], args: &Args) -> String {
     row("plan: list calls (minimum)", &|r| {
         format!("{} ({})", r.list_calls, r.list_calls_minimum)
     });
+    row("import of every user: wall time", &|r| {
+        format!("{:.3} s", r.import.seconds)
+    });
+    row("import: peak RSS", &|r| {
+        format!("{:.1} MB", r.import.peak_rss_mb)
+    });
+    row("import: requests", &|r| methods(&r.import.requests));
     row("raw: the plan's GETs", &|r| {
         format!("{:.3} s", r.raw_reads.seconds)
     });
@@ -697,6 +717,15 @@ fn targets(reports: &[SizeReport]) -> String {
                 r.list_calls_minimum,
                 r.plan.requests.token,
                 other - r.plan.requests.token
+            ),
+        );
+        let ratio = r.import.seconds / r.plan.seconds.max(1e-9);
+        check(
+            ratio <= 2.0 && r.import.requests.requests.len() == r.plan.requests.requests.len(),
+            format!(
+                "import at 10,000 users: {:.3} s, {ratio:.2} times the plan (at most 2), with the plan's {} requests",
+                r.import.seconds,
+                r.plan.requests.requests.len()
             ),
         );
         check(

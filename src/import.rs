@@ -41,6 +41,8 @@ pub struct Defaults<'a> {
 #[derive(Clone, Debug)]
 pub struct Entry {
     pub key: UserKey,
+    /// As the server has it.
+    pub user_name: String,
     /// The file's group (`acme`, a department): a file name once [`file_name`] made it safe.
     pub group: String,
     /// The entry's YAML lines, starting `  - userName: `.
@@ -142,6 +144,7 @@ pub fn entry(
     }
     Entry {
         key: user.key.clone(),
+        user_name: user.user_name.clone(),
         group: group(user, split),
         yaml: y,
     }
@@ -309,8 +312,35 @@ pub fn scalar(text: &str) -> String {
     if plain {
         text.to_string()
     } else {
-        serde_json::Value::String(text.to_string()).to_string()
+        quoted(text)
     }
+}
+
+/// Double-quoted, every character a reviewer could not see (controls, bidi overrides,
+/// zero-width) escaped: a file never reorders or hides what its diff shows.
+fn quoted(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() || crate::escape::hidden(c) => {
+                let code = u32::from(c);
+                if code <= 0xFFFF {
+                    let _ = write!(out, "\\u{code:04x}");
+                } else {
+                    let _ = write!(out, "\\U{code:08x}");
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 /// A mapping key: plain when it is a plain identifier, else quoted.
@@ -326,7 +356,7 @@ fn key(text: &str) -> String {
     if plain {
         text.to_string()
     } else {
-        serde_json::Value::String(text.to_string()).to_string()
+        quoted(text)
     }
 }
 
@@ -369,10 +399,19 @@ mod tests {
             "\"x\"",
             "x|y",
             "x>y",
+            "a\\b",
+            "\u{1F600}\u{200b}",
         ] {
             let written = scalar(quoted);
             assert!(written.starts_with('"'), "{quoted:?} -> {written}");
-            let back: String = serde_json::from_str(&written).unwrap();
+            assert!(
+                !written
+                    .chars()
+                    .any(|c| c.is_control() || crate::escape::hidden(c)),
+                "{written:?}"
+            );
+            // YAML reads it back as it was.
+            let back: String = serde_saphyr::from_str(&written).unwrap();
             assert_eq!(back, quoted);
         }
     }

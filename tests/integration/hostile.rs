@@ -916,3 +916,51 @@ fn a_user_name_written_two_ways_is_one_user() {
     assert_eq!(m.run.code, 0, "{:?}", m.run);
     assert!(m.run.stdout.starts_with("No changes."), "{}", m.run.stdout);
 }
+
+#[test]
+fn import_leaves_out_what_a_file_could_not_say_and_says_why() {
+    // A 26-character userName (Bizagi allows 25), an e-mail that is not one, a name
+    // with a terminal escape, and one plain user.
+    let mut long = user("averyveryverylongname@acme", 1);
+    long["name"] = json!({"givenName": "Long"});
+    let mut mail = user("mail@acme", 2);
+    mail["emails"] = json!([{"value": "not an e-mail", "type": "work"}]);
+    let mut escape = user("esc@acme", 3);
+    escape["name"] = json!({"givenName": "\u{1b}[2J\u{202e}"});
+    let plain = user("plain@acme", 4);
+    let scene = Scene::new(
+        Behaviour::Honest(vec![long, mail, escape, plain]),
+        "users: []\n",
+    );
+    let m = scene.run(&["import"]);
+    assert_eq!(m.run.code, 0, "{:?}", m.run);
+    for line in [
+        "Wrote users/imported.yaml (2 users).",
+        "Not imported (2):",
+        "  averyveryverylongname@acme: userName `averyveryverylongname@acme` is 26 characters long; Bizagi allows at most 25 for `user@domain`",
+        "  mail@acme: \"not an e-mail\" is not an e-mail address",
+    ] {
+        assert!(
+            m.run.stdout.contains(line),
+            "{line:?} in:\n{}",
+            m.run.stdout
+        );
+    }
+    let written = std::fs::read_to_string(scene.repo.path().join("users/imported.yaml")).unwrap();
+    assert!(
+        written.contains("    name: {givenName: \"\\u001b[2J\\u202e\"}\n"),
+        "{written}"
+    );
+    inert(&m.run.stdout);
+    let plan = scene.run(&["plan", "--detailed-exitcode"]);
+    // The two left out are unmanaged, and the policy here deactivates them: nothing
+    // else changes.
+    assert!(
+        plan.run
+            .stdout
+            .contains("Plan: 0 to create, 0 to update, 2 to deactivate."),
+        "{}",
+        plan.run.stdout
+    );
+    scene.nothing_stolen();
+}
