@@ -9,8 +9,16 @@ use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 ///
 /// Users are declared in YAML files; `plan` reads the server and shows what differs;
 /// `apply` sends the smallest set of requests that makes the server match the files.
+/// `0.1.0 (commit 1a2b3c4d5e6f)`: the version, and the commit it was built from.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("SCIMOPS_COMMIT"),
+    ")"
+);
+
 #[derive(Debug, Parser)]
-#[command(name = "scimops", version, max_term_width = 100)]
+#[command(name = "scimops", version = VERSION, max_term_width = 100)]
 pub struct Cli {
     /// Run in DIR, the repository (the folder holding scimops.yaml).
     #[arg(short = 'C', value_name = "DIR", global = true, default_value = ".")]
@@ -24,7 +32,8 @@ pub struct Cli {
     #[arg(short, long, action = ArgAction::Count, global = true)]
     pub verbose: u8,
 
-    /// Say only what matters: the plan, results and errors.
+    /// Say only what matters: the summary lines and errors (not the plan's users, not
+    /// progress).
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
 
@@ -69,12 +78,23 @@ pub enum Command {
     Schema(SchemaArgs),
     /// Show a saved plan (`plan --out FILE`), offline: exactly what `apply FILE` would do.
     Show(ShowArgs),
+    /// Print shell completions (bash, zsh, fish, powershell, elvish) to standard output.
+    Completions(CompletionsArgs),
+    /// Print scimops' man page (roff) to standard output.
+    Man,
     /// Write a new repository: settings for a server (or a sandbox to try), a users
     /// folder, and the editor schemas; `--import` then writes the server's users.
     Init(InitArgs),
     /// Write user files for the users of the server that no file declares (to adopt a
     /// live directory): the next plan has nothing to change for them. Sends only GET.
     Import(ImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]

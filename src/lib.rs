@@ -51,10 +51,11 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
             return ExitCode::from(u8::from(e.exit_code() != 0));
         }
     };
-    let term = Term::new(
+    let mut term = Term::new(
         cli.no_color || std::env::var_os("NO_COLOR").is_some(),
         cli.quiet,
     );
+    term.base = (cli.dir != std::path::Path::new(".")).then(|| cli.dir.clone());
     init_logging(&cli, &term);
     // A client waits on the network: one thread drives every request, and leaves the
     // other cores to the rest of the machine. A server (`sandbox`) uses them all.

@@ -15,6 +15,9 @@ pub struct Term {
     pub out_styles: Styles,
     pub err_styles: Styles,
     pub quiet: bool,
+    /// The repository when it is not the current folder (`-C DIR`): the files that
+    /// diagnostics name are shown from where the user stands.
+    pub base: Option<std::path::PathBuf>,
 }
 
 fn wants_color(no_color: bool, stream: &impl anstream::stream::RawStream) -> Styles {
@@ -32,6 +35,7 @@ impl Term {
             out_styles: wants_color(no_color, &io::stdout()),
             err_styles: wants_color(no_color, &io::stderr()),
             quiet,
+            base: None,
         }
     }
 
@@ -67,7 +71,16 @@ impl Term {
             Severity::Error => s.error,
             Severity::Warning => s.warning,
         };
-        let text = d.to_string();
+        let text = match (&self.base, &d.origin) {
+            (Some(base), Some(origin)) if origin.file.is_relative() => {
+                let mut d = d.clone();
+                if let Some(o) = d.origin.as_mut() {
+                    o.file = base.join(&o.file);
+                }
+                d.to_string()
+            }
+            _ => d.to_string(),
+        };
         // Colour the `error:`/`warning:` label only; the text stays as it is.
         let label = match d.severity {
             Severity::Error => "error:",

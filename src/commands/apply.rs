@@ -36,7 +36,11 @@ pub async fn run(ctx: &Context<'_>, args: &ApplyArgs) -> anyhow::Result<ExitStat
         policy,
         lookup,
     } = make(ctx, args.guards.overrides()).await?;
-    if !json {
+    // Quiet, the plan is its summary; but a person asked to approve sees it whole.
+    let asks = !args.auto_approve && term.stdin_is_terminal();
+    if !json && term.quiet && !asks {
+        human::summary(&mut term.out(), &plan, &term.out_styles)?;
+    } else if !json {
         human::plan(
             &mut term.out(),
             &plan,
@@ -94,7 +98,7 @@ async fn write(
 ) -> anyhow::Result<Report> {
     let term = ctx.term;
     let human = args.format == ApplyFormat::Human;
-    if human {
+    if human && !term.quiet {
         writeln!(term.out())?;
     }
     let stop = Arc::new(AtomicBool::new(false));
@@ -130,7 +134,8 @@ async fn write(
     };
     let mut failed = 0;
     let report = apply::apply(client, dialect, work, &options, approval, |outcome| {
-        if !human {
+        // Quiet: only what did not go as planned.
+        if !human || (term.quiet && outcome.applied()) {
             return;
         }
         let print = || human::outcome(&mut term.out(), outcome, &term.out_styles);
@@ -165,7 +170,9 @@ fn finish(
     let term = ctx.term;
     match args.format {
         ApplyFormat::Human => {
-            writeln!(term.out())?;
+            if !term.quiet {
+                writeln!(term.out())?;
+            }
             human::report(&mut term.out(), report, &term.out_styles)?;
         }
         ApplyFormat::Json => {

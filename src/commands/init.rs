@@ -105,11 +105,7 @@ pub async fn run(ctx: &Context<'_>, args: &InitArgs) -> anyhow::Result<ExitStatu
         return Ok(status);
     }
     // Commands that work from where the user stands.
-    let scimops = if root == Path::new(".") {
-        "scimops".to_string()
-    } else {
-        format!("scimops -C {}", Shown(&root.to_string_lossy()))
-    };
+    let scimops = ctx.scimops();
     writeln!(w, "\nNext:")?;
     if let Some(var) = secret {
         writeln!(w, "  export {var}=...")?;

@@ -34,6 +34,31 @@ pub struct Network {
     pub allow_insecure_http: bool,
 }
 
+impl Context<'_> {
+    /// `scimops`, or `scimops -C DIR` when the repository is not the current folder:
+    /// the start of a command a message tells the user to run, runnable as printed.
+    pub fn scimops(&self) -> String {
+        if self.dir == std::path::Path::new(".") {
+            "scimops".to_string()
+        } else {
+            format!("scimops -C {}", shell_word(&self.dir.to_string_lossy()))
+        }
+    }
+}
+
+/// `text` as one word for a POSIX shell: as it is when it is plain, else single-quoted.
+pub fn shell_word(text: &str) -> String {
+    let plain = !text.is_empty()
+        && text.chars().all(|c| {
+            c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '/' | '-' | '+' | ':' | '@' | ',')
+        });
+    if plain {
+        text.to_string()
+    } else {
+        format!("'{}'", crate::escape::term(text).replace('\'', "'\\''"))
+    }
+}
+
 /// Loads the repository, with the command line's say on plain http.
 fn load(ctx: &Context<'_>) -> Result<crate::config::Repository, crate::diag::Diagnostics> {
     let mut repo = crate::config::Repository::load(&ctx.dir, ctx.target.as_deref())?;
@@ -106,5 +131,16 @@ pub async fn run(cli: Cli, term: &Term, env: Env<'_>) -> anyhow::Result<ExitStat
         Command::Show(args) => show::run(&ctx, &args),
         Command::Import(args) => import::run(&ctx, &args).await,
         Command::Init(args) => init::run(&ctx, &args).await,
+        Command::Completions(args) => {
+            use clap::CommandFactory;
+            let mut command = Cli::command();
+            clap_complete::generate(args.shell, &mut command, "scimops", &mut ctx.term.out());
+            Ok(ExitStatus::Success)
+        }
+        Command::Man => {
+            use clap::CommandFactory;
+            clap_mangen::Man::new(Cli::command()).render(&mut ctx.term.out())?;
+            Ok(ExitStatus::Success)
+        }
     }
 }

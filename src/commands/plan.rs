@@ -60,7 +60,7 @@ pub fn target_ref(root: &Path, target: &TargetConfig) -> TargetRef {
 
 /// A path given on the command line: like `git -C`, relative to the repository.
 pub fn in_repository(ctx: &Context<'_>, path: &Path) -> PathBuf {
-    if path.is_absolute() {
+    if path.is_absolute() || ctx.dir == Path::new(".") {
         path.to_path_buf()
     } else {
         ctx.dir.join(path)
@@ -164,15 +164,20 @@ pub async fn run(ctx: &Context<'_>, args: &PlanArgs) -> anyhow::Result<ExitStatu
                 show_requests: args.show_requests,
                 mask_pii: args.mask_pii,
             };
-            human::plan(&mut w, &plan, &term.out_styles, options)?;
+            if term.quiet {
+                human::summary(&mut w, &plan, &term.out_styles)?;
+            } else {
+                human::plan(&mut w, &plan, &term.out_styles, options)?;
+            }
             match &args.out {
-                _ if plan.is_empty() => {}
+                _ if plan.is_empty() || term.quiet => {}
                 None => human::not_saved_note(&mut w, &term.out_styles)?,
                 Some(out) => writeln!(
                     w,
-                    "\nSaved the plan to: {}\n\nTo perform exactly these actions, run:\n    scimops apply {}",
-                    out.display(),
-                    out.display()
+                    "\nSaved the plan to: {}\n\nTo perform exactly these actions, run:\n    {} apply {}",
+                    crate::escape::Shown(&in_repository(ctx, out).to_string_lossy()),
+                    ctx.scimops(),
+                    super::shell_word(&out.to_string_lossy())
                 )?,
             }
         }

@@ -31,8 +31,9 @@ pub fn run(ctx: &Context<'_>, args: &ShowArgs) -> anyhow::Result<ExitStatus> {
             if !plan.is_empty() {
                 writeln!(
                     w,
-                    "\nTo perform exactly these actions, run:\n    scimops apply {}",
-                    crate::escape::Shown(&args.plan.to_string_lossy())
+                    "\nTo perform exactly these actions, run:\n    {} apply {}",
+                    ctx.scimops(),
+                    super::shell_word(&args.plan.to_string_lossy())
                 )?;
             }
         }

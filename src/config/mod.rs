@@ -217,7 +217,11 @@ impl Repository {
                     None,
                     format!(
                         "no `{SETTINGS_FILE}` in `{}`",
-                        crate::escape::Shown(&root.to_string_lossy())
+                        crate::escape::Shown(
+                            &std::path::absolute(root)
+                                .unwrap_or_else(|_| root.to_path_buf())
+                                .to_string_lossy()
+                        )
                     ),
                 )
                 .hint("run scimops in a scimops repository, or point at one with `-C DIR`"),

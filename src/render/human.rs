@@ -151,6 +151,27 @@ fn unmanaged(w: &mut dyn Write, plan: &Plan, s: &Styles) -> io::Result<()> {
     Ok(())
 }
 
+/// The plan in its summary lines alone (`--quiet`): `No changes.`, or what it does and
+/// the requests it sends.
+pub fn summary(w: &mut dyn Write, plan: &Plan, s: &Styles) -> io::Result<()> {
+    if plan.is_empty() {
+        return writeln!(
+            w,
+            "{}No changes.{} The server's users match the files.",
+            s.bold.render(),
+            s.bold.render_reset()
+        );
+    }
+    writeln!(
+        w,
+        "{}{}{}",
+        s.bold.render(),
+        super::summary::line(&plan.summary),
+        s.bold.render_reset()
+    )?;
+    writeln!(w, "{}", super::summary::requests_line(&plan.summary))
+}
+
 /// What the target says its server does not keep: left out of every comparison.
 fn unsupported(w: &mut dyn Write, plan: &Plan) -> io::Result<()> {
     if let Some(line) = super::summary::unsupported_line(&plan.server) {

@@ -169,8 +169,7 @@ fn a_missing_secret_is_named_and_nothing_is_sent() {
     let sandbox = TestSandbox::start("");
     let repo = Repo::for_sandbox(&sandbox, "users: []\n");
     let output = Command::new(env!("CARGO_BIN_EXE_scimops"))
-        .arg("-C")
-        .arg(repo.path())
+        .current_dir(repo.path())
         .arg("plan")
         .env_remove(SECRET_VAR)
         .output()
@@ -185,8 +184,7 @@ fn a_missing_secret_is_named_and_nothing_is_sent() {
     );
     assert!(sandbox.requests().requests.is_empty());
     let validate = Command::new(env!("CARGO_BIN_EXE_scimops"))
-        .arg("-C")
-        .arg(repo.path())
+        .current_dir(repo.path())
         .arg("validate")
         .env_remove(SECRET_VAR)
         .output()
@@ -317,8 +315,7 @@ fn colour_on_a_terminal_only_and_never_with_no_color() {
         "--no-color"
     );
     let piped = Command::new(env!("CARGO_BIN_EXE_scimops"))
-        .arg("-C")
-        .arg(repo.path())
+        .current_dir(repo.path())
         .arg("plan")
         .env(SECRET_VAR, crate::support::SECRET)
         .env("TERM", "xterm-256color")
@@ -329,5 +326,132 @@ fn colour_on_a_terminal_only_and_never_with_no_color() {
     assert!(
         !String::from_utf8_lossy(&piped.stdout).contains(escape),
         "piped"
+    );
+}
+
+#[test]
+fn the_version_names_the_commit() {
+    let out = Command::new(env!("CARGO_BIN_EXE_scimops"))
+        .arg("--version")
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let commit = text
+        .trim_end()
+        .strip_suffix(')')
+        .and_then(|t| t.rsplit_once("(commit "))
+        .map(|(_, c)| c.to_string())
+        .unwrap();
+    assert!(
+        commit == "unknown"
+            || (commit.len() == 12 && commit.chars().all(|c| c.is_ascii_hexdigit())),
+        "{text}"
+    );
+    insta::assert_snapshot!(text.replace(&commit, "[commit]"), @"scimops 0.1.0 (commit [commit])");
+}
+
+#[test]
+fn completions_and_the_man_page_cover_every_command() {
+    let names = [
+        "plan",
+        "apply",
+        "validate",
+        "show",
+        "import",
+        "init",
+        "discover",
+        "completions",
+    ];
+    let mut found = String::new();
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_scimops"))
+            .args(["completions", shell])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{shell}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        let present: Vec<&str> = names.iter().copied().filter(|n| text.contains(n)).collect();
+        found.push_str(&format!("{shell}: {}\n", present.join(" ")));
+    }
+    let man = Command::new(env!("CARGO_BIN_EXE_scimops"))
+        .arg("man")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&man.stdout);
+    assert!(
+        text.starts_with(".ie \\n(.g .ds Aq"),
+        "roff: {}",
+        &text[..40]
+    );
+    let present: Vec<&str> = names.iter().copied().filter(|n| text.contains(n)).collect();
+    found.push_str(&format!("man: {}\n", present.join(" ")));
+    insta::assert_snapshot!(found);
+}
+
+#[test]
+fn quiet_prints_the_summary_lines_and_errors_only() {
+    let repo = crate::support::copy_dir(&crate::support::repo_root().join("examples/bizagi"));
+    let plan = scimops(repo.path(), &["-q", "plan"]);
+    assert_eq!(plan.stderr, "", "no progress");
+    let apply = scimops(repo.path(), &["-q", "apply", "--auto-approve"]);
+    assert_eq!(apply.stderr, "");
+    let again = scimops(repo.path(), &["-q", "plan"]);
+    insta::assert_snapshot!(format!(
+        "$ scimops -q plan\n{}$ scimops -q apply --auto-approve\n{}$ scimops -q plan\n{}",
+        plan.stdout, apply.stdout, again.stdout
+    ));
+}
+
+#[test]
+fn what_scimops_tells_you_to_run_runs_from_where_you_stand() {
+    let sandbox = TestSandbox::start("defaultDomain: acme\n");
+    let repo = Repo::for_sandbox(
+        &sandbox,
+        "users:\n  - userName: ann\n    name: {givenName: Ann}\n",
+    );
+    let parent = repo.path().parent().unwrap();
+    let name = repo.path().file_name().unwrap().to_str().unwrap();
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_scimops"))
+            .current_dir(parent)
+            .args(args)
+            .env(SECRET_VAR, crate::support::SECRET)
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, stdout, _) = run(&["-C", name, "plan", "--out", "plan.json"]);
+    assert_eq!(code, 0, "{stdout}");
+    let printed = stdout
+        .lines()
+        .skip_while(|l| !l.contains("To perform exactly these actions, run:"))
+        .nth(1)
+        .unwrap()
+        .trim()
+        .to_string();
+    assert_eq!(printed, format!("scimops -C {name} apply plan.json"));
+    let args: Vec<&str> = printed.split_whitespace().skip(1).collect();
+    let (code, stdout, stderr) = run(&args);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("ann@acme: created"), "{stdout}");
+
+    // A problem names its file as seen from here.
+    std::fs::write(
+        repo.path().join("users/users.yaml"),
+        "users:\n  - userName: ann\n    emial: x\n",
+    )
+    .unwrap();
+    let (code, _, stderr) = run(&["-C", name, "validate"]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains(&format!(
+            "{name}/users/users.yaml:3:5: error: unknown key `emial`"
+        )),
+        "{stderr}"
     );
 }

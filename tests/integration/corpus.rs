@@ -119,8 +119,7 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
 /// Runs `scimops plan` in `dir`; `None` if it did not finish in time.
 fn plan(dir: &Path) -> Option<(i32, String)> {
     let mut child = Command::new(env!("CARGO_BIN_EXE_scimops"))
-        .arg("-C")
-        .arg(dir)
+        .current_dir(dir)
         .arg("plan")
         .env(SECRET_VAR, SECRET)
         .env_remove("CORPUS_UNSET_SECRET")

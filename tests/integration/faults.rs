@@ -262,8 +262,7 @@ fn ctrl_c_starts_no_new_user_and_lets_those_in_flight_finish() {
         .collect();
     let repo = Repo::for_sandbox(&sandbox, &format!("users:\n{users}"));
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_scimops"))
-        .arg("-C")
-        .arg(repo.path())
+        .current_dir(repo.path())
         .args(["apply", "--auto-approve", "--parallelism", "2"])
         .env(crate::support::SECRET_VAR, crate::support::SECRET)
         .env("NO_COLOR", "1")

@@ -153,9 +153,9 @@ pub fn command(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {
     let binary = std::env::var_os("SCIMOPS_TEST_BINARY")
         .unwrap_or_else(|| env!("CARGO_BIN_EXE_scimops").into());
     let mut command = Command::new(binary);
+    // Run from inside the repository, as its users do (`-C` has its own tests).
     command
-        .arg("-C")
-        .arg(dir)
+        .current_dir(dir)
         .args(args)
         .env(SECRET_VAR, SECRET)
         .env("NO_COLOR", "1")
