@@ -93,6 +93,12 @@ pub async fn run(ctx: &Context<'_>, args: &InitArgs) -> anyhow::Result<ExitStatu
     let repo = crate::config::Repository::load(root, Some(&name)).map_err(|d| {
         anyhow::anyhow!("the written settings do not read back (a bug in scimops init):\n{d}")
     })?;
+    if !repo.problems.is_empty() {
+        bail!(
+            "the written settings do not read back (a bug in scimops init):\n{}",
+            crate::diag::Diagnostics(repo.problems)
+        );
+    }
     repo.target(Some(&name)).map_err(|d| {
         anyhow::anyhow!("the written target does not read back (a bug in scimops init):\n{d}")
     })?;

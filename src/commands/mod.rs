@@ -62,6 +62,10 @@ pub fn shell_word(text: &str) -> String {
 /// Loads the repository, with the command line's say on plain http.
 fn load(ctx: &Context<'_>) -> Result<crate::config::Repository, crate::diag::Diagnostics> {
     let mut repo = crate::config::Repository::load(&ctx.dir, ctx.target.as_deref())?;
+    // Settings with a problem are not acted on (`validate` reports them with the rest).
+    if repo.settings_problems > 0 {
+        return Err(crate::diag::Diagnostics::sorted(repo.problems));
+    }
     repo.allow_insecure_http = ctx.network.allow_insecure_http;
     Ok(repo)
 }

@@ -8,44 +8,87 @@ use serde_json::json;
 
 use super::Context;
 use crate::cli::{ValidateArgs, ValidateFormat};
+use crate::config::Repository;
 use crate::diag::{Diagnostic, Diagnostics, Severity};
 use crate::escape;
 use crate::exit::ExitStatus;
 use crate::{desired, dialect};
 
-/// Everything `validate` finds, and a summary of what it read.
+/// Everything `validate` finds, and a summary of what it read: the settings, every
+/// target (its settings, and its users with its files and defaults), in one run.
+/// The secret's presence is checked for the target in use only (CI jobs hold the
+/// secret of their own target).
 fn findings(ctx: &Context<'_>) -> (Vec<Diagnostic>, Option<String>) {
-    let repo = match super::load(ctx) {
+    let load = |target: Option<&str>| {
+        Repository::load(&ctx.dir, target).map(|mut repo| {
+            repo.allow_insecure_http = ctx.network.allow_insecure_http;
+            repo
+        })
+    };
+    let first = match load(ctx.target.as_deref()) {
         Ok(repo) => repo,
         Err(Diagnostics(list)) => return (list, None),
     };
-    let target = match repo.target(ctx.target.as_deref()) {
-        Ok(target) => target,
-        Err(Diagnostics(mut list)) => {
-            list.extend(repo.problems);
-            return (list, None);
+    let mut found = first.problems.clone();
+    let names: Vec<String> = first.settings.targets.keys().cloned().collect();
+    // The target in use: named, or the default one, or the only one (else an error).
+    let in_use = match first.target(ctx.target.as_deref()) {
+        Ok(target) => Some(target.name),
+        Err(Diagnostics(list)) => {
+            found.extend(list);
+            None
         }
     };
-    let dialect = dialect::for_target(&target.dialect, dialect::Capabilities::default());
-    let mut found = match desired::declare(
-        &repo.users,
-        repo.problems.clone(),
-        repo.default_domain(),
-        dialect.as_ref(),
-    ) {
-        Ok(declaration) => declaration.warnings,
-        Err(Diagnostics(list)) => list,
-    };
-    found.extend(target.check_secret(ctx.env));
-    let files: std::collections::BTreeSet<_> = repo.users.iter().map(|u| &u.origin.file).collect();
-    let summary = format!(
-        "{} in {} for target `{}` ({})",
-        crate::words::count(repo.users.len(), "user"),
-        crate::words::count(files.len(), "file"),
-        target.name,
-        dialect.name()
-    );
-    (Diagnostics::sorted(found).0, Some(summary))
+    let mut read = Vec::new();
+    for name in &names {
+        let loaded;
+        let repo = if in_use.as_ref() == Some(name) {
+            &first
+        } else {
+            match load(Some(name)) {
+                Ok(repo) => {
+                    loaded = repo;
+                    &loaded
+                }
+                Err(Diagnostics(list)) => {
+                    found.extend(list);
+                    continue;
+                }
+            }
+        };
+        found.extend(repo.problems.iter().cloned());
+        let target = match repo.target(Some(name)) {
+            Ok(target) => target,
+            Err(Diagnostics(list)) => {
+                found.extend(list);
+                continue;
+            }
+        };
+        let dialect = dialect::for_target(&target.dialect, dialect::Capabilities::default());
+        match desired::declare(
+            &repo.users,
+            Vec::new(),
+            repo.default_domain(),
+            dialect.as_ref(),
+        ) {
+            Ok(declaration) => found.extend(declaration.warnings),
+            Err(Diagnostics(list)) => found.extend(list),
+        }
+        if in_use.as_ref() == Some(name) {
+            found.extend(target.check_secret(ctx.env));
+        }
+        let files: std::collections::BTreeSet<_> =
+            repo.users.iter().map(|u| &u.origin.file).collect();
+        read.push(format!(
+            "{} in {} for target `{}` ({})",
+            crate::words::count(repo.users.len(), "user"),
+            crate::words::count(files.len(), "file"),
+            target.name,
+            dialect.name()
+        ));
+    }
+    let summary = (!read.is_empty()).then(|| read.join("; "));
+    (Diagnostics::sorted(found).0, summary)
 }
 
 /// `::error file=...,line=...,col=...::message`, the path as seen from where scimops runs.

@@ -39,9 +39,12 @@ pub struct Repository {
     resolver: Root,
     pub settings: Settings,
     pub users: Vec<DeclaredUser>,
-    /// Problems in the user files. Files that parse still give their users, so that
-    /// one run reports the problems of every file.
+    /// Problems in the files: the first [`Repository::settings_problems`] are the
+    /// settings'. Files that parse still give their users, so that one run reports the
+    /// problems of every file.
     pub problems: Vec<Diagnostic>,
+    /// How many of `problems` are the settings' (commands that act refuse them).
+    pub settings_problems: usize,
     /// The SHA-256 of every file read (settings and users), by path relative to the
     /// repository with `/` separators: what a saved plan was made from.
     pub files: BTreeMap<String, String>,
@@ -241,18 +244,24 @@ impl Repository {
             SETTINGS_FILE.to_string(),
             format!("sha256:{}", sha256_hex(&text)),
         );
-        // Settings with problems stop the load, but the user files are still checked
-        // (those of the default folder), so that one run reports as much as it can.
+        // Settings are read past their problems (what the schema refused is left out),
+        // so that one run reports every problem: of the settings, of each target, and
+        // of the user files. Commands that act refuse settings with problems
+        // ([`Repository::settings_problems`]).
         let settings: Option<Settings> = match decode(&settings_file, &text)
             .map_err(|d| vec![d])
-            .and_then(|text| read_checked(&settings_file, &text, "scimops.schema.json"))
+            .and_then(|text| read_lenient(&settings_file, &text, "scimops.schema.json"))
         {
-            Ok(settings) => Some(settings),
+            Ok((settings, found)) => {
+                problems.extend(found);
+                settings
+            }
             Err(found) => {
                 problems.extend(found);
                 None
             }
         };
+        let settings_problems = problems.len();
         let default_settings = Settings::default();
         let reads = Reads::of(settings.as_ref().unwrap_or(&default_settings), target);
 
@@ -302,6 +311,7 @@ impl Repository {
             resolver,
             settings,
             users,
+            settings_problems,
             problems,
             files,
             read,
@@ -443,21 +453,23 @@ fn schema(name: &str) -> &'static serde_json::Value {
         .1
 }
 
-/// Parses a file after checking it against its schema: every problem of the file is
-/// reported, each at its place, before any is acted on.
-fn read_checked<T: serde::de::DeserializeOwned>(
+/// Parses a file checked against its schema, past what the schema refused (left out):
+/// the value, if the rest reads, and every problem of the file, each at its place.
+fn read_lenient<T: serde::de::DeserializeOwned>(
     file: &Path,
     text: &str,
     schema_name: &str,
-) -> Result<T, Vec<Diagnostic>> {
+) -> Result<(Option<T>, Vec<Diagnostic>), Vec<Diagnostic>> {
     let node = yaml::parse_node(file, text).map_err(|d| vec![d])?;
     let mut checker = check::Checker::new(schema(schema_name), file);
     checker.check_document(&node);
-    if !checker.problems.is_empty() {
-        return Err(checker.problems);
+    match T::deserialize(NodeDeserializer::new(&node, &checker.refused)) {
+        Ok(value) => Ok((Some(value), checker.problems)),
+        // What the types could not read is said when the check found nothing: a file
+        // never fails in silence.
+        Err(e) if checker.problems.is_empty() => Err(vec![unreadable(file, e)]),
+        Err(_) => Err(checker.problems),
     }
-    T::deserialize(NodeDeserializer::new(&node, &checker.refused))
-        .map_err(|e| vec![unreadable(file, e)])
 }
 
 /// A value the schema check let through and the types could not read (a gap between

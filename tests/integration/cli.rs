@@ -455,3 +455,54 @@ fn what_scimops_tells_you_to_run_runs_from_where_you_stand() {
         "{stderr}"
     );
 }
+
+#[test]
+fn validate_checks_every_target_and_every_kind_of_problem_in_one_run() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("scimops.yaml"),
+        "defaultTarget: prod\ntargets:\n  prod:\n    url: https://p.bizagi.com/scim/v2\n    auth:\n      clientCredentials:\n        clientId: a\n        clientSecret: ${PROD_SECRET}\n  test:\n    url: https://t.bizagi.com/scim/v2\n    auth:\n      clientCredentials:\n        clientId: a\n        clientSecret: hunter2\n    users: [env/test]\ndefaults:\n  domian: acme\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(dir.path().join("users")).unwrap();
+    std::fs::create_dir_all(dir.path().join("env/test")).unwrap();
+    std::fs::write(
+        dir.path().join("users/a.yaml"),
+        "users:\n  - userName: ann@acme\n  - userName: ANN@acme\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("env/test/b.yaml"),
+        "users:\n  - userName: bob@acme\n    emial: x\n",
+    )
+    .unwrap();
+    let out = crate::support::scimops_with(dir.path(), &["validate"], &[("PROD_SECRET", "s")]);
+    assert_eq!(out.code, 1, "{out:?}");
+    for expected in [
+        // the settings' schema
+        "scimops.yaml:17:3: error: unknown key `domian`",
+        // a target that is not the default one: a literal secret
+        "scimops.yaml:14:23: error:",
+        // the users of every target: the common files, and the test target's own
+        "users/a.yaml:3:15: error: user `ANN@acme` is declared twice",
+        "env/test/b.yaml:3:5: error: unknown key `emial`",
+    ] {
+        assert!(
+            out.stderr.contains(expected),
+            "{expected:?} in:\n{}",
+            out.stderr
+        );
+    }
+    // The same problem of a file two targets read is said once.
+    assert_eq!(
+        out.stderr.matches("is declared twice").count(),
+        1,
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("${ENV_VAR}") || out.stderr.contains("environment variable"),
+        "{}",
+        out.stderr
+    );
+}
