@@ -186,7 +186,8 @@ pub struct ShowArgs {
     #[arg(long)]
     pub show_requests: bool,
 
-    /// Mask e-mail addresses and phone numbers (human and Markdown output).
+    /// Mask private values (the settings' `private:`; by default e-mails and phones)
+    /// in every view. A masked JSON plan is for reading: apply refuses it.
     #[arg(long)]
     pub mask_pii: bool,
 }
@@ -231,7 +232,8 @@ pub struct PlanArgs {
     #[arg(long)]
     pub show_requests: bool,
 
-    /// Mask e-mail addresses and phone numbers (human and Markdown output).
+    /// Mask private values (the settings' `private:`; by default e-mails and phones)
+    /// in every view. A masked JSON plan is for reading: apply refuses it.
     #[arg(long)]
     pub mask_pii: bool,
 
@@ -292,6 +294,11 @@ pub struct ApplyArgs {
     /// each user (`applied`).
     #[arg(long, value_enum, default_value_t = ApplyFormat::Human)]
     pub format: ApplyFormat,
+
+    /// Mask private values (the settings' `private:`; by default e-mails and phones)
+    /// in what is printed. What is sent is never masked.
+    #[arg(long)]
+    pub mask_pii: bool,
 
     #[command(flatten)]
     pub guards: GuardArgs,

@@ -38,22 +38,28 @@ pub async fn run(ctx: &Context<'_>, args: &ApplyArgs) -> anyhow::Result<ExitStat
     } = make(ctx, args.guards.overrides()).await?;
     // Quiet, the plan is its summary; but a person asked to approve sees it whole.
     let asks = !args.auto_approve && term.stdin_is_terminal();
+    let view = super::shown(&plan, args.mask_pii);
     if !json && term.quiet && !asks {
-        human::summary(&mut term.out(), &plan, &term.out_styles)?;
+        human::summary(&mut term.out(), &view, &term.out_styles)?;
     } else if !json {
         human::plan(
             &mut term.out(),
-            &plan,
+            &view,
             &term.out_styles,
             human::Options::default(),
         )?;
     }
+    drop(view);
     if let Some(status) = refused(ctx, plan.counts(), &policy, args.guards.overrides()) {
         return Ok(status);
     }
     if plan.is_empty() {
         if json {
-            json::applied(&mut term.out(), &plan, Vec::new())?;
+            json::applied(
+                &mut term.out(),
+                &super::shown(&plan, args.mask_pii),
+                Vec::new(),
+            )?;
         }
         return Ok(ExitStatus::Success);
     }
@@ -80,8 +86,7 @@ pub async fn run(ctx: &Context<'_>, args: &ApplyArgs) -> anyhow::Result<ExitStat
     } else {
         return Err(Error::NoConfirmation.into());
     };
-    let work = Work::of(&plan.users);
-    let report = write(ctx, &session.client, dialect, work, args, lookup, approval).await?;
+    let report = write(ctx, &session.client, dialect, &plan, args, lookup, approval).await?;
     finish(ctx, args, &plan, &report)
 }
 
@@ -91,11 +96,13 @@ async fn write(
     ctx: &Context<'_>,
     client: &crate::scim::client::Client,
     dialect: Arc<dyn Dialect>,
-    work: Vec<Work>,
+    plan: &Plan,
     args: &ApplyArgs,
     lookup: apply::Lookup,
     approval: Approval,
 ) -> anyhow::Result<Report> {
+    let work = Work::of(&plan.users);
+    let private = crate::render::mask::Private(&plan.private);
     let term = ctx.term;
     let human = args.format == ApplyFormat::Human;
     if human && !term.quiet {
@@ -138,7 +145,14 @@ async fn write(
         if !human || (term.quiet && outcome.applied()) {
             return;
         }
-        let print = || human::outcome(&mut term.out(), outcome, &term.out_styles);
+        let print = || {
+            let outcome = if args.mask_pii {
+                std::borrow::Cow::Owned(private.outcome(outcome))
+            } else {
+                std::borrow::Cow::Borrowed(outcome)
+            };
+            human::outcome(&mut term.out(), &outcome, &term.out_styles)
+        };
         match &bar {
             Some(bar) => {
                 let _ = bar.suspend(print);
@@ -176,8 +190,19 @@ fn finish(
             human::report(&mut term.out(), report, &term.out_styles)?;
         }
         ApplyFormat::Json => {
-            let applied = report.outcomes.iter().map(Into::into).collect();
-            json::applied(&mut term.out(), plan, applied)?;
+            let private = crate::render::mask::Private(&plan.private);
+            let applied = report
+                .outcomes
+                .iter()
+                .map(|o| {
+                    if args.mask_pii {
+                        (&private.outcome(o)).into()
+                    } else {
+                        o.into()
+                    }
+                })
+                .collect();
+            json::applied(&mut term.out(), &super::shown(plan, args.mask_pii), applied)?;
         }
     }
     Ok(if report.complete() {
@@ -277,12 +302,11 @@ async fn apply_saved(
         return Ok(refuse_stale(ctx, &stale));
     }
     // Saving the plan was the approval; a reviewer approved this file.
-    let work = Work::of(&document.users);
     let report = write(
         ctx,
         &session.client,
         dialect,
-        work,
+        &document,
         args,
         lookup,
         Approval::auto_approved(),

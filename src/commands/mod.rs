@@ -70,6 +70,16 @@ fn load(ctx: &Context<'_>) -> Result<crate::config::Repository, crate::diag::Dia
     Ok(repo)
 }
 
+/// The plan as views show it: with `--mask-pii`, a copy whose private values are
+/// masked (the plan itself, saved and applied, keeps them).
+fn shown(plan: &crate::plan::Plan, mask: bool) -> std::borrow::Cow<'_, crate::plan::Plan> {
+    if mask {
+        std::borrow::Cow::Owned(crate::render::mask::Private(&plan.private).plan(plan))
+    } else {
+        std::borrow::Cow::Borrowed(plan)
+    }
+}
+
 /// The largest saved plan read: a plan of 100,000 creates is about 100 MiB.
 const MAX_PLAN_BYTES: u64 = 512 * 1024 * 1024;
 

@@ -110,6 +110,7 @@ pub async fn make(ctx: &Context<'_>, overrides: Overrides) -> anyhow::Result<Pla
     plan.server.unsupported = dialect.mapping().unsupported.clone();
     plan.server.count_refused = observed.listing.count.is_none();
     plan.server.paging = observed.listing.paging;
+    plan.private = repo.private.clone();
     plan.files = Files::new(repo.files.clone());
     plan.files.read = repo.read.clone();
     plan.refusals = refusals(plan.counts(), &policy, overrides);
@@ -158,16 +159,16 @@ pub async fn run(ctx: &Context<'_>, args: &PlanArgs) -> anyhow::Result<ExitStatu
     }
     let term = ctx.term;
     let mut w = term.out();
+    let view = super::shown(&plan, args.mask_pii);
     match args.format {
         Format::Human => {
             let options = human::Options {
                 show_requests: args.show_requests,
-                mask_pii: args.mask_pii,
             };
             if term.quiet {
-                human::summary(&mut w, &plan, &term.out_styles)?;
+                human::summary(&mut w, &view, &term.out_styles)?;
             } else {
-                human::plan(&mut w, &plan, &term.out_styles, options)?;
+                human::plan(&mut w, &view, &term.out_styles, options)?;
             }
             match &args.out {
                 _ if plan.is_empty() || term.quiet => {}
@@ -181,14 +182,8 @@ pub async fn run(ctx: &Context<'_>, args: &PlanArgs) -> anyhow::Result<ExitStatu
                 )?,
             }
         }
-        Format::Json => json::plan(&mut w, &plan)?,
-        Format::Markdown => {
-            let options = markdown::Options {
-                mask_pii: args.mask_pii,
-                ..markdown::Options::default()
-            };
-            markdown::write(&mut w, &plan, options)?;
-        }
+        Format::Json => json::plan(&mut w, &view)?,
+        Format::Markdown => markdown::write(&mut w, &view, markdown::Options::default())?,
     }
     drop(w);
     if let Some(status) = refused(ctx, plan.counts(), &policy, args.guards.overrides()) {

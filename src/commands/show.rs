@@ -12,6 +12,7 @@ pub fn run(ctx: &Context<'_>, args: &ShowArgs) -> anyhow::Result<ExitStatus> {
     let plan = super::read_saved(&in_repository(ctx, &args.plan))?;
     let term = ctx.term;
     let mut w = term.out();
+    let plan = super::shown(&plan, args.mask_pii);
     match args.format {
         Format::Human => {
             writeln!(
@@ -25,7 +26,6 @@ pub fn run(ctx: &Context<'_>, args: &ShowArgs) -> anyhow::Result<ExitStatus> {
             )?;
             let options = human::Options {
                 show_requests: args.show_requests,
-                mask_pii: args.mask_pii,
             };
             human::plan(&mut w, &plan, &term.out_styles, options)?;
             if !plan.is_empty() {
@@ -38,13 +38,7 @@ pub fn run(ctx: &Context<'_>, args: &ShowArgs) -> anyhow::Result<ExitStatus> {
             }
         }
         Format::Json => json::plan(&mut w, &plan)?,
-        Format::Markdown => {
-            let options = markdown::Options {
-                mask_pii: args.mask_pii,
-                ..markdown::Options::default()
-            };
-            markdown::write(&mut w, &plan, options)?;
-        }
+        Format::Markdown => markdown::write(&mut w, &plan, markdown::Options::default())?,
     }
     Ok(ExitStatus::Success)
 }

@@ -55,6 +55,8 @@ pub struct Repository {
     domain: Option<String>,
     /// The default properties every user gets (the target's over the repository's).
     defaults: BTreeMap<String, Located<Option<Scalar>>>,
+    /// The attributes that are private (`private:`; by default e-mails and phones).
+    pub private: Vec<Attr>,
     /// Whether a target may use plain http to a host that is not loopback
     /// (`--allow-insecure-http`).
     pub allow_insecure_http: bool,
@@ -106,6 +108,30 @@ impl<'a> Reads<'a> {
             properties,
         }
     }
+}
+
+/// The settings' `private:` as attributes (default: e-mail and phone). The userName
+/// and `active` cannot be private: reviewers need them.
+fn private_attrs(settings: &Settings) -> Result<Vec<Attr>, Diagnostic> {
+    let Some(list) = &settings.private else {
+        return Ok(vec![Attr::Email, Attr::Phone]);
+    };
+    let mut attrs = Vec::new();
+    for name in &list.value {
+        let attr: Attr = name.parse().unwrap_or_else(|never| match never {});
+        if matches!(attr, Attr::UserName | Attr::Active) || name.trim().is_empty() {
+            return Err(Diagnostic::error(
+                yaml::origin(Path::new(SETTINGS_FILE), list),
+                format!(
+                    "`{}` cannot be private: reviewers need it to know whose access changes",
+                    crate::escape::Shown(name)
+                ),
+            )
+            .hint("list the attributes to mask as user files name them: `email`, `phone`, `name.familyName`, `properties.NAME`..."));
+        }
+        attrs.push(attr);
+    }
+    Ok(attrs)
 }
 
 /// The target a command uses: `name`, else the settings' `defaultTarget`, else the only
@@ -261,6 +287,14 @@ impl Repository {
                 None
             }
         };
+        let private = match settings.as_ref().map(private_attrs) {
+            Some(Ok(private)) => private,
+            Some(Err(problem)) => {
+                problems.push(problem);
+                Vec::new()
+            }
+            None => Vec::new(),
+        };
         let settings_problems = problems.len();
         let default_settings = Settings::default();
         let reads = Reads::of(settings.as_ref().unwrap_or(&default_settings), target);
@@ -317,6 +351,7 @@ impl Repository {
             read,
             domain,
             defaults,
+            private,
             allow_insecure_http: false,
         })
     }

@@ -31,6 +31,11 @@ pub struct Settings {
     /// plan before it locks people out.
     #[serde(default)]
     pub policy: PolicySettings,
+    /// The attributes that are private, as user files name them (`email`, `phone`,
+    /// `name.familyName`, `properties.IdentificationNumber`...): `--mask-pii` masks
+    /// their values in every view. Default: `[email, phone]`.
+    #[schemars(with = "Option<Vec<String>>")]
+    pub private: Option<Located<Vec<String>>>,
 }
 
 /// The safety policy.

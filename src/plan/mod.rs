@@ -188,6 +188,13 @@ pub struct Plan {
     /// Why the safety policy refused this plan when it was made (empty: it did not).
     #[serde(default)]
     pub refusals: Vec<Refusal>,
+    /// The attributes the repository calls private (`private:`), masked by
+    /// `--mask-pii` in every view.
+    #[serde(default)]
+    pub private: Vec<Attr>,
+    /// A copy with private values masked (`--mask-pii`): for reading, never applied.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub masked: bool,
     /// `sha256:` of this plan without `digest` and `applied`: two plans with the same
     /// digest do the same thing to the same users.
     pub digest: String,
@@ -209,6 +216,8 @@ impl Default for Plan {
             protected: Vec::new(),
             unmanaged: Vec::new(),
             refusals: Vec::new(),
+            private: Vec::new(),
+            masked: false,
             digest: String::new(),
             applied: None,
         }

@@ -171,6 +171,11 @@ impl Plan {
                 env!("CARGO_PKG_VERSION")
             ));
         }
+        if raw.get("masked") == Some(&serde_json::Value::Bool(true)) {
+            return Err(
+                "the plan was printed with --mask-pii: it is for reading, not for applying; apply the plan saved with `plan --out`".to_string(),
+            );
+        }
         // The digest covers the plan as written, whatever this scimops would add.
         let claimed = raw
             .get("digest")

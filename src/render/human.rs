@@ -5,7 +5,7 @@ use std::io::{self, Write};
 
 use similar::{ChangeTag, TextDiff};
 
-use super::{Styles, mask};
+use super::Styles;
 use crate::apply::{Outcome, Report, Status};
 use crate::escape::{Shown, lines, term};
 use crate::model::{Attr, AttrChange, Value};
@@ -16,8 +16,6 @@ use crate::plan::{Action, Plan, UserChange};
 pub struct Options {
     /// Under each user, the exact requests apply will send.
     pub show_requests: bool,
-    /// Mask e-mail addresses and phone numbers.
-    pub mask_pii: bool,
 }
 
 fn symbol(action: Action) -> &'static str {
@@ -263,7 +261,7 @@ fn user_block(
         .max()
         .unwrap_or(0);
     for change in changes {
-        attribute_lines(w, change, width, s, options)?;
+        attribute_lines(w, change, width, s)?;
     }
     if user.unchanged_attributes > 0 {
         writeln!(
@@ -286,12 +284,7 @@ fn user_block(
                 s.dim.render_reset()
             )?;
             if let Some(body) = &request.body {
-                let body = if options.mask_pii {
-                    mask::body(body)
-                } else {
-                    body.clone()
-                };
-                let text = serde_json::to_string_pretty(&body).unwrap_or_default();
+                let text = serde_json::to_string_pretty(body).unwrap_or_default();
                 for line in text.lines() {
                     let line = term(line);
                     writeln!(w, "      {}{line}{}", s.dim.render(), s.dim.render_reset())?;
@@ -302,19 +295,9 @@ fn user_block(
     Ok(())
 }
 
-/// A value as a plan line shows it: JSON-quoted, masked when asked, nothing hidden.
-fn shown(value: &Value, attribute: &str, options: Options) -> String {
-    let text = match (
-        value,
-        options
-            .mask_pii
-            .then(|| mask::for_attribute(attribute))
-            .flatten(),
-    ) {
-        (Value::String(text), Some(mask)) => Value::String(mask(text)).to_string(),
-        _ => value.to_string(),
-    };
-    term(&text).into_owned()
+/// A value as a plan line shows it: JSON-quoted, nothing hidden.
+fn shown(value: &Value) -> String {
+    term(&value.to_string()).into_owned()
 }
 
 fn multi_line(value: Option<&Value>) -> Option<&str> {
@@ -324,13 +307,7 @@ fn multi_line(value: Option<&Value>) -> Option<&str> {
     }
 }
 
-fn attribute_lines(
-    w: &mut dyn Write,
-    c: &AttrChange,
-    width: usize,
-    s: &Styles,
-    options: Options,
-) -> io::Result<()> {
+fn attribute_lines(w: &mut dyn Write, c: &AttrChange, width: usize, s: &Styles) -> io::Result<()> {
     let attribute = c.attr.to_string();
     let name = term(&attribute);
     // A multi-line text changes line by line, as a diff.
@@ -362,21 +339,13 @@ fn attribute_lines(
     }
     // What the server had, and, when it returned another attribute instead, which.
     let before = |v: &Value| match &c.before_from {
-        Some(from) => format!(
-            "{} ({})",
-            shown(v, &attribute, options),
-            term(&from.to_string())
-        ),
-        None => shown(v, &attribute, options),
+        Some(from) => format!("{} ({})", shown(v), term(&from.to_string())),
+        None => shown(v),
     };
     let (style, symbol, value) = match (&c.before, &c.after) {
-        (None, Some(after)) => (s.create, "+", shown(after, &attribute, options)),
+        (None, Some(after)) => (s.create, "+", shown(after)),
         (Some(b), None) => (s.remove, "-", format!("{} -> null", before(b))),
-        (Some(b), Some(after)) => (
-            s.update,
-            "~",
-            format!("{} -> {}", before(b), shown(after, &attribute, options)),
-        ),
+        (Some(b), Some(after)) => (s.update, "~", format!("{} -> {}", before(b), shown(after))),
         (None, None) => (s.dim, " ", "null".to_string()),
     };
     writeln!(
@@ -669,25 +638,5 @@ mod tests {
             ),
             "{out}"
         );
-    }
-
-    #[test]
-    fn personal_data_can_be_masked() {
-        let out = render(
-            user(vec![change(
-                Attr::Email,
-                Some(Value::String("ann@x.example".into())),
-                Some(Value::String("anne@x.example".into())),
-            )]),
-            Options {
-                mask_pii: true,
-                ..Options::default()
-            },
-        );
-        assert!(
-            out.contains("~ email = \"a***@x.example\" -> \"a***@x.example\""),
-            "{out}"
-        );
-        assert!(!out.contains("anne"), "{out}");
     }
 }

@@ -1,8 +1,17 @@
-//! Masking personal data (e-mail addresses, phone numbers) in what people read, for
-//! plans posted where more people see them than should (`--mask-pii`). UserNames stay:
-//! reviewers need them to know whose access changes.
+//! Masking private data in what people read (`--mask-pii`), for plans posted where
+//! more people see them than should.
+//!
+//! What is private is the repository's choice (`private:` in `scimops.yaml`; by
+//! default e-mails and phones), carried by the plan. Masking makes a copy of the plan
+//! with every private value masked: in the changes, in the request bodies, in what
+//! apply reports. Every view renders that copy, so no view can forget. UserNames stay:
+//! reviewers need them to know whose access changes. A masked plan is for reading:
+//! `apply` refuses it.
 
 use serde_json::Value as Json;
+
+use crate::model::{Attr, AttrChange, Value};
+use crate::plan::Plan;
 
 /// `jane.doe@acme.example` → `j***@acme.example`.
 pub fn email(text: &str) -> String {
@@ -37,74 +46,193 @@ pub fn phone(text: &str) -> String {
     format!("{prefix}{masked}")
 }
 
-/// Which masking an attribute (as files name it) needs, if any.
-pub fn for_attribute(attribute: &str) -> Option<fn(&str) -> String> {
-    match attribute {
-        "email" => Some(email),
-        "phone" => Some(phone),
-        _ => None,
-    }
+/// Any other private text: its first character, then `***`.
+pub fn other(text: &str) -> String {
+    let first: String = text.chars().take(1).collect();
+    format!("{first}***")
 }
 
-/// A JSON value masked with `mask` (strings inside it, recursively).
-fn masked(value: &Json, mask: fn(&str) -> String) -> Json {
-    match value {
-        Json::String(s) => Json::String(mask(s)),
-        Json::Array(items) => Json::Array(items.iter().map(|i| masked(i, mask)).collect()),
-        Json::Object(obj) => Json::Object(
-            obj.iter()
-                .map(|(k, v)| {
-                    let v = if k == "value" {
-                        masked(v, mask)
-                    } else {
-                        v.clone()
-                    };
-                    (k.clone(), v)
-                })
-                .collect(),
-        ),
-        other => other.clone(),
-    }
-}
+/// The attributes a repository calls private, as user files name them.
+#[derive(Clone, Debug)]
+pub struct Private<'a>(pub &'a [Attr]);
 
-fn attribute_mask(name: &str) -> Option<fn(&str) -> String> {
-    let name = name.split(['[', '.']).next().unwrap_or(name);
-    if name.eq_ignore_ascii_case("emails") {
-        Some(email)
-    } else if name.eq_ignore_ascii_case("phoneNumbers") {
-        Some(phone)
-    } else {
-        None
+impl Private<'_> {
+    fn has(&self, attr: &Attr) -> bool {
+        self.0.iter().any(|p| match (p, attr) {
+            (Attr::Property(a), Attr::Property(b)) | (Attr::Core(a), Attr::Core(b)) => {
+                a.eq_ignore_ascii_case(b)
+            }
+            (Attr::Extension(u, a), Attr::Extension(v, b)) => {
+                u.eq_ignore_ascii_case(v) && a.eq_ignore_ascii_case(b)
+            }
+            (p, a) => p == a,
+        })
     }
-}
 
-/// A request body with e-mails and phones masked: in `emails` and `phoneNumbers` of a
-/// resource, and in the values of PatchOp operations on those paths.
-pub fn body(body: &Json) -> Json {
-    let Json::Object(obj) = body else {
-        return body.clone();
-    };
-    let mut out = obj.clone();
-    for (key, value) in out.iter_mut() {
-        if let Some(mask) = attribute_mask(key) {
-            *value = masked(value, mask);
+    /// How a value of `attr` is masked, if it is private.
+    fn mask(&self, attr: &Attr) -> Option<fn(&str) -> String> {
+        if !self.has(attr) {
+            return None;
+        }
+        Some(match attr {
+            Attr::Email => email,
+            Attr::Phone => phone,
+            _ => other,
+        })
+    }
+
+    /// A value of `attr`, masked if it is private (numbers and dates become text).
+    pub fn value(&self, attr: &Attr, value: &Value) -> Value {
+        match (self.mask(attr), value) {
+            (None, v) => v.clone(),
+            (Some(mask), Value::String(s)) => Value::String(mask(s)),
+            (Some(_), _) => Value::String("***".to_string()),
         }
     }
-    if let Some(Json::Array(ops)) = out.get_mut("Operations") {
-        for op in ops {
-            let mask = op
-                .get("path")
-                .and_then(Json::as_str)
-                .and_then(attribute_mask);
-            if let (Some(mask), Some(value)) = (mask, op.get_mut("value")) {
-                *value = match &*value {
-                    Json::String(s) => Json::String(mask(s)),
-                    other => masked(other, mask),
-                };
+
+    fn change(&self, c: &AttrChange) -> AttrChange {
+        AttrChange {
+            before: c.before.as_ref().map(|v| self.value(&c.attr, v)),
+            after: c.after.as_ref().map(|v| self.value(&c.attr, v)),
+            ..c.clone()
+        }
+    }
+
+    /// The attribute a member of a User resource (or a PatchOp path) holds.
+    fn member(&self, path: &str) -> Option<Attr> {
+        let head = path.split(['[', '.']).next().unwrap_or(path);
+        if head.eq_ignore_ascii_case("emails") {
+            return Some(Attr::Email);
+        }
+        if head.eq_ignore_ascii_case("phoneNumbers") {
+            return Some(Attr::Phone);
+        }
+        if let Some(part) = path.strip_prefix("name.") {
+            return Some(match part {
+                "givenName" => Attr::GivenName,
+                "middleName" => Attr::MiddleName,
+                "familyName" => Attr::FamilyName,
+                _ => Attr::FormattedName,
+            });
+        }
+        if path.starts_with("urn:")
+            && let Some((urn, member)) = path.rsplit_once(':')
+        {
+            return Some(self.extension(urn, member));
+        }
+        Some(Attr::Core(head.to_string()))
+    }
+
+    /// A member of an extension: a user property when a private property has its name.
+    fn extension(&self, urn: &str, member: &str) -> Attr {
+        let property = Attr::Property(member.to_string());
+        if self.has(&property) {
+            property
+        } else {
+            Attr::Extension(urn.to_string(), member.to_string())
+        }
+    }
+
+    /// A JSON value of `attr`: strings masked (in contact lists, their `value`).
+    fn json(&self, attr: &Attr, value: &Json) -> Json {
+        let Some(mask) = self.mask(attr) else {
+            return value.clone();
+        };
+        match value {
+            Json::String(s) => Json::String(mask(s)),
+            Json::Array(items) => Json::Array(items.iter().map(|i| self.json(attr, i)).collect()),
+            Json::Object(obj) => Json::Object(
+                obj.iter()
+                    .map(|(k, v)| {
+                        let v = if k == "value" {
+                            self.json(attr, v)
+                        } else {
+                            v.clone()
+                        };
+                        (k.clone(), v)
+                    })
+                    .collect(),
+            ),
+            Json::Null => Json::Null,
+            _ => Json::String("***".to_string()),
+        }
+    }
+
+    /// A request body with private values masked: a User resource's members (its name
+    /// parts, contacts, core attributes, extension members), and PatchOp values.
+    pub fn body(&self, body: &Json) -> Json {
+        let Json::Object(obj) = body else {
+            return body.clone();
+        };
+        let mut out = obj.clone();
+        for (key, value) in out.iter_mut() {
+            match (key.as_str(), &mut *value) {
+                ("userName" | "schemas" | "id" | "active" | "Operations", _) => {}
+                ("name", Json::Object(name)) => {
+                    let any_part = [Attr::GivenName, Attr::MiddleName, Attr::FamilyName]
+                        .iter()
+                        .any(|a| self.has(a));
+                    for (part, v) in name.iter_mut() {
+                        let attr = self.member(&format!("name.{part}"));
+                        match (attr, &*v) {
+                            // A full name built from private parts: masked as a whole.
+                            (Some(Attr::FormattedName), Json::String(full)) if any_part => {
+                                *v = Json::String(other(full));
+                            }
+                            (Some(attr), _) => *v = self.json(&attr, v),
+                            (None, _) => {}
+                        }
+                    }
+                }
+                (urn, Json::Object(members)) if urn.starts_with("urn:") => {
+                    for (member, v) in members.iter_mut() {
+                        *v = self.json(&self.extension(urn, member), v);
+                    }
+                }
+                (member, v) => {
+                    if let Some(attr) = self.member(member) {
+                        *v = self.json(&attr, v);
+                    }
+                }
             }
         }
+        if let Some(Json::Array(ops)) = out.get_mut("Operations") {
+            for op in ops {
+                let attr = op
+                    .get("path")
+                    .and_then(Json::as_str)
+                    .and_then(|p| self.member(p));
+                if let (Some(attr), Some(value)) = (attr, op.get_mut("value")) {
+                    *value = self.json(&attr, value);
+                }
+            }
+        }
+        Json::Object(out)
     }
-    Json::Object(out)
+
+    /// An apply outcome with the values it reports masked.
+    pub fn outcome(&self, outcome: &crate::apply::Outcome) -> crate::apply::Outcome {
+        let mut outcome = outcome.clone();
+        if let crate::apply::Status::Unkept(unkept) = &mut outcome.status {
+            for u in unkept {
+                u.sent = u.sent.as_ref().map(|v| self.value(&u.attr, v));
+            }
+        }
+        outcome
+    }
+
+    /// A copy of `plan` with every private value masked, marked `masked`.
+    pub fn plan(&self, plan: &Plan) -> Plan {
+        let mut masked = plan.clone();
+        masked.masked = true;
+        for user in &mut masked.users {
+            user.changes = user.changes.iter().map(|c| self.change(c)).collect();
+            for request in &mut user.requests {
+                request.body = request.body.as_ref().map(|b| self.body(b));
+            }
+        }
+        masked
+    }
 }
 
 #[cfg(test)]
@@ -117,28 +245,50 @@ mod tests {
         assert_eq!(email("jane.doe@acme.example"), "j***@acme.example");
         assert_eq!(phone("+57 3001234567"), "+57 ******4567");
         assert_eq!(phone("555-0100"), "***-0100");
+        assert_eq!(other("Lovelace"), "L***");
     }
 
     #[test]
-    fn bodies_are_masked_where_personal_data_is() {
+    fn bodies_are_masked_where_private_data_is() {
+        let private = [
+            Attr::Email,
+            Attr::Phone,
+            Attr::FamilyName,
+            Attr::Property("IdentificationNumber".into()),
+        ];
+        let private = Private(&private);
         let post = json!({
             "userName": "jdoe@acme",
+            "name": {"givenName": "Jane", "familyName": "Doe", "formatted": "Jane Doe"},
             "emails": [{"value": "jane@acme.example", "type": "work"}],
             "phoneNumbers": [{"value": "+57 3001234567"}],
+            "urn:ietf:params:scim:schemas:extension:bizagi:2.0:UserProperties": {"IdentificationNumber": "CC-42", "Level": 3},
         });
-        let m = body(&post);
+        let m = private.body(&post);
         assert_eq!(m["userName"], "jdoe@acme");
+        assert_eq!(m["name"]["givenName"], "Jane");
+        assert_eq!(m["name"]["familyName"], "D***");
+        assert_eq!(m["name"]["formatted"], "J***");
         assert_eq!(m["emails"][0]["value"], "j***@acme.example");
         assert_eq!(m["emails"][0]["type"], "work");
         assert_eq!(m["phoneNumbers"][0]["value"], "+57 ******4567");
+        let ext = &m["urn:ietf:params:scim:schemas:extension:bizagi:2.0:UserProperties"];
+        assert_eq!(ext["IdentificationNumber"], "C***");
+        assert_eq!(ext["Level"], 3);
         let patch = json!({"Operations": [
             {"op": "replace", "path": "emails", "value": [{"value": "jane@acme.example"}]},
             {"op": "replace", "path": "emails[type eq \"work\"].value", "value": "jane@acme.example"},
             {"op": "replace", "path": "name.givenName", "value": "Jane"},
+            {"op": "replace", "path": "name.familyName", "value": "Doe"},
+            {"op": "replace", "path": "urn:ietf:params:scim:schemas:extension:bizagi:2.0:UserProperties:IdentificationNumber", "value": "CC-42"},
+            {"op": "replace", "path": "userName", "value": "jane@acme"},
         ]});
-        let m = body(&patch);
+        let m = private.body(&patch);
         assert_eq!(m["Operations"][0]["value"][0]["value"], "j***@acme.example");
         assert_eq!(m["Operations"][1]["value"], "j***@acme.example");
         assert_eq!(m["Operations"][2]["value"], "Jane");
+        assert_eq!(m["Operations"][3]["value"], "D***");
+        assert_eq!(m["Operations"][4]["value"], "C***");
+        assert_eq!(m["Operations"][5]["value"], "jane@acme");
     }
 }

@@ -433,3 +433,87 @@ fn show_renders_a_saved_plan_offline_in_every_view() {
         edited.stderr
     );
 }
+
+#[test]
+fn private_values_are_masked_in_every_view() {
+    let sandbox = sandbox("drops: [properties.IdentificationNumber]");
+    let users = "users:\n  - userName: change\n    name: {givenName: Chan, familyName: Secretson}\n    email: chan.secret@acme.example\n    phone: '+57 3009998877'\n    properties: {IdentificationNumber: ID-SECRET-9}\n";
+    let repo = Repo::for_sandbox(&sandbox, users);
+    let settings = std::fs::read_to_string(repo.path().join("scimops.yaml")).unwrap();
+    std::fs::write(
+        repo.path().join("scimops.yaml"),
+        format!(
+            "{settings}private: [email, phone, name.familyName, properties.IdentificationNumber]\n"
+        ),
+    )
+    .unwrap();
+    let secrets = ["chan.secret", "9998877", "Secretson", "ID-SECRET-9"];
+    let leaks = |text: &str| -> Vec<&str> {
+        secrets
+            .iter()
+            .copied()
+            .filter(|s| text.contains(s))
+            .collect()
+    };
+
+    // Unmasked, each value is there (so the checks below can fail).
+    let plain = repo.run(&["plan", "--show-requests"]);
+    assert_eq!(leaks(&plain.stdout), secrets, "{}", plain.stdout);
+
+    assert_eq!(repo.run(&["plan", "--out", "plan.json"]).code, 0);
+    let saved = std::fs::read_to_string(repo.path().join("plan.json")).unwrap();
+    assert_eq!(
+        leaks(&saved),
+        secrets,
+        "the saved plan keeps real values: apply needs them"
+    );
+    for args in [
+        &["plan", "--mask-pii", "--show-requests"][..],
+        &["plan", "--mask-pii", "--format", "markdown"],
+        &["plan", "--mask-pii", "--format", "json"],
+        &["show", "plan.json", "--mask-pii", "--show-requests"],
+        &["show", "plan.json", "--mask-pii", "--format", "markdown"],
+        &["show", "plan.json", "--mask-pii", "--format", "json"],
+    ] {
+        let run = repo.run(args);
+        assert_eq!(run.code, 0, "{args:?}: {run:?}");
+        assert!(
+            leaks(&run.stdout).is_empty(),
+            "{args:?} leaks {:?}:\n{}",
+            leaks(&run.stdout),
+            run.stdout
+        );
+        assert!(leaks(&run.stderr).is_empty(), "{args:?}: {}", run.stderr);
+    }
+    let masked = repo.run(&["plan", "--mask-pii", "--format", "json"]);
+    assert!(
+        masked.stdout.contains("\"S***\"") && masked.stdout.contains("c***@acme.example"),
+        "{}",
+        masked.stdout
+    );
+    std::fs::write(repo.path().join("masked.json"), &masked.stdout).unwrap();
+    let refused = repo.run(&["apply", "masked.json"]);
+    assert_eq!(refused.code, 1, "{refused:?}");
+    assert!(
+        refused
+            .stderr
+            .contains("printed with --mask-pii: it is for reading, not for applying"),
+        "{}",
+        refused.stderr
+    );
+
+    // Apply's own output: the plan, and what the server did not keep (it drops the
+    // identification number here), masked; JSON too.
+    let apply = repo.run(&["apply", "plan.json", "--mask-pii"]);
+    assert_eq!(apply.code, 1, "the server did not keep a value: {apply:?}");
+    assert!(
+        apply
+            .stdout
+            .contains("properties.IdentificationNumber = \"I***\""),
+        "{}",
+        apply.stdout
+    );
+    assert!(leaks(&apply.stdout).is_empty(), "{}", apply.stdout);
+    let again = repo.run(&["apply", "--auto-approve", "--mask-pii", "--format", "json"]);
+    assert!(leaks(&again.stdout).is_empty(), "{}", again.stdout);
+}

@@ -9,26 +9,28 @@
 
 use std::fmt::Write as _;
 
-use super::{mask, summary};
+use super::summary;
 use crate::escape;
-use crate::model::{AttrChange, Effect, Value};
+use crate::model::{Effect, Value};
 use crate::plan::{Action, Plan, UserChange};
 
 /// GitHub's limit on a comment, in characters.
 pub const GITHUB_COMMENT_LIMIT: usize = 65_535;
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Options {
-    pub mask_pii: bool,
     /// The longest comment to produce, in bytes (so also in characters).
     pub limit: usize,
+    /// Where every user of the plan can be read when the comment cannot name them all
+    /// (said as it is: "the saved plan `plan.json` (`scimops show plan.json`)").
+    pub elsewhere: Option<String>,
 }
 
 impl Default for Options {
     fn default() -> Self {
         Self {
-            mask_pii: false,
             limit: GITHUB_COMMENT_LIMIT,
+            elsewhere: None,
         }
     }
 }
@@ -69,21 +71,11 @@ fn code(text: &str) -> String {
     escape::code(text)
 }
 
-fn value(change: &AttrChange, v: Option<&Value>, options: Options) -> String {
-    match (
-        v,
-        options
-            .mask_pii
-            .then(|| mask::for_attribute(&change.attr.to_string()))
-            .flatten(),
-    ) {
-        (None, _) => "null".to_string(),
-        (Some(Value::String(s)), Some(mask)) => Value::String(mask(s)).to_string(),
-        (Some(v), _) => v.to_string(),
-    }
+fn value(v: Option<&Value>) -> String {
+    v.map_or_else(|| "null".to_string(), Value::to_string)
 }
 
-fn details(user: &UserChange, options: Options) -> String {
+fn details(user: &UserChange) -> String {
     let mut out = String::new();
     let what = match (&user.renamed_from, user.action) {
         (Some(from), Action::Rename) => format!(
@@ -104,18 +96,18 @@ fn details(user: &UserChange, options: Options) -> String {
     for c in &user.changes {
         // What the server had, and, when it returned another attribute instead, which.
         let before = |v: &Value| match &c.before_from {
-            Some(from) => format!("{} ({from})", value(c, Some(v), options)),
-            None => value(c, Some(v), options),
+            Some(from) => format!("{} ({from})", value(Some(v))),
+            None => value(Some(v)),
         };
         let (sign, text) = match (&c.before, &c.after) {
-            (None, Some(after)) => ("+", value(c, Some(after), options)),
+            (None, Some(after)) => ("+", value(Some(after))),
             (Some(b), None) => ("-", format!("{} -> null", before(b))),
             (b, after) => (
                 "!",
                 format!(
                     "{} -> {}",
-                    b.as_ref().map_or_else(|| value(c, None, options), before),
-                    value(c, after.as_ref(), options)
+                    b.as_ref().map_or_else(|| value(None), before),
+                    value(after.as_ref())
                 ),
             ),
         };
@@ -257,7 +249,7 @@ pub fn render(doc: &Plan, options: Options) -> String {
     for (g, users) in &groups {
         let title = format!("#### {} ({})\n\n", title(*g), users.len());
         for (i, user) in users.iter().enumerate() {
-            let block = details(user, options);
+            let block = details(user);
             let needed = block.len() + if i == 0 { title.len() } else { 0 };
             if head.len() + body.len() + needed + foot.len() + reserve > options.limit {
                 full = true;

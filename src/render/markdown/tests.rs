@@ -1,7 +1,7 @@
 use serde_json::json;
 
 use super::*;
-use crate::model::{Origin, UserKey};
+use crate::model::{Attr, AttrChange, Origin, UserKey};
 use crate::plan::{Kind, Reason, Summary, TargetRef};
 use crate::scim::wire::{Method, Request};
 
@@ -176,20 +176,19 @@ fn a_long_plan_stays_under_the_limit_and_says_what_it_left_out() {
 
 #[test]
 fn personal_data_can_be_masked() {
+    let mut plan = doc(vec![user(
+        "a@x",
+        Action::Update,
+        vec![change(
+            "email",
+            json!("ann@x.example"),
+            json!("anne@x.example"),
+        )],
+    )]);
+    plan.private = vec![Attr::Email];
     let md = render(
-        &doc(vec![user(
-            "a@x",
-            Action::Update,
-            vec![change(
-                "email",
-                json!("ann@x.example"),
-                json!("anne@x.example"),
-            )],
-        )]),
-        Options {
-            mask_pii: true,
-            ..Options::default()
-        },
+        &crate::render::mask::Private(&plan.private).plan(&plan),
+        Options::default(),
     );
     assert!(
         md.contains("! email = \"a***@x.example\" -> \"a***@x.example\""),
