@@ -186,6 +186,13 @@ pub struct ShowArgs {
     #[arg(long)]
     pub show_requests: bool,
 
+    /// With `--format markdown`: the longest output, in characters. GitHub allows
+    /// 65,535 in a comment and 1,048,576 in a job summary. Every changed user is named
+    /// in the fullest form that fits: their changes, else a table, else their names.
+    #[arg(long, value_name = "CHARS", default_value_t = 65_535,
+          value_parser = clap::value_parser!(u64).range(4096..=16_777_216))]
+    pub markdown_limit: u64,
+
     /// Mask private values (the settings' `private:`; by default e-mails and phones)
     /// in every view. A masked JSON plan is for reading: apply refuses it.
     #[arg(long)]
@@ -231,6 +238,13 @@ pub struct PlanArgs {
     /// Show, under each user, the exact requests apply will send.
     #[arg(long)]
     pub show_requests: bool,
+
+    /// With `--format markdown`: the longest output, in characters. GitHub allows
+    /// 65,535 in a comment and 1,048,576 in a job summary. Every changed user is named
+    /// in the fullest form that fits: their changes, else a table, else their names.
+    #[arg(long, value_name = "CHARS", default_value_t = 65_535,
+          value_parser = clap::value_parser!(u64).range(4096..=16_777_216))]
+    pub markdown_limit: u64,
 
     /// Mask private values (the settings' `private:`; by default e-mails and phones)
     /// in every view. A masked JSON plan is for reading: apply refuses it.

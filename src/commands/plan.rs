@@ -183,7 +183,19 @@ pub async fn run(ctx: &Context<'_>, args: &PlanArgs) -> anyhow::Result<ExitStatu
             }
         }
         Format::Json => json::plan(&mut w, &view)?,
-        Format::Markdown => markdown::write(&mut w, &view, markdown::Options::default())?,
+        Format::Markdown => {
+            let options = markdown::Options {
+                limit: args.markdown_limit as usize,
+                elsewhere: args.out.as_ref().map(|out| {
+                    format!(
+                        "the saved plan (`{} show {}`)",
+                        ctx.scimops(),
+                        super::shell_word(&out.to_string_lossy())
+                    )
+                }),
+            };
+            markdown::write(&mut w, &view, options)?;
+        }
     }
     drop(w);
     if let Some(status) = refused(ctx, plan.counts(), &policy, args.guards.overrides()) {

@@ -38,7 +38,17 @@ pub fn run(ctx: &Context<'_>, args: &ShowArgs) -> anyhow::Result<ExitStatus> {
             }
         }
         Format::Json => json::plan(&mut w, &plan)?,
-        Format::Markdown => markdown::write(&mut w, &plan, markdown::Options::default())?,
+        Format::Markdown => {
+            let options = markdown::Options {
+                limit: args.markdown_limit as usize,
+                elsewhere: Some(format!(
+                    "the saved plan (`{} show {}`)",
+                    ctx.scimops(),
+                    super::shell_word(&args.plan.to_string_lossy())
+                )),
+            };
+            markdown::write(&mut w, &plan, options)?;
+        }
     }
     Ok(ExitStatus::Success)
 }

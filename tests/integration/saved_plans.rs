@@ -517,3 +517,54 @@ fn private_values_are_masked_in_every_view() {
     let again = repo.run(&["apply", "--auto-approve", "--mask-pii", "--format", "json"]);
     assert!(leaks(&again.stdout).is_empty(), "{}", again.stdout);
 }
+
+#[test]
+fn a_comment_of_two_thousand_creates_names_every_one_and_the_job_summary_more() {
+    let sandbox = TestSandbox::start(&format!("defaultDomain: acme\n{PROPERTIES}"));
+    let users: String = (0..2000)
+        .map(|i| format!("  - userName: new{i:04}\n    name: {{givenName: New, familyName: Person{i}}}\n    email: new{i}@acme.example\n"))
+        .collect();
+    let repo = Repo::for_sandbox(&sandbox, &format!("users:\n{users}"));
+    let comment = repo.run(&[
+        "plan",
+        "--out",
+        "plan.json",
+        "--format",
+        "markdown",
+        "--mask-pii",
+    ]);
+    assert_eq!(comment.code, 0, "{comment:?}");
+    let md = &comment.stdout;
+    assert!(md.len() <= 65_535, "{}", md.len());
+    let named = |md: &str| {
+        (0..2000).all(|i| {
+            md.contains(&format!("`new{i:04}@acme`"))
+                || md.contains(&format!("<code>new{i:04}@acme</code>"))
+        })
+    };
+    assert!(named(md), "every user is named");
+    assert!(
+        md.contains("The saved plan (`scimops show plan.json`) has them."),
+        "{}",
+        &md[md.len() - 800..]
+    );
+    let summary = repo.run(&[
+        "show",
+        "plan.json",
+        "--format",
+        "markdown",
+        "--mask-pii",
+        "--markdown-limit",
+        "1048576",
+    ]);
+    assert!(summary.stdout.len() <= 1_048_576);
+    assert!(named(&summary.stdout));
+    assert!(
+        summary
+            .stdout
+            .contains("<details><summary><code>new0001@acme</code> will be created</summary>"),
+        "the job summary has every change with its values: {}",
+        &summary.stdout[..1500]
+    );
+    assert!(!summary.stdout.contains("new1@acme.example"), "masked");
+}

@@ -241,44 +241,130 @@ pub fn render(doc: &Plan, options: Options) -> String {
     head.push('\n');
 
     let foot = unmanaged(doc) + &footer(doc);
-    // Room for the note that says what was left out.
-    let reserve = 400;
+    let room = options
+        .limit
+        .saturating_sub(head.len() + foot.len() + NOTE_ROOM);
+    let elsewhere = options
+        .elsewhere
+        .as_deref()
+        .unwrap_or("the output of `scimops plan`");
+    // Every changed user is named, in the fullest form that fits: each user's changes
+    // with their values; else a table of users and the attributes that change; else
+    // the names by action; else counts (above), and where the names are.
+    let body = [
+        full_form(&groups),
+        table_form(doc),
+        names_form(doc),
+    ]
+    .into_iter()
+    .enumerate()
+    .find(|(_, body)| body.len() <= room)
+    .map(|(level, body)| match level {
+        0 => body,
+        1 => format!(
+            "{body}\n> [!NOTE]\n> Each user is named with the attributes that change; their values are left out to stay under the comment's limit of {} characters. {} has them.\n\n",
+            options.limit,
+            first_upper(elsewhere)
+        ),
+        _ => format!(
+            "{body}\n> [!NOTE]\n> Each user is named by what happens to it; the attributes are left out to stay under the comment's limit of {} characters. {} has them.\n\n",
+            options.limit,
+            first_upper(elsewhere)
+        ),
+    })
+    .unwrap_or_else(|| {
+        format!(
+            "> [!IMPORTANT]\n> This plan changes {}: too many to name under the comment's limit of {} characters (the counts are above). {} names every one, with its changes.\n\n",
+            crate::words::count(doc.users.len(), "user"),
+            options.limit,
+            first_upper(elsewhere)
+        )
+    });
+    head + &body + &foot
+}
+
+/// Room kept for the note that says what a shorter form leaves out.
+const NOTE_ROOM: usize = 600;
+
+fn first_upper(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(c) => c.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// Every user's changes, with values, folded per user, by effect.
+fn full_form(groups: &[(Effect, Vec<&UserChange>)]) -> String {
     let mut body = String::new();
-    let mut shown = 0;
-    let mut full = false;
-    for (g, users) in &groups {
-        let title = format!("#### {} ({})\n\n", title(*g), users.len());
-        for (i, user) in users.iter().enumerate() {
-            let block = details(user);
-            let needed = block.len() + if i == 0 { title.len() } else { 0 };
-            if head.len() + body.len() + needed + foot.len() + reserve > options.limit {
-                full = true;
-                break;
-            }
-            if i == 0 {
-                body.push_str(&title);
-            }
-            body.push_str(&block);
-            shown += 1;
-        }
-        if full {
-            break;
+    for (g, users) in groups {
+        let _ = write!(body, "#### {} ({})\n\n", title(*g), users.len());
+        for user in users {
+            body.push_str(&details(user));
         }
     }
-    let hidden = doc.users.len() - shown;
-    if hidden > 0 {
-        let who = if hidden == 1 {
-            "1 more user is".to_string()
-        } else {
-            format!("{hidden} more users are")
-        };
+    body
+}
+
+/// What happens to a user, in a word.
+fn action_word(user: &UserChange) -> &'static str {
+    match (user.action, &user.renamed_from) {
+        (Action::Create, _) => "create",
+        (Action::Update, _) => "update",
+        (Action::Rename, _) => "rename",
+        (Action::Deactivate, Some(_)) => "rename, deactivate",
+        (Action::Deactivate, None) => "deactivate",
+        (Action::Reactivate, Some(_)) => "rename, reactivate",
+        (Action::Reactivate, None) => "reactivate",
+        (Action::Delete, _) => "delete",
+    }
+}
+
+/// One row per user: its name, what happens, and the attributes that change.
+fn table_form(doc: &Plan) -> String {
+    let mut body =
+        String::from("#### Changes\n\n| user | action | attributes that change |\n|---|---|---|\n");
+    for user in &doc.users {
+        let attrs: Vec<String> = user.changes.iter().map(|c| c.attr.to_string()).collect();
         let _ = writeln!(
             body,
-            "> [!NOTE]\n> {who} not shown: the comment would exceed GitHub's limit of {GITHUB_COMMENT_LIMIT} characters. \
-             The whole plan is in the job summary, and in the saved plan (`plan --out`).\n"
+            "| {} | {} | {} |",
+            code(&user.user_name),
+            action_word(user),
+            escape::text(&attrs.join(", "))
         );
     }
-    head + &body + &foot
+    body
+}
+
+/// The names, by action.
+fn names_form(doc: &Plan) -> String {
+    let mut body = String::from("#### Users\n\n");
+    for action in [
+        Action::Create,
+        Action::Update,
+        Action::Rename,
+        Action::Deactivate,
+        Action::Reactivate,
+        Action::Delete,
+    ] {
+        let names: Vec<String> = doc
+            .users
+            .iter()
+            .filter(|u| u.action == action)
+            .map(|u| code(&u.user_name))
+            .collect();
+        if !names.is_empty() {
+            let _ = write!(
+                body,
+                "**{} ({}):** {}\n\n",
+                first_upper(verb(action).trim_start_matches("will be ")),
+                names.len(),
+                names.join(", ")
+            );
+        }
+    }
+    body
 }
 
 /// The longest userName the unmanaged table shows whole, in characters: a server's

@@ -131,47 +131,120 @@ fn no_warning_without_deactivations() {
     assert!(!md.contains("[!WARNING]"), "{md}");
 }
 
-#[test]
-fn a_long_plan_stays_under_the_limit_and_says_what_it_left_out() {
-    let users: Vec<UserChange> = (0..2000)
+/// `n` changes of every action in turn, with long values, counted in the summary.
+fn big(n: usize) -> Plan {
+    let actions = [
+        Action::Create,
+        Action::Update,
+        Action::Deactivate,
+        Action::Reactivate,
+    ];
+    let users: Vec<UserChange> = (0..n)
         .map(|i| {
             user(
-                &format!("user{i:04}@x"),
-                Action::Update,
-                vec![change(
-                    "name.familyName",
-                    json!("A long old family name"),
-                    json!("A long new family name"),
-                )],
+                &format!("user{i:05}@acme.example"),
+                actions[i % actions.len()],
+                vec![
+                    change(
+                        "name.familyName",
+                        json!("A long old family name"),
+                        json!("A long new family name"),
+                    ),
+                    change("properties.Level", json!(3), json!(4)),
+                ],
             )
         })
         .collect();
-    let md = render(&doc(users), Options::default());
-    assert!(md.chars().count() <= GITHUB_COMMENT_LIMIT, "{}", md.len());
+    let mut plan = doc(users);
+    plan.summary = Summary {
+        create: n.div_ceil(4),
+        update: (n + 2) / 4,
+        deactivate: (n + 1) / 4,
+        reactivate: n / 4,
+        ..Summary::default()
+    };
+    plan
+}
+
+fn names_every_user(md: &str, plan: &Plan) -> bool {
+    let spans: std::collections::BTreeSet<&str> = md.split('`').skip(1).step_by(2).collect();
+    plan.users
+        .iter()
+        .all(|u| spans.contains(u.user_name.as_str()))
+}
+
+#[test]
+fn a_comment_names_every_changed_user_in_the_fullest_form_that_fits() {
+    let elsewhere = Options {
+        elsewhere: Some("the saved plan (`scimops show plan.json`)".into()),
+        ..Options::default()
+    };
+    // 40 changes: every change with its values.
+    let small = big(40);
+    let md = render(&small, elsewhere.clone());
     assert!(
-        md.contains("more users are not shown: the comment would exceed GitHub's limit"),
+        md.contains("<details><summary><code>user00000@acme.example</code> will be created"),
+        "{md}"
+    );
+    assert!(
+        md.contains("! name.familyName = \"A long old family name\" -> \"A long new family name\"")
+    );
+    // 300 changes: a table of users and the attributes that change.
+    let mid = big(300);
+    let md = render(&mid, elsewhere.clone());
+    assert!(md.len() <= GITHUB_COMMENT_LIMIT, "{}", md.len());
+    assert!(names_every_user(&md, &mid));
+    assert!(
+        md.contains("| `user00001@acme.example` | update | name.familyName, properties.Level |"),
         "{}",
-        &md[md.len() - 600..]
+        &md[..2000]
+    );
+    assert!(md.contains("their values are left out to stay under the comment's limit of 65535 characters. The saved plan (`scimops show plan.json`) has them."), "{}", &md[md.len() - 1500..]);
+    // 2,000 changes: the names, by action.
+    let large = big(2000);
+    let md = render(&large, elsewhere.clone());
+    assert!(md.len() <= GITHUB_COMMENT_LIMIT, "{}", md.len());
+    assert!(names_every_user(&md, &large));
+    assert!(
+        md.contains("**Created (500):** `user00000@acme.example`, `user00004@acme.example`"),
+        "{}",
+        &md[..3000]
     );
     assert!(md.ends_with("</sub>\n"), "the digest line is always there");
-    let two = doc(vec![
-        user("a@x", Action::Create, vec![]),
-        user("b@x", Action::Create, vec![]),
-    ]);
-    let whole = render(&two, Options::default());
-    let limit = whole.len() - 100;
-    let cut = render(
-        &two,
+}
+
+#[test]
+fn a_plan_too_big_to_name_gives_exact_counts_and_where_every_user_is_named() {
+    let huge = big(20_000);
+    let comment = render(
+        &huge,
         Options {
-            limit,
+            elsewhere: Some("the job summary of this run, and the saved plan".into()),
             ..Options::default()
         },
     );
-    assert!(cut.len() <= limit, "{} > {limit}", cut.len());
+    assert!(comment.len() <= GITHUB_COMMENT_LIMIT, "{}", comment.len());
     assert!(
-        cut.contains("users are not shown") || cut.contains("user is not shown"),
-        "{cut}"
+        comment.contains(
+            "**Plan: 5000 to create, 5000 to update, 5000 to deactivate, 5000 to reactivate.**"
+        ),
+        "{}",
+        &comment[..600]
     );
+    assert!(
+        comment.contains("This plan changes 20000 users: too many to name under the comment's limit of 65535 characters (the counts are above). The job summary of this run, and the saved plan names every one"),
+        "{comment}"
+    );
+    // The job summary (GitHub: 1 MiB) names every one of them.
+    let summary = render(
+        &huge,
+        Options {
+            limit: 1_048_576,
+            elsewhere: Some("the saved plan".into()),
+        },
+    );
+    assert!(summary.len() <= 1_048_576, "{}", summary.len());
+    assert!(names_every_user(&summary, &huge));
 }
 
 #[test]
