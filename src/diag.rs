@@ -18,6 +18,9 @@ pub struct Diagnostic {
     pub origin: Option<Origin>,
     pub message: String,
     pub hint: Option<String>,
+    /// Found by a file's JSON Schema (what an editor shows): a check of meaning that
+    /// finds a problem at the same place says nothing more.
+    pub by_schema: bool,
 }
 
 impl Diagnostic {
@@ -27,6 +30,7 @@ impl Diagnostic {
             origin: origin.into(),
             message: message.into(),
             hint: None,
+            by_schema: false,
         }
     }
 
@@ -75,7 +79,25 @@ pub struct Diagnostics(pub Vec<Diagnostic>);
 
 impl Diagnostics {
     /// Sorts the problems by place, so output is stable whatever order they were found in.
-    pub fn sorted(mut list: Vec<Diagnostic>) -> Self {
+    /// Sorted by place. Where the schema found a problem, a check of meaning that
+    /// finds one at the same line and column says nothing more: one error per mistake.
+    pub fn sorted(list: Vec<Diagnostic>) -> Self {
+        let by_schema: std::collections::BTreeSet<&Origin> = list
+            .iter()
+            .filter(|d| d.by_schema)
+            .filter_map(|d| d.origin.as_ref())
+            .filter(|o| o.line > 0)
+            .collect();
+        let by_schema: std::collections::BTreeSet<Origin> =
+            by_schema.into_iter().cloned().collect();
+        let mut list: Vec<Diagnostic> = list
+            .into_iter()
+            .filter(|d| {
+                d.by_schema
+                    || !d.is_error()
+                    || d.origin.as_ref().is_none_or(|o| !by_schema.contains(o))
+            })
+            .collect();
         list.sort_by(|a, b| {
             (&a.origin, a.severity, &a.message).cmp(&(&b.origin, b.severity, &b.message))
         });

@@ -8,6 +8,7 @@ mod check;
 mod node;
 pub mod paths;
 mod settings;
+mod text;
 mod users;
 pub(crate) mod yaml;
 
@@ -77,11 +78,13 @@ impl<'a> Reads<'a> {
     /// that exists, the repository's alone (the target's error comes when it is used).
     fn of(settings: &'a Settings, target: Option<&str>) -> Self {
         let file = Path::new(SETTINGS_FILE);
+        let each = |list: &Vec<Located<String>>| -> Vec<(String, Origin)> {
+            list.iter()
+                .map(|p| (p.value.clone(), yaml::origin(file, p)))
+                .collect()
+        };
         let mut paths = match &settings.users {
-            Some(list) => {
-                let at = yaml::origin(file, list);
-                list.value.iter().map(|p| (p.clone(), at.clone())).collect()
-            }
+            Some(list) => each(list),
             None => vec![("users".to_string(), yaml::whole_file(file))],
         };
         let mut domain = settings.defaults.domain.as_ref();
@@ -94,8 +97,7 @@ impl<'a> Reads<'a> {
         let target = chosen_target(settings, target).and_then(|name| settings.targets.get(&name));
         if let Some(target) = target {
             if let Some(list) = &target.users {
-                let at = yaml::origin(file, list);
-                paths.extend(list.value.iter().map(|p| (p.clone(), at.clone())));
+                paths.extend(each(list));
             }
             if let Some(defaults) = &target.defaults {
                 domain = defaults.domain.as_ref().or(domain);
@@ -486,6 +488,19 @@ fn schema(name: &str) -> &'static serde_json::Value {
         .find(|(n, _)| *n == name)
         .expect("a schema of ours")
         .1
+}
+
+/// What the JSON Schema `schema_name` alone says of a file's text (what an editor
+/// shows as you type): its problems, or the YAML error that stops any check.
+pub fn schema_problems(
+    file: &Path,
+    text: &str,
+    schema_name: &str,
+) -> Result<Vec<Diagnostic>, Diagnostic> {
+    let node = yaml::parse_node(file, text)?;
+    let mut checker = check::Checker::new(schema(schema_name), file);
+    checker.check_document(&node);
+    Ok(checker.problems)
 }
 
 /// Parses a file checked against its schema, past what the schema refused (left out):

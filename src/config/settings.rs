@@ -12,18 +12,20 @@ use crate::dialect::{DialectName, Keys};
 /// The settings file of a scimops repository (`scimops.yaml`).
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schemars(extend("required" = ["targets"]))]
 pub struct Settings {
     /// The SCIM service providers this repository can be applied to, by name (for example
     /// `development`, `test`, `production`). Commands pick one with `--target NAME`.
     #[serde(default)]
+    #[schemars(extend("minProperties" = 1))]
     pub targets: BTreeMap<String, Target>,
     /// The target used when `--target` is not given. May be left out when there is only one.
-    #[schemars(with = "Option<String>")]
+    #[schemars(with = "Option<super::text::NameText>")]
     pub default_target: Option<Located<String>>,
     /// Files and folders, relative to the repository, that hold user files. Folders are
     /// read recursively for `*.yaml` and `*.yml`. Default: `[users]`.
-    #[schemars(with = "Option<Vec<String>>")]
-    pub users: Option<Located<Vec<String>>>,
+    #[schemars(with = "Option<Vec<super::text::PathText>>")]
+    pub users: Option<Vec<Located<String>>>,
     /// Values every user gets unless the user's own entry says otherwise.
     #[serde(default)]
     pub defaults: Defaults,
@@ -55,6 +57,7 @@ pub struct PolicySettings {
     pub max_deactivations: Option<u32>,
     /// At most this percentage of the managed users per run, once there are 20 or more.
     /// Default: 25.
+    #[schemars(with = "Option<super::text::Percent>")]
     pub max_deactivation_percent: Option<f64>,
 }
 
@@ -63,7 +66,7 @@ pub struct PolicySettings {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Defaults {
     /// The domain added to a userName written without one: `jdoe` becomes `jdoe@DOMAIN`.
-    #[schemars(with = "Option<String>")]
+    #[schemars(with = "Option<super::text::DomainText>")]
     pub domain: Option<Located<String>>,
     /// User properties (the server's user-properties extension) every user gets; a
     /// user's own `properties` override them key by key.
@@ -75,11 +78,12 @@ pub struct Defaults {
 /// One SCIM service provider.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schemars(extend("dependentRequired" = {"url": ["auth"], "auth": ["url"]}))]
 pub struct Target {
     /// The SCIM base URL, for Bizagi `https://<project>.bizagi.com/scim/v2`. Plain
     /// `http://` is accepted only for loopback addresses, unless the command line says
     /// `--allow-insecure-http`.
-    #[schemars(with = "Option<String>")]
+    #[schemars(with = "Option<super::text::UrlText>")]
     pub url: Option<Located<String>>,
     /// How the server behaves: `bizagi` (Bizagi's SCIM API) or `rfc7644` (any SCIM 2.0
     /// service provider). Default: `bizagi`.
@@ -98,7 +102,7 @@ pub struct Target {
     pub user_keys: Keys,
     /// How many users to ask for per listing call (the server may answer fewer).
     /// Default: 500, Bizagi's largest page.
-    #[schemars(with = "Option<u32>")]
+    #[schemars(with = "Option<super::text::PageSize>")]
     pub page_size: Option<Located<u32>>,
     /// How the server reads `startIndex` in a listing: `index` (RFC 7644: the 1-based
     /// index of the first user) or `page` (a page number, as Bizagi's documentation words
@@ -117,12 +121,12 @@ pub struct Target {
     /// A file of the repository holding the certificate (PEM) of a private certificate
     /// authority to trust for this target, besides the system's: for servers whose TLS
     /// certificate a company's own authority signed (common on premises).
-    #[schemars(with = "Option<String>")]
+    #[schemars(with = "Option<super::text::PathText>")]
     pub ca_file: Option<Located<String>>,
     /// Files and folders of users that this target reads besides the repository's
     /// `users:` (users that exist only in test, for example).
-    #[schemars(with = "Option<Vec<String>>")]
-    pub users: Option<Located<Vec<String>>>,
+    #[schemars(with = "Option<Vec<super::text::PathText>>")]
+    pub users: Option<Vec<Located<String>>>,
     /// This target's defaults, over the repository's `defaults`: a `domain` here
     /// replaces it, and `properties` override it key by key.
     pub defaults: Option<Defaults>,
@@ -146,7 +150,7 @@ pub enum Auth {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Bearer {
     /// The token, as a reference to an environment variable: `${SCIM_TOKEN}`.
-    #[schemars(with = "String")]
+    #[schemars(with = "super::text::SecretText")]
     pub token: Located<String>,
 }
 
@@ -154,16 +158,16 @@ pub struct Bearer {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ClientCredentials {
     /// The OAuth application's client id.
-    #[schemars(with = "String")]
+    #[schemars(with = "super::text::NameText")]
     pub client_id: Located<String>,
     /// The client secret, as a reference to an environment variable: `${BIZAGI_CLIENT_SECRET}`.
-    #[schemars(with = "String")]
+    #[schemars(with = "super::text::SecretText")]
     pub client_secret: Located<String>,
     /// The scope requested. Default: `api`.
     pub scope: Option<String>,
     /// The token endpoint. Default for Bizagi: the project URL (the SCIM URL without its
     /// `/scim/v2`) followed by `/oauth2/server/token`.
-    #[schemars(with = "Option<String>")]
+    #[schemars(with = "Option<super::text::UrlText>")]
     pub token_url: Option<Located<String>>,
 }
 
@@ -172,10 +176,10 @@ pub struct ClientCredentials {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct EmbeddedSandbox {
     /// The sandbox's settings file (custom properties, seed users), relative to the repository.
-    #[schemars(with = "String")]
+    #[schemars(with = "super::text::PathText")]
     pub config: Located<String>,
     /// The sandbox's state (an SQLite database), relative to the repository. Created and
     /// seeded when missing: deleting it restores the seed.
-    #[schemars(with = "String")]
+    #[schemars(with = "super::text::PathText")]
     pub state: Located<String>,
 }

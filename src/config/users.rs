@@ -24,24 +24,24 @@ pub struct UserFile {
 pub struct UserEntry {
     /// The user's unique name, `user@domain` (`domain\user` is also accepted). Without a
     /// domain, `defaults.domain` of the settings is added. Compared without regard to case.
-    #[schemars(with = "String")]
+    #[schemars(with = "super::text::UserNameText")]
     pub user_name: Located<String>,
     /// Names this user had before, newest first. When the server has one of them and
     /// not `userName`, the plan renames that account (one update of its userName)
     /// instead of creating a second one. A case-only change needs none: names compare
     /// without regard to case.
     #[serde(default)]
-    #[schemars(with = "Vec<String>")]
+    #[schemars(with = "Vec<super::text::UserNameText>")]
     pub previously: Vec<Located<String>>,
     /// The parts of the user's name. Bizagi stores them as one full name and needs at least one.
     pub name: Option<Name>,
     /// The user's work e-mail address (the one contact e-mail Bizagi keeps).
     #[serde(default, deserialize_with = "nullable")]
-    #[schemars(with = "Option<String>")]
+    #[schemars(with = "Option<super::text::EmailText>")]
     pub email: Option<Located<Option<String>>>,
     /// The user's phone number (Bizagi keeps one, written `+CountryCode Number`, e.g. `+57 3001234567`).
     #[serde(default, deserialize_with = "nullable")]
-    #[schemars(with = "Option<String>")]
+    #[schemars(with = "Option<super::text::PhoneText>")]
     pub phone: Option<Located<Option<String>>>,
     /// Whether the user may sign in. Default: `true`. Set `false` to deactivate the user
     /// (Bizagi never deletes users).
@@ -72,13 +72,13 @@ pub struct UserEntry {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Name {
     #[serde(default, deserialize_with = "nullable")]
-    #[schemars(with = "Option<String>")]
+    #[schemars(with = "Option<super::text::NamePartText>")]
     pub given_name: Option<Located<Option<String>>>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schemars(with = "Option<String>")]
+    #[schemars(with = "Option<super::text::NamePartText>")]
     pub middle_name: Option<Located<Option<String>>>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schemars(with = "Option<String>")]
+    #[schemars(with = "Option<super::text::NamePartText>")]
     pub family_name: Option<Located<Option<String>>>,
 }
 

@@ -216,3 +216,75 @@ fn every_broken_repository_is_refused_clearly_and_sends_nothing() {
         failed.join("\n")
     );
 }
+
+/// What the editor schemas alone refuse of the corpus (as an editor with
+/// yaml-language-server shows it, before `validate` runs): the YAML files of each case,
+/// each against its schema. Cases that need the dialect, the server, the file system
+/// or the other files (duplicates, limits, types of custom properties, secrets that are
+/// not set, links) are for `validate` and `plan`.
+#[test]
+#[expect(
+    clippy::print_stderr,
+    reason = "the measure, for the README (`--nocapture`)"
+)]
+fn the_editor_schemas_alone_refuse_most_of_the_corpus() {
+    let corpus = repo_root().join("tests/corpus");
+    let mut cases: Vec<_> = std::fs::read_dir(&corpus)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    cases.sort();
+    let (mut schema, mut syntax, mut neither) = (Vec::new(), Vec::new(), Vec::new());
+    for case in &cases {
+        let name = case.file_name().unwrap().to_string_lossy().into_owned();
+        let mut refused = false;
+        let mut broken = false;
+        for file in walk(case) {
+            let rel = file.strip_prefix(case).unwrap();
+            let is_yaml = rel.extension().is_some_and(|e| e == "yaml" || e == "yml");
+            if !is_yaml || rel.starts_with("sandbox.yaml") {
+                continue;
+            }
+            let Ok(text) = std::fs::read_to_string(&file) else {
+                continue;
+            };
+            let which = if rel == Path::new("scimops.yaml") {
+                "scimops.schema.json"
+            } else {
+                "users.schema.json"
+            };
+            let text = text.replace("{url}", "http://127.0.0.1:1/scim/v2");
+            let rel = rel.to_path_buf();
+            // A debug build parses deep nesting on more stack than a test thread has.
+            let checked = std::thread::Builder::new()
+                .stack_size(64 << 20)
+                .spawn(move || scimops::config::schema_problems(&rel, &text, which))
+                .unwrap()
+                .join()
+                .unwrap();
+            match checked {
+                Ok(problems) => refused |= !problems.is_empty(),
+                Err(_) => broken = true,
+            }
+        }
+        match (refused, broken) {
+            (true, _) => schema.push(name),
+            (false, true) => syntax.push(name),
+            _ => neither.push(name),
+        }
+    }
+    eprintln!(
+        "of {} corpus cases: {} refused by the editor schemas, {} YAML errors, {} for validate/plan only:\n  {}",
+        cases.len(),
+        schema.len(),
+        syntax.len(),
+        neither.len(),
+        neither.join("\n  ")
+    );
+    // The figure the README gives; it may only go up.
+    assert!(
+        schema.len() >= 43,
+        "{} refused by the schemas: {schema:?}",
+        schema.len()
+    );
+}

@@ -935,10 +935,11 @@ fn import_leaves_out_what_a_file_could_not_say_and_says_why() {
     let m = scene.run(&["import"]);
     assert_eq!(m.run.code, 0, "{:?}", m.run);
     for line in [
-        "Wrote users/imported.yaml (2 users).",
-        "Not imported (2):",
+        "Wrote users/imported.yaml (1 user).",
+        "Not imported (3):",
         "  averyveryverylongname@acme: userName `averyveryverylongname@acme` is 26 characters long; Bizagi allows at most 25 for `user@domain`",
-        "  mail@acme: \"not an e-mail\" is not an e-mail address",
+        "  esc@acme: `givenName` must be a name without control characters or bidi overrides, not empty (`null` clears it), not \"\\u{1b}[2J\\u{202e}\"",
+        "  mail@acme: `email` must be an e-mail address, `name@example.com`, in visible characters, not \"not an e-mail\"",
     ] {
         assert!(
             m.run.stdout.contains(line),
@@ -947,18 +948,15 @@ fn import_leaves_out_what_a_file_could_not_say_and_says_why() {
         );
     }
     let written = std::fs::read_to_string(scene.repo.path().join("users/imported.yaml")).unwrap();
-    assert!(
-        written.contains("    name: {givenName: \"\\u001b[2J\\u202e\"}\n"),
-        "{written}"
-    );
+    assert!(written.contains("  - userName: plain\n"), "{written}");
     inert(&m.run.stdout);
     let plan = scene.run(&["plan", "--detailed-exitcode"]);
-    // The two left out are unmanaged, and the policy here deactivates them: nothing
+    // The three left out are unmanaged, and the policy here deactivates them: nothing
     // else changes.
     assert!(
         plan.run
             .stdout
-            .contains("Plan: 0 to create, 0 to update, 2 to deactivate."),
+            .contains("Plan: 0 to create, 0 to update, 3 to deactivate."),
         "{}",
         plan.run.stdout
     );

@@ -4,7 +4,9 @@
 //!
 //! The subset of JSON Schema that schemars emits for scimops' types is understood:
 //! `$ref`, `type`, `properties`, `additionalProperties`, `required`, `anyOf`, `oneOf`,
-//! `const`, `enum`, `items`, `minimum`, `format` (int64, uint32).
+//! `const`, `enum`, `items`, `minimum`, `maximum`, `format` (int64, uint32), `pattern`,
+//! `minLength`, and `errorMessage` (what a value must be, said to people; the keyword
+//! yaml-language-server shows).
 
 use std::path::Path;
 
@@ -21,6 +23,30 @@ pub struct Checker<'a> {
     pub problems: Vec<Diagnostic>,
     /// What the problems are about, for the reading that follows to pass over it.
     pub refused: Refused,
+}
+
+/// The schemas' patterns, each compiled once per process (a file may hold thousands of
+/// userNames, each checked against several).
+fn compiled(pattern: &str) -> Option<regex::Regex> {
+    static PATTERNS: std::sync::Mutex<std::collections::BTreeMap<String, Option<regex::Regex>>> =
+        std::sync::Mutex::new(std::collections::BTreeMap::new());
+    let mut patterns = PATTERNS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    patterns
+        .entry(pattern.to_string())
+        .or_insert_with(|| regex::Regex::new(pattern).ok())
+        .clone()
+}
+
+/// A value in a message: quoted, nothing hidden, long values cut.
+fn quoted(text: &str) -> String {
+    let cut: String = text.chars().take(80).collect();
+    let more = if cut.len() < text.len() { "…" } else { "" };
+    format!(
+        "\"{}{more}\"",
+        crate::escape::term(&cut).replace('"', "\\\"")
+    )
 }
 
 fn article(ty: &str) -> &'static str {
@@ -74,16 +100,29 @@ impl<'a> Checker<'a> {
     /// A problem with the value at `at`.
     fn error(&mut self, at: At, message: String) -> &mut Diagnostic {
         self.refused.values.insert(at);
-        self.problems
-            .push(Diagnostic::error(self.origin(at), message));
+        self.problems.push(Diagnostic {
+            by_schema: true,
+            ..Diagnostic::error(self.origin(at), message)
+        });
         self.problems.last_mut().expect("just pushed")
+    }
+
+    /// A problem with a value of the right type (a pattern, a length, a key that needs
+    /// another): the value is still read, so that the checks that follow see it too.
+    fn problem(&mut self, at: At, message: String) {
+        self.problems.push(Diagnostic {
+            by_schema: true,
+            ..Diagnostic::error(self.origin(at), message)
+        });
     }
 
     /// A problem with the key at `at` (one that is unknown).
     fn key_error(&mut self, at: At, message: String) -> &mut Diagnostic {
         self.refused.keys.insert(at);
-        self.problems
-            .push(Diagnostic::error(self.origin(at), message));
+        self.problems.push(Diagnostic {
+            by_schema: true,
+            ..Diagnostic::error(self.origin(at), message)
+        });
         self.problems.last_mut().expect("just pushed")
     }
 
@@ -171,7 +210,8 @@ impl<'a> Checker<'a> {
             NodeValue::Map(entries) => self.check_map(node.at, entries, schema, name),
             NodeValue::Seq(items) => {
                 if let Some(item_schema) = schema.get("items") {
-                    let item_name = if name == "`users`" {
+                    let entries = self.resolve(item_schema).get("properties").is_some();
+                    let item_name = if name == "`users`" && entries {
                         "a user".to_string()
                     } else {
                         format!("an item of {name}")
@@ -181,12 +221,14 @@ impl<'a> Checker<'a> {
                     }
                 }
             }
+            NodeValue::Str(text) => self.check_text(node.at, text, schema, name),
+            NodeValue::Float(f) if !types(schema).contains(&"integer") => {
+                self.check_range(node.at, *f, &f.to_string(), schema, name);
+            }
             NodeValue::Int(i) => {
-                let minimum = schema.get("minimum").and_then(Json::as_f64);
                 let format = schema.get("format").and_then(Json::as_str);
-                if let Some(min) = minimum.filter(|m| (*i as f64) < *m) {
-                    self.error(node.at, format!("{name} must be at least {min}, not {i}"));
-                } else if format == Some("uint32") && u32::try_from(*i).is_err() {
+                let refused = self.check_range(node.at, *i as f64, &i.to_string(), schema, name);
+                if !refused && format == Some("uint32") && u32::try_from(*i).is_err() {
                     self.error(
                         node.at,
                         format!(
@@ -202,6 +244,49 @@ impl<'a> Checker<'a> {
                 self.error(node.at, format!("{name} must be a whole number, not {f}"));
             }
             _ => {}
+        }
+    }
+
+    /// `minimum` and `maximum`; whether the number was refused.
+    fn check_range(&mut self, at: At, n: f64, shown: &str, schema: &Json, name: &str) -> bool {
+        let minimum = schema.get("minimum").and_then(Json::as_f64);
+        let maximum = schema.get("maximum").and_then(Json::as_f64);
+        let message = match (minimum, maximum) {
+            (Some(min), Some(max)) if n < min || n > max => {
+                format!("{name} must be from {min} to {max}, not {shown}")
+            }
+            (Some(min), None) if n < min => format!("{name} must be at least {min}, not {shown}"),
+            (None, Some(max)) if n > max => format!("{name} must be at most {max}, not {shown}"),
+            _ => return false,
+        };
+        self.error(at, message);
+        true
+    }
+
+    /// `minLength` and `pattern`, said with the schema's `errorMessage`.
+    fn check_text(&mut self, at: At, text: &str, schema: &'a Json, name: &str) {
+        let short = schema
+            .get("minLength")
+            .and_then(Json::as_u64)
+            .is_some_and(|min| (text.chars().count() as u64) < min);
+        let unmatched = match schema.get("pattern").and_then(Json::as_str) {
+            // A pattern the checker cannot compile is a bug of scimops' schemas (a test
+            // compiles them all): it refuses nothing.
+            Some(pattern) => compiled(pattern).is_some_and(|r| !r.is_match(text)),
+            None => false,
+        };
+        if short || unmatched {
+            // A value that may be a secret (`writeOnly`) is never repeated.
+            let secret = schema.get("writeOnly") == Some(&Json::Bool(true));
+            let message = match (schema.get("errorMessage").and_then(Json::as_str), secret) {
+                (Some(what), true) => {
+                    format!("{name} must be {what} (the value is not repeated here)")
+                }
+                (Some(what), false) => format!("{name} must be {what}, not {}", quoted(text)),
+                (None, true) => format!("{name} is not allowed (the value is not repeated here)"),
+                (None, false) => format!("{name} is not allowed: {}", quoted(text)),
+            };
+            self.problem(at, message);
         }
     }
 
@@ -376,6 +461,26 @@ impl<'a> Checker<'a> {
             };
             if !entries.iter().any(|(k, _, _)| k == required) {
                 self.error(at, format!("{name} needs `{required}`"));
+            }
+        }
+        if let Some(min) = schema.get("minProperties").and_then(Json::as_u64)
+            && (entries.len() as u64) < min
+        {
+            self.error(at, format!("{name} needs at least {min} entry"));
+        }
+        // `dependentRequired`: a key that goes with others (`url` with `auth`).
+        if let Some(dependent) = schema.get("dependentRequired").and_then(Json::as_object) {
+            for (key, key_at, _) in entries {
+                let needs = dependent
+                    .get(key)
+                    .and_then(Json::as_array)
+                    .into_iter()
+                    .flatten();
+                for other in needs.filter_map(Json::as_str) {
+                    if !entries.iter().any(|(k, _, _)| k == other) {
+                        self.problem(*key_at, format!("`{key}` needs `{other}` beside it"));
+                    }
+                }
             }
         }
     }
