@@ -20,6 +20,12 @@ pub struct Store {
     conn: Mutex<Connection>,
     path: std::path::PathBuf,
     readers: Mutex<Vec<Connection>>,
+    /// Every `idUser`, in order, as of the last write: a listing in creation order
+    /// finds where a page starts by position, and reads it from there by key, rather
+    /// than skipping the rows before it (which made listing a large state quadratic).
+    ids: Mutex<Option<std::sync::Arc<Vec<i64>>>>,
+    /// Inserts so far: ids read before one are not kept after it.
+    inserts: std::sync::atomic::AtomicU64,
 }
 
 /// A read connection, back to the pool when dropped.
@@ -52,7 +58,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// How a listing is ordered.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SortKey {
     /// Creation order (the default).
     Created,
@@ -157,6 +163,8 @@ impl Store {
             conn: Mutex::new(conn),
             path: path.to_path_buf(),
             readers: Mutex::default(),
+            ids: Mutex::default(),
+            inserts: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
@@ -197,6 +205,24 @@ impl Store {
         Ok(conn.query_row(&sql, [key], record).optional()?)
     }
 
+    /// Every `idUser` in order (kept until the next write).
+    fn ids(&self, conn: &Connection) -> Result<std::sync::Arc<Vec<i64>>, StoreError> {
+        if let Some(ids) = lock(&self.ids).as_ref() {
+            return Ok(ids.clone());
+        }
+        let before = self.inserts.load(std::sync::atomic::Ordering::SeqCst);
+        let mut stmt = conn.prepare("SELECT idUser FROM WFUser ORDER BY idUser")?;
+        let ids: Vec<i64> = stmt
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        let ids = std::sync::Arc::new(ids);
+        let mut cached = lock(&self.ids);
+        if self.inserts.load(std::sync::atomic::Ordering::SeqCst) == before {
+            *cached = Some(ids.clone());
+        }
+        Ok(ids)
+    }
+
     /// One page: `offset` rows skipped, at most `limit` returned; and the total.
     pub fn list(
         &self,
@@ -206,6 +232,34 @@ impl Store {
         descending: bool,
     ) -> Result<(u64, Vec<UserRecord>), StoreError> {
         let conn = self.reader()?;
+        if sort == SortKey::Created {
+            // By position in the ids, then by key: each page costs its own rows.
+            let ids = self.ids(&conn)?;
+            let total = ids.len() as u64;
+            let Some(position) = usize::try_from(offset).ok().filter(|o| *o < ids.len()) else {
+                return Ok((total, Vec::new()));
+            };
+            let (sql, from) = if descending {
+                (
+                    format!(
+                        "SELECT {COLUMNS} FROM WFUser WHERE idUser <= ?1 ORDER BY idUser DESC LIMIT ?2"
+                    ),
+                    ids[ids.len() - 1 - position],
+                )
+            } else {
+                (
+                    format!(
+                        "SELECT {COLUMNS} FROM WFUser WHERE idUser >= ?1 ORDER BY idUser ASC LIMIT ?2"
+                    ),
+                    ids[position],
+                )
+            };
+            let mut stmt = conn.prepare(&sql)?;
+            let rows = stmt
+                .query_map(params![from, clamp(limit)], record)?
+                .collect::<Result<Vec<_>, _>>()?;
+            return Ok((total, rows));
+        }
         let total: i64 = conn.query_row("SELECT COUNT(*) FROM WFUser", [], |r| r.get(0))?;
         let column = match sort {
             SortKey::Created => "idUser",
@@ -234,6 +288,9 @@ impl Store {
     pub fn insert(&self, user: &UserRecord) -> Result<UserRecord, StoreError> {
         let conn = self.conn();
         let id = insert(&conn, user)?;
+        self.inserts
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        *lock(&self.ids) = None;
         Ok(UserRecord {
             id_user: id,
             ..user.clone()
