@@ -60,6 +60,10 @@ impl Declaration {
             type_values(user, &declared[entry], schema, dialect, &mut problems);
         }
         warnings.extend(diag::check(problems)?);
+        for user in &mut users {
+            user.attrs.shrink();
+            user.origins.shrink();
+        }
         Ok(Resolved { users, warnings })
     }
 }
@@ -584,7 +588,7 @@ mod tests {
                     (n.to_string(), d)
                 })
                 .collect(),
-            attributes: BTreeMap::new(),
+            attributes: Default::default(),
             extensions: BTreeMap::new(),
             previously: Vec::new(),
         }

@@ -438,13 +438,25 @@ pub struct ObservedUser {
     pub key: UserKey,
     /// Every attribute scimops can manage that the server has a value for.
     pub attrs: AttrMap<Value>,
-    /// What was read, as read: a PUT rebuilds the user from it, so attributes scimops
-    /// does not manage are sent back unchanged.
-    pub raw: RawResource,
+    /// What was read, as read, where the dialect's updates need it (`Mapping::keep_raw`):
+    /// a PUT rebuilds the user from it, so attributes scimops does not manage are sent
+    /// back unchanged.
+    pub raw: Option<RawResource>,
     /// Identifies this version of the user: a saved plan is stale once it changes.
     pub fingerprint: String,
     /// The server's version of the user (`meta.version`), for `If-Match`.
     pub version: Option<String>,
+}
+
+impl ObservedUser {
+    /// The resource as read. Only a dialect that keeps it asks for it (a PUT, merged
+    /// contacts); anything else is a bug, and must not send a user rebuilt from nothing.
+    pub fn raw(&self) -> serde_json::Value {
+        self.raw
+            .as_ref()
+            .map(RawResource::json)
+            .expect("a dialect that rebuilds users from what it read keeps it (Mapping::keep_raw)")
+    }
 }
 
 /// The fingerprint of a user resource: the server's version (`meta.version`, its
@@ -585,6 +597,12 @@ impl<V> AttrMap<V> {
 
     pub fn get(&self, attr: &Attr) -> Option<&V> {
         self.find(attr).ok().map(|i| &self.0[i].1)
+    }
+
+    /// Gives back what growing left unused: a user holds its attributes for the whole
+    /// run, and 50,000 users' spare room is tens of megabytes.
+    pub fn shrink(&mut self) {
+        self.0.shrink_to_fit();
     }
 
     pub fn contains_key(&self, attr: &Attr) -> bool {

@@ -146,7 +146,16 @@ pub async fn server(client: &Client, dialect: &dyn Dialect) -> anyhow::Result<Se
 /// Reads the server: discovery, then its users.
 pub async fn observe(client: &Client, dialect: &dyn Dialect) -> anyhow::Result<Observed> {
     let server = server(client, dialect).await?;
-    users(client, server, dialect).await
+    users(client, server, dialect, Kept::All).await
+}
+
+/// Which attributes of each user are kept once read: a plan compares only what the
+/// files declare (and `active`, and the full name a name is judged by), and 100,000
+/// users' other attributes would be memory for nothing.
+#[derive(Clone, Copy, Debug)]
+pub enum Kept<'a> {
+    All,
+    Only(&'a std::collections::BTreeSet<crate::model::Attr>),
 }
 
 /// Reads every user of a server already discovered, page by page: a plan needs them
@@ -156,6 +165,7 @@ pub async fn users(
     client: &Client,
     server: Server,
     dialect: &dyn Dialect,
+    kept: Kept<'_>,
 ) -> anyhow::Result<Observed> {
     let Server {
         capabilities,
@@ -164,7 +174,12 @@ pub async fn users(
     let mut listing = Listing::of(dialect);
     let first = first_page(client, &mut listing).await?;
     let (users, strategy) = list_rest(client, first, &mut listing, |r| {
-        dialect.read_user(r, &schema)
+        let mut user = dialect.read_user(r, &schema)?;
+        if let Kept::Only(attrs) = kept {
+            user.attrs.retain(|a| attrs.contains(a));
+            user.attrs.shrink();
+        }
+        Ok(user)
     })
     .await?;
     Ok(Observed {

@@ -137,7 +137,14 @@ pub async fn run(ctx: &Context<'_>, args: &ImportArgs) -> anyhow::Result<ExitSta
     let server = crate::observe::server(&session.client, offline.as_ref()).await?;
     let dialect = dialect::for_target(&target.dialect, server.capabilities);
     let resolved = declaration.typed(&kept, &server.schema, dialect.as_ref())?;
-    let observed = crate::observe::users(&session.client, server, dialect.as_ref()).await?;
+    // Import writes what the server has: every attribute.
+    let observed = crate::observe::users(
+        &session.client,
+        server,
+        dialect.as_ref(),
+        crate::observe::Kept::All,
+    )
+    .await?;
     let policy = repo.policy(dialect.as_ref());
     let (planned, _) = plan::plan(
         &resolved.users,

@@ -69,7 +69,7 @@ pub fn in_repository(ctx: &Context<'_>, path: &Path) -> PathBuf {
 
 /// Reads the files and the server, and plans. Shared by `plan` and `apply`.
 pub async fn make(ctx: &Context<'_>, overrides: Overrides) -> anyhow::Result<Planned> {
-    let repo = super::load(ctx)?;
+    let mut repo = super::load(ctx)?;
     let target = repo.target(ctx.target.as_deref())?;
     let offline = dialect::for_target(&target.dialect, Capabilities::default());
     let domain = repo.default_domain();
@@ -92,7 +92,25 @@ pub async fn make(ctx: &Context<'_>, overrides: Overrides) -> anyhow::Result<Pla
     let server = crate::observe::server(&session.client, offline.as_ref()).await?;
     let dialect = dialect::for_target(&target.dialect, server.capabilities);
     let resolved = declaration.typed(&repo.users, &server.schema, dialect.as_ref())?;
-    let observed = crate::observe::users(&session.client, server, dialect.as_ref()).await?;
+    // The users as the files wrote them are not needed any more: their memory is free
+    // for the server's users, read next.
+    drop(std::mem::take(&mut repo.users));
+    let mut declared: std::collections::BTreeSet<crate::model::Attr> = resolved
+        .users
+        .iter()
+        .flat_map(|u| u.attrs.keys().cloned())
+        .collect();
+    declared.extend([
+        crate::model::Attr::Active,
+        crate::model::Attr::FormattedName,
+    ]);
+    // A deletion shows every attribute the user loses.
+    let kept = if policy_deletes(&repo) {
+        crate::observe::Kept::All
+    } else {
+        crate::observe::Kept::Only(&declared)
+    };
+    let observed = crate::observe::users(&session.client, server, dialect.as_ref(), kept).await?;
     ctx.term
         .progress(&describe_server(dialect.name(), &observed));
     let policy = repo.policy(dialect.as_ref());
@@ -115,15 +133,27 @@ pub async fn make(ctx: &Context<'_>, overrides: Overrides) -> anyhow::Result<Pla
     plan.files.read = repo.read.clone();
     plan.refusals = refusals(plan.counts(), &policy, overrides);
     plan.seal();
+    let listing = observed.listing;
+    // Both sides are done with, and the process ends soon: freeing 100,000 users one
+    // by one is time spent for nothing (the operating system takes the memory back).
+    std::mem::forget(observed);
+    std::mem::forget(resolved);
     Ok(Planned {
         session,
         plan,
         dialect,
         policy,
-        lookup: crate::apply::Lookup {
-            listing: observed.listing,
-        },
+        lookup: crate::apply::Lookup { listing },
     })
+}
+
+/// Whether the policy deletes users in no file (a plan then shows all they lose).
+fn policy_deletes(repo: &crate::config::Repository) -> bool {
+    repo.settings
+        .policy
+        .unmanaged
+        .as_ref()
+        .is_some_and(|u| u.value == crate::policy::Unmanaged::Delete)
 }
 
 /// What the plan relies on, said once: never a silent fallback.

@@ -166,11 +166,59 @@ pub struct DeclaredUser {
     /// The core attributes the entry mentions (name parts, email, phone, active).
     pub attrs: crate::model::AttrMap<Declared>,
     /// User properties, by the name written in the file.
-    pub properties: BTreeMap<String, Declared>,
+    pub properties: Members,
     /// Other core attributes, by the name written in the file.
-    pub attributes: BTreeMap<String, Declared>,
+    pub attributes: Members,
     /// Attributes of other extensions: by URN, then by name, as written.
-    pub extensions: BTreeMap<String, BTreeMap<String, Declared>>,
+    pub extensions: BTreeMap<String, Members>,
+}
+
+/// Declared values by name: the few of one user, in a vector sorted by name (a map's
+/// smallest node takes a kilobyte, and 100,000 users each have a few).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Members(Vec<(String, Declared)>);
+
+impl Members {
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &Declared)> {
+        self.0.iter().map(|(name, value)| (name, value))
+    }
+
+    /// Sets `name` (a value already there is replaced).
+    pub fn insert(&mut self, name: String, value: Declared) {
+        match self.0.binary_search_by(|(n, _)| n.cmp(&name)) {
+            Ok(i) => self.0[i].1 = value,
+            Err(i) => self.0.insert(i, (name, value)),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl FromIterator<(String, Declared)> for Members {
+    fn from_iter<I: IntoIterator<Item = (String, Declared)>>(items: I) -> Self {
+        let mut members = Self::default();
+        members.extend(items);
+        members
+    }
+}
+
+impl IntoIterator for Members {
+    type Item = (String, Declared);
+    type IntoIter = std::vec::IntoIter<(String, Declared)>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
+impl Extend<(String, Declared)> for Members {
+    fn extend<I: IntoIterator<Item = (String, Declared)>>(&mut self, items: I) {
+        for (name, value) in items {
+            self.insert(name, value);
+        }
+    }
 }
 
 /// A target, checked and resolved: what a command needs to reach the server.
@@ -672,7 +720,7 @@ fn declared(
             },
         );
     }
-    let members = |map: BTreeMap<String, Located<Option<Scalar>>>| -> BTreeMap<String, Declared> {
+    let members = |map: BTreeMap<String, Located<Option<Scalar>>>| -> Members {
         map.into_iter()
             .map(|(name, l)| {
                 let declared = Declared {
@@ -683,7 +731,7 @@ fn declared(
             })
             .collect()
     };
-    let mut properties: BTreeMap<String, Declared> = defaults
+    let mut properties: Members = defaults
         .iter()
         .map(|(name, v)| {
             let declared = Declared {

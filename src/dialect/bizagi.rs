@@ -79,6 +79,7 @@ impl Default for Bizagi {
                 phone_type: "mobile".to_string(),
                 contacts: Contacts::Single,
                 unsupported: Vec::new(),
+                keep_raw: true,
             },
             capabilities: Capabilities::default(),
             keys: Keys::Id,

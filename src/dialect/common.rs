@@ -39,6 +39,9 @@ pub struct Mapping {
     /// Attributes the server does not keep (the target's `unsupported`): never compared,
     /// never sent.
     pub unsupported: Vec<Attr>,
+    /// Whether users are kept as read (their JSON text), for updates that need it: a
+    /// PUT (the server has no PATCH), or contact lists merged (`Contacts::Merge`).
+    pub keep_raw: bool,
 }
 
 impl Mapping {
@@ -239,13 +242,16 @@ impl Mapping {
             .and_then(|m| m.get("version"))
             .and_then(Json::as_str)
             .map(str::to_string);
+        attrs.shrink();
         Ok(ObservedUser {
             key: key(user_name),
             id,
             user_name: user_name.to_string(),
             attrs,
             fingerprint: fingerprint(&resource),
-            raw: (&resource).into(),
+            // Kept only where an update needs it: a PUT rebuilds the user from it, and
+            // contact lists are merged into it.
+            raw: self.keep_raw.then(|| (&resource).into()),
             version,
         })
     }
@@ -319,7 +325,7 @@ impl Mapping {
         match self.contacts {
             Contacts::Single => after.map(|v| json!([{"value": v, "type": kind, "primary": true}])),
             Contacts::Merge => {
-                let mut list = entries(&observed.raw.json(), attribute);
+                let mut list = entries(&observed.raw(), attribute);
                 match (managed_entry(&list, kind), after) {
                     (Some(i), Some(v)) => list[i]["value"] = json!(v),
                     (Some(i), None) => {
@@ -420,7 +426,7 @@ impl Mapping {
     /// scimops does not manage are sent back as they were read; `meta` and the
     /// server-built `name.formatted` are left out.
     pub fn put_body(&self, observed: &ObservedUser, changes: &[AttrChange]) -> Json {
-        let mut body = match observed.raw.json() {
+        let mut body = match observed.raw() {
             Json::Object(obj) => obj,
             _ => Map::new(),
         };

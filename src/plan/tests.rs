@@ -46,7 +46,7 @@ fn observed(name: &str, id: &str, attrs: &[(Attr, Value)]) -> ObservedUser {
         user_name: name.to_string(),
         key: b.key(name),
         attrs,
-        raw: (&json!({"id": id, "userName": name})).into(),
+        raw: Some((&json!({"id": id, "userName": name})).into()),
         fingerprint: format!("sha256:{id}"),
         version: None,
     }
