@@ -224,16 +224,8 @@ pub async fn apply(
     mut on_outcome: impl FnMut(&Outcome),
 ) -> Report {
     let mut report = Report::default();
-    // Each outcome goes to its entry's slot: the report is in the plan's order without
-    // a search or a sort, whatever order users finish in.
-    let mut slots: Vec<Option<Outcome>> = Vec::new();
-    slots.resize_with(work.len(), || None);
-    let mut place = |outcome: Outcome| {
-        let index = outcome.index;
-        if let Some(slot) = slots.get_mut(index) {
-            *slot = Some(outcome);
-        }
-    };
+    let mut slots = InPlanOrder::new(work.len());
+    let mut place = |outcome: Outcome| slots.place(outcome);
     let mut failed = 0;
     let mut queue = work.into_iter();
     let mut tasks = JoinSet::new();
@@ -280,10 +272,34 @@ pub async fn apply(
         on_outcome(&outcome);
         place(outcome);
     }
-    report.outcomes = slots.into_iter().flatten().collect();
+    report.outcomes = slots.finish();
     report.interrupted = options.stop.load(Ordering::SeqCst);
     report.retries = client.retries();
     report
+}
+
+/// Outcomes in the plan's order, whatever order users finish in: each goes to the slot
+/// of its entry's index. Placing is O(1) and finishing O(n): nothing here can search
+/// or sort (a report of 50,000 users once cost minutes that way).
+struct InPlanOrder(Vec<Option<Outcome>>);
+
+impl InPlanOrder {
+    fn new(entries: usize) -> Self {
+        let mut slots = Vec::new();
+        slots.resize_with(entries, || None);
+        Self(slots)
+    }
+
+    fn place(&mut self, outcome: Outcome) {
+        let index = outcome.index;
+        if let Some(slot) = self.0.get_mut(index) {
+            *slot = Some(outcome);
+        }
+    }
+
+    fn finish(self) -> Vec<Outcome> {
+        self.0.into_iter().flatten().collect()
+    }
 }
 
 /// How many times a create whose answer was lost is looked up and sent again.
@@ -706,4 +722,38 @@ pub async fn stale_users(
     }
     found.sort();
     Ok(found.into_iter().map(|(_, p)| p).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outcome(index: usize) -> Outcome {
+        Outcome {
+            index,
+            user_name: format!("u{index}"),
+            action: Action::Create,
+            origin: Origin {
+                file: "users/a.yaml".into(),
+                line: 1,
+                column: 1,
+            },
+            id: None,
+            status: Status::Applied { note: None },
+        }
+    }
+
+    #[test]
+    fn outcomes_finish_in_the_plans_order_whatever_order_they_come_in() {
+        // The slots are indexed: 100,000 outcomes in reverse come out in order, each
+        // placed once, with no comparison between them.
+        let n = 100_000;
+        let mut slots = InPlanOrder::new(n);
+        for i in (0..n).rev() {
+            slots.place(outcome(i));
+        }
+        let done = slots.finish();
+        assert_eq!(done.len(), n);
+        assert!(done.iter().enumerate().all(|(i, o)| o.index == i));
+    }
 }
