@@ -177,6 +177,13 @@ pub struct ShowArgs {
     #[arg(value_name = "FILE")]
     pub plan: PathBuf,
 
+    #[command(flatten)]
+    pub view: ViewArgs,
+}
+
+/// How a plan is shown (`plan` and `show`).
+#[derive(Debug, Args)]
+pub struct ViewArgs {
     /// How to print it: for people, for machines (the saved plan as it is), or as a
     /// pull-request comment.
     #[arg(long, value_enum, default_value_t = Format::Human)]
@@ -230,26 +237,8 @@ pub struct PlanArgs {
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
 
-    /// How to print the plan: for people, for machines (the saved plan's format), or
-    /// as a pull-request comment.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
-
-    /// Show, under each user, the exact requests apply will send.
-    #[arg(long)]
-    pub show_requests: bool,
-
-    /// With `--format markdown`: the longest output, in characters. GitHub allows
-    /// 65,535 in a comment and 1,048,576 in a job summary. Every changed user is named
-    /// in the fullest form that fits: their changes, else a table, else their names.
-    #[arg(long, value_name = "CHARS", default_value_t = 65_535,
-          value_parser = clap::value_parser!(u64).range(4096..=16_777_216))]
-    pub markdown_limit: u64,
-
-    /// Mask private values (the settings' `private:`; by default e-mails and phones)
-    /// in every view. A masked JSON plan is for reading: apply refuses it.
-    #[arg(long)]
-    pub mask_pii: bool,
+    #[command(flatten)]
+    pub view: ViewArgs,
 
     #[command(flatten)]
     pub guards: GuardArgs,

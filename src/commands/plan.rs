@@ -189,11 +189,11 @@ pub async fn run(ctx: &Context<'_>, args: &PlanArgs) -> anyhow::Result<ExitStatu
     }
     let term = ctx.term;
     let mut w = term.out();
-    let view = super::shown(&plan, args.mask_pii);
-    match args.format {
+    let view = super::shown(&plan, args.view.mask_pii);
+    match args.view.format {
         Format::Human => {
             let options = human::Options {
-                show_requests: args.show_requests,
+                show_requests: args.view.show_requests,
             };
             if term.quiet {
                 human::summary(&mut w, &view, &term.out_styles)?;
@@ -215,7 +215,7 @@ pub async fn run(ctx: &Context<'_>, args: &PlanArgs) -> anyhow::Result<ExitStatu
         Format::Json => json::plan(&mut w, &view)?,
         Format::Markdown => {
             let options = markdown::Options {
-                limit: args.markdown_limit as usize,
+                limit: args.view.markdown_limit as usize,
                 elsewhere: args.out.as_ref().map(|out| {
                     format!(
                         "the saved plan (`{} show {}`)",

@@ -12,8 +12,8 @@ pub fn run(ctx: &Context<'_>, args: &ShowArgs) -> anyhow::Result<ExitStatus> {
     let plan = super::read_saved(&in_repository(ctx, &args.plan))?;
     let term = ctx.term;
     let mut w = term.out();
-    let plan = super::shown(&plan, args.mask_pii);
-    match args.format {
+    let plan = super::shown(&plan, args.view.mask_pii);
+    match args.view.format {
         Format::Human => {
             writeln!(
                 w,
@@ -25,7 +25,7 @@ pub fn run(ctx: &Context<'_>, args: &ShowArgs) -> anyhow::Result<ExitStatus> {
                 crate::render::summary::files_read(&plan.files.read),
             )?;
             let options = human::Options {
-                show_requests: args.show_requests,
+                show_requests: args.view.show_requests,
             };
             human::plan(&mut w, &plan, &term.out_styles, options)?;
             if !plan.is_empty() {
@@ -40,7 +40,7 @@ pub fn run(ctx: &Context<'_>, args: &ShowArgs) -> anyhow::Result<ExitStatus> {
         Format::Json => json::plan(&mut w, &plan)?,
         Format::Markdown => {
             let options = markdown::Options {
-                limit: args.markdown_limit as usize,
+                limit: args.view.markdown_limit as usize,
                 elsewhere: Some(format!(
                     "the saved plan (`{} show {}`)",
                     ctx.scimops(),
