@@ -557,11 +557,10 @@ mod tests {
     use super::*;
     use crate::dialect::Bizagi;
     use crate::schema::{AttrDef, Attributes};
-    use std::path::PathBuf;
 
     fn origin(line: u64) -> Origin {
         Origin {
-            file: PathBuf::from("users/a.yaml"),
+            file: std::path::Path::new("users/a.yaml").into(),
             line,
             column: 3,
         }

@@ -7,7 +7,8 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::path::PathBuf;
+use std::path::Path;
+use std::sync::Arc;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -57,7 +58,8 @@ pub fn fold(text: &str) -> String {
 /// a line and a column (both 1-based; 0 when unknown).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
 pub struct Origin {
-    pub file: PathBuf,
+    // Shared by every origin in the same file (a user has one per attribute).
+    pub file: Arc<Path>,
     pub line: u64,
     pub column: u64,
 }
@@ -499,7 +501,7 @@ impl std::io::Write for Hasher {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(bytes.len() * 2);
     for b in bytes {

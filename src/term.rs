@@ -75,7 +75,7 @@ impl Term {
             (Some(base), Some(origin)) if origin.file.is_relative() => {
                 let mut d = d.clone();
                 if let Some(o) = d.origin.as_mut() {
-                    o.file = base.join(&o.file);
+                    o.file = base.join(&o.file).into();
                 }
                 d.to_string()
             }

@@ -734,7 +734,7 @@ mod tests {
             user_name: format!("u{index}"),
             action: Action::Create,
             origin: Origin {
-                file: "users/a.yaml".into(),
+                file: std::path::Path::new("users/a.yaml").into(),
                 line: 1,
                 column: 1,
             },

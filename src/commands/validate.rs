@@ -105,7 +105,7 @@ fn annotation(dir: &Path, d: &Diagnostic) -> String {
     let mut properties = Vec::new();
     if let Some(o) = &d.origin {
         let file = if dir == Path::new(".") {
-            o.file.clone()
+            o.file.to_path_buf()
         } else {
             dir.join(&o.file)
         };
@@ -183,7 +183,7 @@ mod tests {
     fn annotations_escape_what_github_needs() {
         let d = Diagnostic::error(
             Origin {
-                file: "users/a,b.yaml".into(),
+                file: std::path::Path::new("users/a,b.yaml").into(),
                 line: 3,
                 column: 5,
             },

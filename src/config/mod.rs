@@ -14,6 +14,7 @@ pub(crate) mod yaml;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use url::Url;
 
@@ -31,6 +32,13 @@ use serde::Deserialize;
 
 /// The settings file's name, at the root of a repository.
 pub const SETTINGS_FILE: &str = "scimops.yaml";
+
+/// [`SETTINGS_FILE`] as origins hold it: one allocation, shared by every origin.
+fn settings_file() -> Arc<Path> {
+    static SHARED: std::sync::LazyLock<Arc<Path>> =
+        std::sync::LazyLock::new(|| Path::new(SETTINGS_FILE).into());
+    SHARED.clone()
+}
 
 /// A repository as read from disk, before any server is involved.
 #[derive(Debug)]
@@ -77,7 +85,7 @@ impl<'a> Reads<'a> {
     /// For `target` (by name, else the default target, else the only one); for none
     /// that exists, the repository's alone (the target's error comes when it is used).
     fn of(settings: &'a Settings, target: Option<&str>) -> Self {
-        let file = Path::new(SETTINGS_FILE);
+        let file = &settings_file();
         let each = |list: &Vec<Located<String>>| -> Vec<(String, Origin)> {
             list.iter()
                 .map(|p| (p.value.clone(), yaml::origin(file, p)))
@@ -123,7 +131,7 @@ fn private_attrs(settings: &Settings) -> Result<Vec<Attr>, Diagnostic> {
         let attr: Attr = name.parse().unwrap_or_else(|never| match never {});
         if matches!(attr, Attr::UserName | Attr::Active) || name.trim().is_empty() {
             return Err(Diagnostic::error(
-                yaml::origin(Path::new(SETTINGS_FILE), list),
+                yaml::origin(&settings_file(), list),
                 format!(
                     "`{}` cannot be private: reviewers need it to know whose access changes",
                     crate::escape::Shown(name)
@@ -351,7 +359,7 @@ impl Repository {
 
         let mut users = Vec::new();
         for file in user_files(&resolver, &reads.paths, &mut problems) {
-            let rel = file.strip_prefix(root).unwrap_or(&file).to_path_buf();
+            let rel: Arc<Path> = file.strip_prefix(root).unwrap_or(&file).into();
             let node = resolver
                 .read(&file, &rel)
                 .inspect(|bytes| {
@@ -362,7 +370,7 @@ impl Repository {
                 .and_then(|text| yaml::parse_node(&rel, &text));
             match node {
                 Ok(node) => {
-                    let mut checker = check::Checker::new(schema("users.schema.json"), &rel);
+                    let mut checker = check::Checker::new(schema("users.schema.json"), rel.clone());
                     checker.check_document(&node);
                     if settings.is_some() {
                         let (read, unread) =
@@ -420,7 +428,7 @@ impl Repository {
         };
         if let Some(unmanaged) = &p.unmanaged {
             policy.unmanaged = unmanaged.value;
-            policy.origin = yaml::origin(Path::new(SETTINGS_FILE), unmanaged);
+            policy.origin = yaml::origin(&settings_file(), unmanaged);
         }
         if let Some(patterns) = &p.protected {
             policy.protected = patterns
@@ -452,10 +460,11 @@ impl Repository {
             Ok(node) => node,
             Err(d) => return (Vec::new(), vec![d]),
         };
-        let mut checker = check::Checker::new(schema("users.schema.json"), rel);
+        let rel: Arc<Path> = rel.into();
+        let mut checker = check::Checker::new(schema("users.schema.json"), rel.clone());
         checker.check_document(&node);
         let defaults = self.defaults.iter().map(|(k, v)| (k.clone(), v)).collect();
-        let (users, unread) = declared_users(rel, &node, &checker.refused, &defaults);
+        let (users, unread) = declared_users(&rel, &node, &checker.refused, &defaults);
         let mut problems = checker.problems;
         problems.extend(unread);
         (users, problems)
@@ -478,7 +487,7 @@ impl Repository {
 
     /// Picks and checks a target: `name`, else the default target, else the only one.
     pub fn target(&self, name: Option<&str>) -> Result<TargetConfig, Diagnostics> {
-        let settings_file = Path::new(SETTINGS_FILE);
+        let settings_file = &settings_file();
         let targets = &self.settings.targets;
         let chosen = match chosen_target(&self.settings, name) {
             Some(chosen) => chosen,
@@ -546,7 +555,7 @@ pub fn schema_problems(
     schema_name: &str,
 ) -> Result<Vec<Diagnostic>, Diagnostic> {
     let node = yaml::parse_node(file, text)?;
-    let mut checker = check::Checker::new(schema(schema_name), file);
+    let mut checker = check::Checker::new(schema(schema_name), file.into());
     checker.check_document(&node);
     Ok(checker.problems)
 }
@@ -559,7 +568,7 @@ fn read_lenient<T: serde::de::DeserializeOwned>(
     schema_name: &str,
 ) -> Result<(Option<T>, Vec<Diagnostic>), Vec<Diagnostic>> {
     let node = yaml::parse_node(file, text).map_err(|d| vec![d])?;
-    let mut checker = check::Checker::new(schema(schema_name), file);
+    let mut checker = check::Checker::new(schema(schema_name), file.into());
     checker.check_document(&node);
     match T::deserialize(NodeDeserializer::new(&node, &checker.refused)) {
         Ok(value) => Ok((Some(value), checker.problems)),
@@ -576,7 +585,7 @@ fn unreadable(file: &Path, e: node::NodeError) -> Diagnostic {
     let origin = e.at.map_or_else(
         || yaml::whole_file(file),
         |at| Origin {
-            file: file.to_path_buf(),
+            file: file.into(),
             line: at.line,
             column: at.column,
         },
@@ -648,7 +657,7 @@ fn user_files(
 /// the others: one run reports every problem. Returns the users, and the problems of
 /// entries that could not be read.
 fn declared_users(
-    file: &Path,
+    file: &Arc<Path>,
     node: &Node,
     refused: &node::Refused,
     defaults: &BTreeMap<String, &Located<Option<Scalar>>>,
@@ -684,12 +693,12 @@ fn declared_users(
 
 /// A user as the files declare it, with the default properties.
 fn declared(
-    file: &Path,
+    file: &Arc<Path>,
     entry: UserEntry,
     defaults: &BTreeMap<String, &Located<Option<Scalar>>>,
 ) -> DeclaredUser {
-    let settings_file = Path::new(SETTINGS_FILE);
-    fn at<T>(file: &Path, value: &Located<T>) -> Origin {
+    let settings_file = &settings_file();
+    fn at<T>(file: &Arc<Path>, value: &Located<T>) -> Origin {
         yaml::origin(file, value)
     }
     let text = |l: Option<Located<Option<String>>>| {
@@ -767,7 +776,7 @@ fn check_target(
     target: &settings::Target,
     allow_insecure_http: bool,
 ) -> Result<TargetConfig, Vec<Diagnostic>> {
-    let file = Path::new(SETTINGS_FILE);
+    let file = &settings_file();
     let whole = || yaml::whole_file(file);
     let mut plain_http = None;
     let page_size = match &target.page_size {
@@ -945,7 +954,7 @@ fn checked_auth(
     dialect: &dyn crate::dialect::Dialect,
     allow_insecure_http: bool,
 ) -> Result<AuthConfig, Vec<Diagnostic>> {
-    let file = Path::new(SETTINGS_FILE);
+    let file = &settings_file();
     let cc = match auth {
         Auth::ClientCredentials(cc) => cc,
         Auth::Bearer(bearer) => {

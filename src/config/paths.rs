@@ -258,7 +258,7 @@ mod tests {
 
     fn origin() -> Origin {
         Origin {
-            file: "scimops.yaml".into(),
+            file: std::path::Path::new("scimops.yaml").into(),
             line: 3,
             column: 5,
         }

@@ -3,6 +3,7 @@
 //! keeps where each value was written ([`Located`]).
 
 use std::path::Path;
+use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
@@ -56,7 +57,7 @@ fn located(file: &Path, text: &str, err: &serde_saphyr::Error) -> Diagnostic {
     if let Some((line, column)) = indenting_tab(text) {
         return Diagnostic::error(
             Some(Origin {
-                file: file.to_path_buf(),
+                file: file.into(),
                 line,
                 column,
             }),
@@ -107,16 +108,16 @@ fn is_blank(text: &str) -> bool {
 
 pub fn origin_at(file: &Path, location: &serde_saphyr::Location) -> Origin {
     Origin {
-        file: file.to_path_buf(),
+        file: file.into(),
         line: location.line(),
         column: location.column(),
     }
 }
 
 /// Where a located value was written.
-pub fn origin<T>(file: &Path, value: &Located<T>) -> Origin {
+pub fn origin<T>(file: &Arc<Path>, value: &Located<T>) -> Origin {
     Origin {
-        file: file.to_path_buf(),
+        file: file.clone(),
         line: value.at.line,
         column: value.at.column,
     }
@@ -124,7 +125,7 @@ pub fn origin<T>(file: &Path, value: &Located<T>) -> Origin {
 
 pub fn whole_file(file: &Path) -> Origin {
     Origin {
-        file: file.to_path_buf(),
+        file: file.into(),
         line: 0,
         column: 0,
     }

@@ -1,5 +1,3 @@
-use std::path::PathBuf;
-
 use serde_json::json;
 
 use super::*;
@@ -9,7 +7,7 @@ use crate::scim::wire::Method;
 
 fn origin() -> Origin {
     Origin {
-        file: PathBuf::from("users/a.yaml"),
+        file: std::path::Path::new("users/a.yaml").into(),
         line: 1,
         column: 5,
     }

@@ -98,7 +98,7 @@ impl Default for Policy {
             max_deactivations: 100,
             max_deactivation_percent: 25.0,
             origin: Origin {
-                file: "scimops.yaml".into(),
+                file: std::path::Path::new("scimops.yaml").into(),
                 line: 0,
                 column: 0,
             },

@@ -602,7 +602,7 @@ mod tests {
             unchanged_attributes: 0,
             requests: vec![],
             declared_at: Origin {
-                file: "u.yaml".into(),
+                file: std::path::Path::new("u.yaml").into(),
                 line: 1,
                 column: 1,
             },

@@ -9,6 +9,7 @@
 //! yaml-language-server shows).
 
 use std::path::Path;
+use std::sync::Arc;
 
 use serde_json::Value as Json;
 
@@ -19,24 +20,30 @@ use crate::words::suggest;
 
 pub struct Checker<'a> {
     root: &'a Json,
-    file: &'a Path,
+    file: Arc<Path>,
     pub problems: Vec<Diagnostic>,
     /// What the problems are about, for the reading that follows to pass over it.
     pub refused: Refused,
 }
 
-/// The schemas' patterns, each compiled once per process (a file may hold thousands of
-/// userNames, each checked against several).
-fn compiled(pattern: &str) -> Option<regex::Regex> {
-    static PATTERNS: std::sync::Mutex<std::collections::BTreeMap<String, Option<regex::Regex>>> =
+/// The schemas' patterns, each compiled once per process and shared (a file may hold
+/// thousands of userNames, each checked against several): a regex keeps its caches, a
+/// clone would build them again. The patterns are scimops' own schemas', a fixed few.
+fn compiled(pattern: &str) -> Option<&'static regex::Regex> {
+    type Patterns = std::collections::BTreeMap<String, Option<&'static regex::Regex>>;
+    static PATTERNS: std::sync::Mutex<Patterns> =
         std::sync::Mutex::new(std::collections::BTreeMap::new());
     let mut patterns = PATTERNS
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    patterns
-        .entry(pattern.to_string())
-        .or_insert_with(|| regex::Regex::new(pattern).ok())
-        .clone()
+    if let Some(found) = patterns.get(pattern) {
+        return *found;
+    }
+    let regex = regex::Regex::new(pattern)
+        .ok()
+        .map(|r| &*Box::leak(Box::new(r)));
+    patterns.insert(pattern.to_string(), regex);
+    regex
 }
 
 /// A value in a message: quoted, nothing hidden, long values cut.
@@ -80,7 +87,7 @@ fn types(schema: &Json) -> Vec<&str> {
 }
 
 impl<'a> Checker<'a> {
-    pub fn new(root: &'a Json, file: &'a Path) -> Self {
+    pub fn new(root: &'a Json, file: Arc<Path>) -> Self {
         Self {
             root,
             file,
@@ -91,7 +98,7 @@ impl<'a> Checker<'a> {
 
     fn origin(&self, at: At) -> Origin {
         Origin {
-            file: self.file.to_path_buf(),
+            file: self.file.clone(),
             line: at.line,
             column: at.column,
         }
@@ -150,7 +157,7 @@ impl<'a> Checker<'a> {
 
     /// How many problems checking `node` against `schema` would report.
     fn count(&self, node: &Node, schema: &'a Json, name: &str) -> usize {
-        let mut probe = Checker::new(self.root, self.file);
+        let mut probe = Checker::new(self.root, self.file.clone());
         probe.check(node, schema, name);
         probe.problems.len()
     }

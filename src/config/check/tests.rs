@@ -8,7 +8,7 @@ fn problems(schema_name: &str, text: &str) -> Vec<String> {
     let (_, schema) = schemas.iter().find(|(n, _)| *n == schema_name).unwrap();
     let file = Path::new("f.yaml");
     let node: Node = yaml::parse_node(file, text).unwrap();
-    let mut checker = Checker::new(schema, file);
+    let mut checker = Checker::new(schema, file.into());
     checker.check_document(&node);
     checker.problems.iter().map(ToString::to_string).collect()
 }

@@ -15,7 +15,7 @@ fn user(name: &str, action: Action, changes: Vec<AttrChange>) -> UserChange {
         action,
         reason: Reason::Differs,
         declared_at: Origin {
-            file: "users/a.yaml".into(),
+            file: std::path::Path::new("users/a.yaml").into(),
             line: 3,
             column: 15,
         },
