@@ -710,6 +710,8 @@ fn create(user: &DesiredUser, dialect: &dyn Dialect) -> UserChange {
         })
         .collect();
     changes.sort_by(|a, b| a.attr.cmp(&b.attr));
+    // A plan of 100,000 creates holds these: at their size, not at the size they grew to.
+    changes.shrink_to_fit();
     UserChange {
         kind: Kind::User,
         user_name: user.user_name.clone(),
@@ -785,6 +787,7 @@ fn differences(
         }
     }
     changes.sort_by(|a, b| a.attr.cmp(&b.attr));
+    changes.shrink_to_fit();
     (changes, unchanged)
 }
 

@@ -125,17 +125,23 @@ pub struct Applied {
 impl Plan {
     /// Sets the digest, once the plan is complete.
     pub fn seal(&mut self) {
-        self.digest = digest(&self.unsigned());
+        self.digest = self.unsigned_digest();
     }
 
-    /// The plan as JSON, without `digest` (empty) and `applied`: what the digest covers.
-    fn unsigned(&self) -> serde_json::Value {
-        let unsigned = Self {
-            digest: String::new(),
-            applied: None,
-            ..self.clone()
-        };
-        serde_json::to_value(&unsigned).unwrap_or_default()
+    /// The digest of the plan without `digest` and `applied`: SHA-256 of its JSON as it
+    /// serialises (compact, fields in order), streamed into the hash: a plan of 100,000
+    /// creates is neither copied nor held as a JSON tree. A saved plan is checked the same
+    /// way, on what this scimops read of it ([`Plan::from_json`]): the digest covers
+    /// exactly what is shown and applied, whatever the file's layout.
+    fn unsigned_digest(&mut self) -> String {
+        let applied = self.applied.take();
+        let digest = std::mem::take(&mut self.digest);
+        let mut out = Sha256Writer(ring::digest::Context::new(&ring::digest::SHA256));
+        let written = serde_json::to_writer(&mut out, &*self);
+        (self.applied, self.digest) = (applied, digest);
+        // Serialising a plan cannot fail: its maps have string keys.
+        written.expect("a plan serialises to JSON");
+        format!("sha256:{}", crate::model::hex(out.0.finish().as_ref()))
     }
 
     /// The plan as JSON, as `--out` saves it.
@@ -145,16 +151,28 @@ impl Plan {
 
     /// Reads a saved plan, checking its format version and its digest.
     pub fn from_json(text: &str) -> Result<Self, String> {
-        let mut raw: serde_json::Value =
+        // What says whether the rest can be read, read first and alone (a plan of 100,000
+        // users is read once, into its types, never as a JSON tree).
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Header {
+            format_version: Option<serde_json::Value>,
+            scimops_version: Option<serde_json::Value>,
+            masked: Option<serde_json::Value>,
+            digest: Option<serde_json::Value>,
+        }
+        let raw: Header =
             serde_json::from_str(text).map_err(|e| format!("not a scimops plan: {e}"))?;
         let version = raw
-            .get("formatVersion")
+            .format_version
+            .as_ref()
             .and_then(|v| v.as_str())
             .ok_or("not a scimops plan: it has no `formatVersion`")?
             .to_string();
         if version.split('.').next() != Some(FORMAT_MAJOR) {
             let made_by = raw
-                .get("scimopsVersion")
+                .scimops_version
+                .as_ref()
                 .and_then(|v| v.as_str())
                 .map_or_else(String::new, |v| {
                     format!(" by scimops {}", crate::escape::Shown(v))
@@ -171,26 +189,23 @@ impl Plan {
                 env!("CARGO_PKG_VERSION")
             ));
         }
-        if raw.get("masked") == Some(&serde_json::Value::Bool(true)) {
+        if raw.masked == Some(serde_json::Value::Bool(true)) {
             return Err(
                 "the plan was printed with --mask-pii: it is for reading, not for applying; apply the plan saved with `plan --out`".to_string(),
             );
         }
-        // The digest covers the plan as written, whatever this scimops would add.
         let claimed = raw
-            .get("digest")
+            .digest
+            .as_ref()
             .and_then(|d| d.as_str())
             .unwrap_or_default()
             .to_string();
-        if let Some(members) = raw.as_object_mut() {
-            members.remove("applied");
-            members.insert("digest".into(), serde_json::Value::String(String::new()));
-        }
-        if digest(&raw) != claimed {
+        let mut plan: Self =
+            serde_json::from_str(text).map_err(|e| format!("not a scimops plan: {e}"))?;
+        plan.applied = None;
+        if plan.unsigned_digest() != claimed {
             return Err("the plan's content does not match its digest: it was edited".to_string());
         }
-        let mut plan: Self =
-            serde_json::from_value(raw).map_err(|e| format!("not a scimops plan: {e}"))?;
         plan.digest = claimed;
         Ok(plan)
     }
@@ -202,6 +217,16 @@ impl Plan {
     }
 }
 
-fn digest(unsigned: &serde_json::Value) -> String {
-    format!("sha256:{}", sha256_hex(unsigned.to_string().as_bytes()))
+/// Hashes what is written to it.
+struct Sha256Writer(ring::digest::Context);
+
+impl std::io::Write for Sha256Writer {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.update(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
