@@ -331,9 +331,9 @@ enum Group<'a> {
 impl Group<'_> {
     fn attr(self, name: String) -> Attr {
         match self {
-            Group::Properties(_) => Attr::Property(name),
-            Group::Core => Attr::Core(name),
-            Group::Extension(urn) => Attr::Extension(urn.to_string(), name),
+            Group::Properties(_) => Attr::Property(name.into()),
+            Group::Core => Attr::Core(name.into()),
+            Group::Extension(urn) => Attr::Extension(Box::new((urn.to_string(), name))),
         }
     }
 

@@ -107,29 +107,26 @@ pub fn entry(
         let of = |ty: Option<ValueType>| ty.is_some_and(|ty| typed_as(value, ty));
         match attr {
             Attr::Property(name) if of(writable(schema.extension(urn), name)) => {
-                let default = defaults.properties.get(name.as_str());
+                let default = defaults.properties.get(&**name);
                 if !matches!(default, Some(Some(d)) if same(d, value)) {
-                    properties.insert(name.clone(), written(value));
+                    properties.insert(name.to_string(), written(value));
                 }
             }
             Attr::Core(name) if of(writable(Some(&schema.core), name)) => {
-                attributes.insert(name.clone(), written(value));
+                attributes.insert(name.to_string(), written(value));
             }
-            Attr::Extension(ext, name) if of(writable(schema.extension(ext), name)) => {
+            Attr::Extension(member) if of(writable(schema.extension(&member.0), &member.1)) => {
                 extensions
-                    .entry(ext.clone())
+                    .entry(member.0.clone())
                     .or_default()
-                    .insert(name.clone(), written(value));
+                    .insert(member.1.clone(), written(value));
             }
             _ => {}
         }
     }
     // A default the user does not have: cleared for it, as the server has it.
     for (name, default) in &defaults.properties {
-        let has = user
-            .attrs
-            .get(&Attr::Property((*name).to_string()))
-            .is_some();
+        let has = user.attrs.get(&Attr::Property((*name).into())).is_some();
         if default.is_some() && !has {
             properties.insert((*name).to_string(), "null".to_string());
         }

@@ -95,12 +95,20 @@ pub enum Attr {
     Active,
     /// Another simple attribute of the core User schema (`displayName`, `title`...),
     /// spelled as the server spells it.
-    Core(String),
+    Core(Box<str>),
     /// A member of the target's user-properties extension (for Bizagi: UserProperties),
     /// spelled as the server spells it.
-    Property(String),
-    /// A member of another extension schema: the schema's URN and the attribute.
-    Extension(String, String),
+    Property(Box<str>),
+    /// A member of another extension schema: the schema's URN and the attribute (boxed:
+    /// an attribute is in every entry of every user's maps, and this keeps it small).
+    Extension(Box<(String, String)>),
+}
+
+impl Attr {
+    /// `name` of the extension schema `urn`.
+    pub fn extension(urn: &str, name: &str) -> Self {
+        Attr::Extension(Box::new((urn.to_string(), name.to_string())))
+    }
 }
 
 impl fmt::Display for Attr {
@@ -116,7 +124,7 @@ impl fmt::Display for Attr {
             Attr::Active => f.write_str("active"),
             Attr::Core(name) => f.write_str(name),
             Attr::Property(name) => write!(f, "properties.{name}"),
-            Attr::Extension(urn, name) => write!(f, "{urn}:{name}"),
+            Attr::Extension(member) => write!(f, "{}:{}", member.0, member.1),
         }
     }
 }
@@ -144,13 +152,13 @@ impl std::str::FromStr for Attr {
             "active" => Attr::Active,
             _ => {
                 if let Some(name) = text.strip_prefix("properties.") {
-                    Attr::Property(name.to_string())
+                    Attr::Property(name.into())
                 } else if text.starts_with("urn:")
                     && let Some((urn, name)) = text.rsplit_once(':')
                 {
-                    Attr::Extension(urn.to_string(), name.to_string())
+                    Attr::extension(urn, name)
                 } else {
-                    Attr::Core(text.to_string())
+                    Attr::Core(text.into())
                 }
             }
         })

@@ -457,7 +457,8 @@ fn schema_of(dialect: &dyn Dialect, sent: &AttrMap<Option<Value>>) -> UserSchema
                 .entry(dialect.properties_urn().to_string())
                 .or_default()
                 .insert(def(name)),
-            Attr::Extension(urn, name) => {
+            Attr::Extension(member) => {
+                let (urn, name) = &**member;
                 extensions.entry(urn.clone()).or_default().insert(def(name))
             }
             _ => {}

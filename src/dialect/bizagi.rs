@@ -315,7 +315,7 @@ impl Dialect for Bizagi {
                 .hint("declare at least one of `name.givenName`, `name.middleName`, `name.familyName`"),
             );
         }
-        let assignation = Attr::Property("enabledForAssignation".to_string());
+        let assignation = Attr::Property("enabledForAssignation".into());
         if !user.attrs.contains_key(&assignation) {
             out.push(
                 Diagnostic::warning(

@@ -214,7 +214,10 @@ impl Mapping {
         }
         for def in schema.core.defs() {
             if let Some(json) = obj.get(&def.name).filter(|j| !j.is_null()) {
-                attrs.insert(Attr::Core(def.name.clone()), read_value(def.ty, json));
+                attrs.insert(
+                    Attr::Core(def.name.as_str().into()),
+                    read_value(def.ty, json),
+                );
             }
         }
         for (urn, defs) in schema.extensions() {
@@ -230,9 +233,9 @@ impl Mapping {
                     continue;
                 };
                 let attr = if urn.eq_ignore_ascii_case(&self.properties_urn) {
-                    Attr::Property(def.name.clone())
+                    Attr::Property(def.name.as_str().into())
                 } else {
-                    Attr::Extension(urn.to_string(), def.name.clone())
+                    Attr::extension(urn, &def.name)
                 };
                 attrs.insert(attr, read_value(def.ty, json));
             }
@@ -260,7 +263,7 @@ impl Mapping {
     fn extension<'a>(&'a self, attr: &'a Attr) -> Option<(&'a str, &'a str)> {
         match attr {
             Attr::Property(name) => Some((&self.properties_urn, name)),
-            Attr::Extension(urn, name) => Some((urn, name)),
+            Attr::Extension(member) => Some((&member.0, &member.1)),
             _ => None,
         }
     }
@@ -301,7 +304,7 @@ impl Mapping {
                     name.insert((*member).to_string(), value.to_json());
                 }
                 Attr::Core(member) => {
-                    body.insert(member.clone(), value.to_json());
+                    body.insert(member.to_string(), value.to_json());
                 }
                 _ => {}
             }
@@ -403,7 +406,7 @@ impl Mapping {
                                 .expect("a name part");
                             format!("name.{member}")
                         }
-                        Attr::Core(member) => member.clone(),
+                        Attr::Core(member) => member.to_string(),
                         Attr::UserName => "userName".to_string(),
                         _ => "active".to_string(),
                     };
@@ -467,7 +470,7 @@ impl Mapping {
                 }
                 attr => {
                     let key = match attr {
-                        Attr::Core(member) => member.clone(),
+                        Attr::Core(member) => member.to_string(),
                         Attr::UserName => "userName".to_string(),
                         _ => "active".to_string(),
                     };

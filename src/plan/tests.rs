@@ -18,7 +18,7 @@ fn s(v: &str) -> Value {
 }
 
 fn prop(name: &str) -> Attr {
-    Attr::Property(name.to_string())
+    Attr::Property(name.into())
 }
 
 fn desired(name: &str, attrs: &[(Attr, Option<Value>)]) -> DesiredUser {

@@ -62,8 +62,8 @@ impl Private<'_> {
             (Attr::Property(a), Attr::Property(b)) | (Attr::Core(a), Attr::Core(b)) => {
                 a.eq_ignore_ascii_case(b)
             }
-            (Attr::Extension(u, a), Attr::Extension(v, b)) => {
-                u.eq_ignore_ascii_case(v) && a.eq_ignore_ascii_case(b)
+            (Attr::Extension(a), Attr::Extension(b)) => {
+                a.0.eq_ignore_ascii_case(&b.0) && a.1.eq_ignore_ascii_case(&b.1)
             }
             (p, a) => p == a,
         })
@@ -120,16 +120,16 @@ impl Private<'_> {
         {
             return Some(self.extension(urn, member));
         }
-        Some(Attr::Core(head.to_string()))
+        Some(Attr::Core(head.into()))
     }
 
     /// A member of an extension: a user property when a private property has its name.
     fn extension(&self, urn: &str, member: &str) -> Attr {
-        let property = Attr::Property(member.to_string());
+        let property = Attr::Property(member.into());
         if self.has(&property) {
             property
         } else {
-            Attr::Extension(urn.to_string(), member.to_string())
+            Attr::extension(urn, member)
         }
     }
 
