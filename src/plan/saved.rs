@@ -1,9 +1,11 @@
 //! The saved plan: [`Plan`] as JSON (`plan --out`, `plan --format json`), read back by
 //! `apply FILE` and `show FILE`. Its schema is `schemas/plan.schema.json`.
 //!
-//! `formatVersion` is `MAJOR.MINOR`: a minor version only adds members. A plan carries a
-//! digest of itself, so a plan edited by hand is refused, and a plan of another major
-//! version is refused with a message that says which scimops made it.
+//! `formatVersion` is `MAJOR.MINOR`: a minor version only adds members (for the programs
+//! that read `--format json`). A plan carries a digest of itself, so a plan edited by
+//! hand is refused; scimops reads back only plans of its own format version (as Terraform
+//! applies only plans of its own version), and refuses others with a message that says
+//! which scimops made them.
 
 use std::collections::BTreeMap;
 
@@ -13,8 +15,9 @@ use serde::{Deserialize, Serialize};
 use super::{Action, Plan};
 use crate::model::sha256_hex;
 
+/// A saved plan is read only by a scimops of its own format version, as Terraform applies
+/// only plans of its own version: the digest covers the plan as this version reads it.
 pub const FORMAT_VERSION: &str = "2.1";
-const FORMAT_MAJOR: &str = "2";
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -169,7 +172,7 @@ impl Plan {
             .and_then(|v| v.as_str())
             .ok_or("not a scimops plan: it has no `formatVersion`")?
             .to_string();
-        if version.split('.').next() != Some(FORMAT_MAJOR) {
+        if version != FORMAT_VERSION {
             let made_by = raw
                 .scimops_version
                 .as_ref()
@@ -177,13 +180,14 @@ impl Plan {
                 .map_or_else(String::new, |v| {
                     format!(" by scimops {}", crate::escape::Shown(v))
                 });
-            let older = version
-                .split('.')
-                .next()
-                .and_then(|m| m.parse::<u32>().ok())
-                < FORMAT_MAJOR.parse().ok();
+            let number = |v: &str| -> Vec<u64> {
+                v.split('.')
+                    .map(|n| n.parse().unwrap_or(u64::MAX))
+                    .collect()
+            };
+            let older = number(&version) < number(FORMAT_VERSION);
             return Err(format!(
-                "the plan is in format {} and was made{made_by}, {} this scimops ({}), which reads format {FORMAT_MAJOR}.x: make the plan again with this scimops",
+                "the plan is in format {} and was made{made_by}, {} this scimops ({}), which applies plans of its own format ({FORMAT_VERSION}) only: make the plan again with this scimops",
                 crate::escape::Shown(&version),
                 if older { "older than" } else { "newer than" },
                 env!("CARGO_PKG_VERSION")

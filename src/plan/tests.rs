@@ -508,3 +508,41 @@ fn a_name_answered_as_one_full_name_is_judged_by_it() {
     );
     assert!(run(&[given("Ann")], &[both]).is_empty());
 }
+
+/// A saved plan reads back whatever its layout; any edit of what it says, or a plan of
+/// another format version, is refused.
+#[test]
+fn a_saved_plan_is_checked_by_its_digest_and_its_format_version() {
+    let mut plan = run(
+        &[desired("ann@acme", &ann()), desired("bob@acme", &ann())],
+        &[],
+    );
+    plan.seal();
+    let saved = plan.to_json();
+    assert_eq!(Plan::from_json(&saved).unwrap(), plan);
+    // Another layout of the same content (compact, members sorted) is the same plan.
+    let json: serde_json::Value = serde_json::from_str(&saved).unwrap();
+    assert_eq!(Plan::from_json(&json.to_string()).unwrap(), plan);
+
+    let edited = |edit: &dyn Fn(&mut serde_json::Value)| {
+        let mut json = json.clone();
+        edit(&mut json);
+        Plan::from_json(&json.to_string()).unwrap_err()
+    };
+    let e = edited(&|j| j["users"][1]["requests"][0]["body"]["userName"] = "eve@acme".into());
+    assert!(e.contains("does not match its digest"), "{e}");
+    let e = edited(&|j| {
+        j["users"].as_array_mut().unwrap().pop();
+    });
+    assert!(e.contains("does not match its digest"), "{e}");
+    let e = edited(&|j| j["formatVersion"] = "2.0".into());
+    assert!(
+        e.contains("in format 2.0") && e.contains("older than"),
+        "{e}"
+    );
+    let e = edited(&|j| j["formatVersion"] = "2.10".into());
+    assert!(
+        e.contains("in format 2.10") && e.contains("newer than"),
+        "{e}"
+    );
+}
