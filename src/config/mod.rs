@@ -358,35 +358,54 @@ impl Repository {
         let reads = Reads::of(settings.as_ref().unwrap_or(&default_settings), target);
 
         let mut users = Vec::new();
-        for file in user_files(&resolver, &reads.paths, &mut problems) {
-            let rel: Arc<Path> = file.strip_prefix(root).unwrap_or(&file).into();
-            let node = resolver
-                .read(&file, &rel)
-                .inspect(|bytes| {
-                    let path: Vec<_> = rel.iter().map(|c| c.to_string_lossy()).collect();
-                    files.insert(path.join("/"), format!("sha256:{}", sha256_hex(bytes)));
-                })
-                .and_then(|bytes| decode(&rel, &bytes))
-                .and_then(|text| yaml::parse_node(&rel, &text));
-            match node {
-                Ok(node) => {
+        // Files are read and checked on as many threads as there are cores; their users
+        // are made here, in the files' order. What outlives the reading is made on this
+        // thread (the files' names, which every origin shares, and the users), so the
+        // reading threads' memory is theirs alone, reused from one file to the next.
+        let paths: Vec<(PathBuf, Arc<Path>)> = user_files(&resolver, &reads.paths, &mut problems)
+            .into_iter()
+            .map(|file| {
+                let rel = file.strip_prefix(root).unwrap_or(&file).into();
+                (file, rel)
+            })
+            .collect();
+        let check = |(file, rel): &(PathBuf, Arc<Path>)| {
+            let mut digest = None;
+            let checked = resolver
+                .read(file, rel)
+                .inspect(|bytes| digest = Some(ring::digest::digest(&ring::digest::SHA256, bytes)))
+                .and_then(|bytes| decode(rel, &bytes))
+                .and_then(|text| yaml::parse_node(rel, &text))
+                .map(|node| {
                     let mut checker = check::Checker::new(schema("users.schema.json"), rel.clone());
                     checker.check_document(&node);
+                    (node, checker.refused, checker.problems)
+                });
+            (digest, checked)
+        };
+        in_rounds(&paths, check, |(_, rel), (digest, checked)| {
+            if let Some(digest) = digest {
+                let path: Vec<_> = rel.iter().map(|c| c.to_string_lossy()).collect();
+                let digest = crate::model::hex(digest.as_ref());
+                files.insert(path.join("/"), format!("sha256:{digest}"));
+            }
+            match checked {
+                Ok((node, refused, found)) => {
                     if settings.is_some() {
                         let (read, unread) =
-                            declared_users(&rel, &node, &checker.refused, &reads.properties);
+                            declared_users(rel, &node, &refused, &reads.properties);
                         users.extend(read);
                         // What the types could not read is reported when the check found
                         // nothing: a file never fails in silence.
-                        if checker.problems.is_empty() {
+                        if found.is_empty() {
                             problems.extend(unread);
                         }
                     }
-                    problems.extend(checker.problems);
+                    problems.extend(found);
                 }
                 Err(d) => problems.push(d),
             }
-        }
+        });
         let domain = reads.domain.map(|d| d.value.clone());
         let read = reads.paths.iter().map(|(path, _)| path.clone()).collect();
         let defaults = reads
@@ -606,6 +625,35 @@ fn decode(file: &Path, bytes: &[u8]) -> Result<String, Diagnostic> {
         )
         .hint("save the file as UTF-8")
     })
+}
+
+/// `work` on each item, as many at a time as there are cores (on threads of their own),
+/// and `then` on each result, in the items' order, on this thread: at most one result per
+/// core is held at a time.
+fn in_rounds<I: Sync, T: Send>(
+    items: &[I],
+    work: impl Fn(&I) -> T + Sync,
+    mut then: impl FnMut(&I, T),
+) {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    for round in items.chunks(cores) {
+        let results: Vec<T> = std::thread::scope(|scope| {
+            let others: Vec<_> = round[1..]
+                .iter()
+                .map(|item| scope.spawn(|| work(item)))
+                .collect();
+            let first = work(&round[0]);
+            let others = others.into_iter().map(|thread| {
+                thread
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            });
+            std::iter::once(first).chain(others).collect()
+        });
+        for (item, result) in round.iter().zip(results) {
+            then(item, result);
+        }
+    }
 }
 
 /// The user files under `paths` (files, and folders read recursively), in a stable
@@ -1035,5 +1083,28 @@ mod tests {
         assert!(!err.contains("hunter2") && !err.contains("admin"), "{err}");
         let err = checked_url("https://admin:hun ter2@x/ scim", false).unwrap_err();
         assert!(!err.contains("hun"), "{err}");
+    }
+
+    /// Files are read on several threads; their results are taken in the files' order,
+    /// whichever finishes first, and each on the calling thread.
+    #[test]
+    fn files_read_in_parallel_are_taken_in_order() {
+        let items: Vec<u64> = (0..23).collect();
+        let caller = std::thread::current().id();
+        let mut seen = Vec::new();
+        in_rounds(
+            &items,
+            // Later items finish first.
+            |&i| {
+                std::thread::sleep(std::time::Duration::from_millis(23 - i));
+                i * 10
+            },
+            |&i, result| {
+                assert_eq!(std::thread::current().id(), caller);
+                seen.push((i, result));
+            },
+        );
+        let expected: Vec<(u64, u64)> = items.iter().map(|&i| (i, i * 10)).collect();
+        assert_eq!(seen, expected);
     }
 }
