@@ -139,12 +139,12 @@ impl Plan {
     fn unsigned_digest(&mut self) -> String {
         let applied = self.applied.take();
         let digest = std::mem::take(&mut self.digest);
-        let mut out = Sha256Writer(ring::digest::Context::new(&ring::digest::SHA256));
+        let mut out = crate::model::Hasher::new();
         let written = serde_json::to_writer(&mut out, &*self);
         (self.applied, self.digest) = (applied, digest);
         // Serialising a plan cannot fail: its maps have string keys.
         written.expect("a plan serialises to JSON");
-        format!("sha256:{}", crate::model::hex(out.0.finish().as_ref()))
+        out.finish()
     }
 
     /// The plan as JSON, as `--out` saves it.
@@ -218,19 +218,5 @@ impl Plan {
     pub fn short_digest(&self) -> &str {
         let end = "sha256:".len() + 12;
         self.digest.get(..end).unwrap_or(&self.digest)
-    }
-}
-
-/// Hashes what is written to it.
-struct Sha256Writer(ring::digest::Context);
-
-impl std::io::Write for Sha256Writer {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.update(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
     }
 }
