@@ -134,7 +134,28 @@ impl<T> Default for ListResponse<T> {
 impl ListResponse<serde_json::Value> {
     /// A parsed answer as a ListResponse; anything else is an empty one.
     pub fn from_value(body: serde_json::Value) -> Self {
-        serde_json::from_value(body).unwrap_or_default()
+        let serde_json::Value::Object(mut members) = body else {
+            return serde_json::from_value(body).unwrap_or_default();
+        };
+        // The resources are moved out, not read again into new values (a page of 1,000
+        // users is not rebuilt); the rest is read as any ListResponse. As there, the last
+        // `Resources` in any case wins, and one that is not a list makes no list.
+        let names: Vec<String> = members
+            .keys()
+            .filter(|k| k.eq_ignore_ascii_case("resources"))
+            .cloned()
+            .collect();
+        let resources = names.iter().filter_map(|k| members.remove(k)).last();
+        let Ok(mut list) = serde_json::from_value::<Self>(serde_json::Value::Object(members))
+        else {
+            return Self::default();
+        };
+        match resources {
+            None | Some(serde_json::Value::Null) => {}
+            Some(serde_json::Value::Array(items)) => list.resources = items,
+            Some(_) => return Self::default(),
+        }
+        list
     }
 
     /// Whether `body` is a ListResponse (and not a single resource).
@@ -262,6 +283,41 @@ mod tests {
         assert!(none.resources.is_empty());
         assert!(ListResponse::is_list(&serde_json::json!({"Resources": []})));
         assert!(!ListResponse::is_list(&serde_json::json!({"id": "a"})));
+    }
+
+    /// A parsed answer (`from_value`, which moves its resources) reads as the answer's
+    /// text does.
+    #[test]
+    fn list_responses_read_alike_from_text_and_from_values() {
+        for text in [
+            r#"{"totalResults": "2", "Resources": [{"id": "a"}, {"id": "b"}]}"#,
+            r#"{"Resources": [{"id": "a"}], "resources": [{"id": "b"}, {"id": "c"}]}"#,
+            r#"{"Resources": [{"id": "a"}], "resources": null, "startIndex": 3}"#,
+            r#"{"RESOURCES": {"id": "a"}, "totalResults": 1}"#,
+            r#"{"resources": [], "itemsPerPage": "x"}"#,
+            r#"{"totalResults": [1], "Resources": [1, "two", null]}"#,
+            r#"[{"id": "a"}]"#,
+            r#""a string""#,
+        ] {
+            let read: ListResponse<serde_json::Value> =
+                serde_json::from_str(text).unwrap_or_default();
+            let moved = ListResponse::from_value(serde_json::from_str(text).unwrap());
+            assert_eq!(
+                (
+                    read.total_results,
+                    read.items_per_page,
+                    read.start_index,
+                    read.resources
+                ),
+                (
+                    moved.total_results,
+                    moved.items_per_page,
+                    moved.start_index,
+                    moved.resources
+                ),
+                "{text}"
+            );
+        }
     }
 
     #[test]
