@@ -346,8 +346,8 @@ pub fn plan(
     dialect: &dyn Dialect,
     policy: &Policy,
 ) -> Result<(Plan, Vec<Diagnostic>), Diagnostics> {
-    // Both sides sorted by key: a user's matches are found by binary search, without
-    // a map of all users.
+    // Both sides sorted by key, and walked side by side (a merge: each user is looked
+    // at once, in memory order); a previous name, rarer, is found by binary search.
     let mut by_key: Vec<&ObservedUser> = observed.iter().collect();
     by_key.sort_by(|a, b| a.key.cmp(&b.key));
     let matching = |key: &UserKey| {
@@ -357,7 +357,18 @@ pub fn plan(
     };
     let mut desired: Vec<&DesiredUser> = desired.iter().collect();
     desired.sort_by(|a, b| a.key.cmp(&b.key));
-    let declared = |key: &UserKey| desired.binary_search_by(|d| d.key.cmp(key)).is_ok();
+    // The observed users of `key`, for keys asked in increasing order.
+    let mut next_observed = 0;
+    let mut observed_of = |key: &UserKey| {
+        while by_key.get(next_observed).is_some_and(|o| &o.key < key) {
+            next_observed += 1;
+        }
+        let start = next_observed;
+        while by_key.get(next_observed).is_some_and(|o| &o.key == key) {
+            next_observed += 1;
+        }
+        &by_key[start..next_observed]
+    };
 
     let mut problems = Vec::new();
     let mut plan = Plan::default();
@@ -373,7 +384,7 @@ pub fn plan(
             .map(|p| (p, matching(&p.key)))
             .filter(|(_, found)| !found.is_empty())
             .collect();
-        match (matching(&user.key), previous.as_slice()) {
+        match (observed_of(&user.key), previous.as_slice()) {
             ([], []) => {
                 dialect.check_create(user, &mut problems);
                 changes.push(create(user, dialect));
@@ -449,6 +460,14 @@ pub fn plan(
     // a name the server holds once: two accounts that match are for a person to sort).
     let mut acted_on = 0;
     renamed.sort();
+    // Whether `key` is declared, for keys asked in increasing order.
+    let mut next_desired = 0;
+    let mut declared = |key: &UserKey| {
+        while desired.get(next_desired).is_some_and(|d| &d.key < key) {
+            next_desired += 1;
+        }
+        desired.get(next_desired).is_some_and(|d| &d.key == key)
+    };
     for users in by_key.chunk_by(|a, b| a.key == b.key) {
         if declared(&users[0].key) || renamed.binary_search(&&users[0].key).is_ok() {
             continue;
