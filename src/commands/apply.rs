@@ -31,25 +31,29 @@ pub async fn run(ctx: &Context<'_>, args: &ApplyArgs) -> anyhow::Result<ExitStat
     }
     let Planned {
         session,
-        plan,
+        mut plan,
         dialect,
         policy,
         lookup,
     } = make(ctx, args.guards.overrides()).await?;
-    // Quiet, the plan is its summary; but a person asked to approve sees it whole.
+    // Quiet, the plan is its summary; but a person asked to approve sees it whole. It
+    // is printed while its digest is computed.
     let asks = !args.auto_approve && term.stdin_is_terminal();
-    let view = super::shown(&plan, args.mask_pii);
-    if !json && term.quiet && !asks {
-        human::summary(&mut term.out(), &view, &term.out_styles)?;
-    } else if !json {
-        human::plan(
-            &mut term.out(),
-            &view,
-            &term.out_styles,
-            human::Options::default(),
-        )?;
-    }
-    drop(view);
+    plan.seal_while(|plan| {
+        let view = super::shown(plan, args.mask_pii);
+        if json {
+            Ok(())
+        } else if term.quiet && !asks {
+            human::summary(&mut term.out(), &view, &term.out_styles)
+        } else {
+            human::plan(
+                &mut term.out(),
+                &view,
+                &term.out_styles,
+                human::Options::default(),
+            )
+        }
+    })?;
     if let Some(status) = refused(ctx, plan.counts(), &policy, args.guards.overrides()) {
         return Ok(status);
     }

@@ -132,7 +132,7 @@ pub async fn make(ctx: &Context<'_>, overrides: Overrides) -> anyhow::Result<Pla
     plan.files = Files::new(repo.files.clone());
     plan.files.read = repo.read.clone();
     plan.refusals = refusals(plan.counts(), &policy, overrides);
-    plan.seal();
+    // Unsealed: the command seals it while it prints it (`Plan::seal_while`).
     let listing = observed.listing;
     // Both sides are done with, and the process ends soon: freeing 100,000 users one
     // by one is time spent for nothing (the operating system takes the memory back).
@@ -181,37 +181,44 @@ fn describe_server(dialect: &str, observed: &crate::observe::Observed) -> String
 }
 
 pub async fn run(ctx: &Context<'_>, args: &PlanArgs) -> anyhow::Result<ExitStatus> {
-    let Planned { plan, policy, .. } = make(ctx, args.guards.overrides()).await?;
+    let Planned {
+        mut plan, policy, ..
+    } = make(ctx, args.guards.overrides()).await?;
+    let term = ctx.term;
+    let mut w = term.out();
+    // The terminal's view is printed while the digest is computed; the others show it.
+    match args.view.format {
+        Format::Human => plan.seal_while(|plan| {
+            let view = super::shown(plan, args.view.mask_pii);
+            if term.quiet {
+                human::summary(&mut w, &view, &term.out_styles)
+            } else {
+                let options = human::Options {
+                    show_requests: args.view.show_requests,
+                };
+                human::plan(&mut w, &view, &term.out_styles, options)
+            }
+        })?,
+        _ => plan.seal(),
+    }
     if let Some(out) = &args.out {
         let path = in_repository(ctx, out);
         std::fs::write(&path, plan.to_json())
             .map_err(|source| crate::error::Error::CannotSave { path, source })?;
     }
-    let term = ctx.term;
-    let mut w = term.out();
     let view = super::shown(&plan, args.view.mask_pii);
     match args.view.format {
-        Format::Human => {
-            let options = human::Options {
-                show_requests: args.view.show_requests,
-            };
-            if term.quiet {
-                human::summary(&mut w, &view, &term.out_styles)?;
-            } else {
-                human::plan(&mut w, &view, &term.out_styles, options)?;
-            }
-            match &args.out {
-                _ if plan.is_empty() || term.quiet => {}
-                None => human::not_saved_note(&mut w, &term.out_styles)?,
-                Some(out) => writeln!(
-                    w,
-                    "\nSaved the plan to: {}\n\nTo perform exactly these actions, run:\n    {} apply {}",
-                    crate::escape::Shown(&in_repository(ctx, out).to_string_lossy()),
-                    ctx.scimops(),
-                    super::shell_word(&out.to_string_lossy())
-                )?,
-            }
-        }
+        Format::Human => match &args.out {
+            _ if plan.is_empty() || term.quiet => {}
+            None => human::not_saved_note(&mut w, &term.out_styles)?,
+            Some(out) => writeln!(
+                w,
+                "\nSaved the plan to: {}\n\nTo perform exactly these actions, run:\n    {} apply {}",
+                crate::escape::Shown(&in_repository(ctx, out).to_string_lossy()),
+                ctx.scimops(),
+                super::shell_word(&out.to_string_lossy())
+            )?,
+        },
         Format::Json => json::plan(&mut w, &view)?,
         Format::Markdown => {
             let options = markdown::Options {

@@ -139,12 +139,37 @@ impl Plan {
     fn unsigned_digest(&mut self) -> String {
         let applied = self.applied.take();
         let digest = std::mem::take(&mut self.digest);
-        let mut out = crate::model::Hasher::new();
-        let written = serde_json::to_writer(&mut out, &*self);
+        let unsigned = self.digest_as_is();
         (self.applied, self.digest) = (applied, digest);
+        unsigned
+    }
+
+    /// The digest of the plan as it is: of its unsigned form when it has no digest and
+    /// no report yet.
+    fn digest_as_is(&self) -> String {
+        let mut out = crate::model::Hasher::new();
         // Serialising a plan cannot fail: its maps have string keys.
-        written.expect("a plan serialises to JSON");
+        serde_json::to_writer(&mut out, self).expect("a plan serialises to JSON");
         out.finish()
+    }
+
+    /// Seals the plan while `work` reads it, the digest computed on another core: a plan
+    /// of 50,000 creates takes about as long to hash as to print, and the terminal's view
+    /// does not show the digest.
+    pub fn seal_while<T>(&mut self, work: impl FnOnce(&Self) -> T) -> T {
+        self.digest.clear();
+        self.applied = None;
+        let this: &Self = self;
+        let (result, digest) = std::thread::scope(|scope| {
+            let digest = scope.spawn(|| this.digest_as_is());
+            let result = work(this);
+            let digest = digest
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (result, digest)
+        });
+        self.digest = digest;
+        result
     }
 
     /// The plan as JSON, as `--out` saves it.

@@ -517,7 +517,12 @@ fn a_saved_plan_is_checked_by_its_digest_and_its_format_version() {
         &[desired("ann@acme", &ann()), desired("bob@acme", &ann())],
         &[],
     );
+    // Sealed while it is read elsewhere, it is sealed alike.
+    let mut while_read = plan.clone();
+    assert_eq!(while_read.seal_while(|p| p.users.len()), 2);
     plan.seal();
+    assert_eq!(while_read.digest, plan.digest);
+    assert!(plan.digest.starts_with("sha256:"));
     let saved = plan.to_json();
     assert_eq!(Plan::from_json(&saved).unwrap(), plan);
     // Another layout of the same content (compact, members sorted) is the same plan.
