@@ -500,7 +500,7 @@ pub fn fingerprint(resource: &serde_json::Value) -> String {
 }
 
 /// Feeds what is written to a SHA-256.
-pub(crate) struct Hasher(pub ring::digest::Context);
+pub(crate) struct Hasher(ring::digest::Context);
 
 impl Hasher {
     pub fn new() -> Self {

@@ -434,7 +434,6 @@ fn proof(
         })
         .collect();
     // The process ends soon: freeing every user one by one is time spent for nothing.
-    drop(imported);
     std::mem::forget((all, resolved, check));
     Ok(changed)
 }

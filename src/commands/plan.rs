@@ -206,7 +206,7 @@ pub async fn run(ctx: &Context<'_>, args: &PlanArgs) -> anyhow::Result<ExitStatu
         std::fs::write(&path, plan.to_json())
             .map_err(|source| crate::error::Error::CannotSave { path, source })?;
     }
-    let view = super::shown(&plan, args.view.mask_pii);
+    // The other views show the digest: they are printed once the plan is sealed.
     match args.view.format {
         Format::Human => match &args.out {
             _ if plan.is_empty() || term.quiet => {}
@@ -219,7 +219,7 @@ pub async fn run(ctx: &Context<'_>, args: &PlanArgs) -> anyhow::Result<ExitStatu
                 super::shell_word(&out.to_string_lossy())
             )?,
         },
-        Format::Json => json::plan(&mut w, &view)?,
+        Format::Json => json::plan(&mut w, &super::shown(&plan, args.view.mask_pii))?,
         Format::Markdown => {
             let options = markdown::Options {
                 limit: args.view.markdown_limit as usize,
@@ -231,7 +231,7 @@ pub async fn run(ctx: &Context<'_>, args: &PlanArgs) -> anyhow::Result<ExitStatu
                     )
                 }),
             };
-            markdown::write(&mut w, &view, options)?;
+            markdown::write(&mut w, &super::shown(&plan, args.view.mask_pii), options)?;
         }
     }
     drop(w);
@@ -251,7 +251,6 @@ pub async fn run(ctx: &Context<'_>, args: &PlanArgs) -> anyhow::Result<ExitStatu
     } else {
         ExitStatus::Success
     };
-    drop(view);
     // The process ends next: freeing a plan of 100,000 creates piece by piece is time
     // spent for nothing (the operating system takes the memory back at once).
     std::mem::forget(plan);

@@ -128,25 +128,22 @@ pub struct Applied {
 impl Plan {
     /// Sets the digest, once the plan is complete.
     pub fn seal(&mut self) {
+        self.unsign();
         self.digest = self.unsigned_digest();
     }
 
-    /// The digest of the plan without `digest` and `applied`: SHA-256 of its JSON as it
+    /// Clears what the digest does not cover: the digest itself and apply's report.
+    fn unsign(&mut self) {
+        self.digest.clear();
+        self.applied = None;
+    }
+
+    /// The digest of an unsigned plan ([`Plan::unsign`]): SHA-256 of its JSON as it
     /// serialises (compact, fields in order), streamed into the hash: a plan of 100,000
     /// creates is neither copied nor held as a JSON tree. A saved plan is checked the same
     /// way, on what this scimops read of it ([`Plan::from_json`]): the digest covers
     /// exactly what is shown and applied, whatever the file's layout.
-    fn unsigned_digest(&mut self) -> String {
-        let applied = self.applied.take();
-        let digest = std::mem::take(&mut self.digest);
-        let unsigned = self.digest_as_is();
-        (self.applied, self.digest) = (applied, digest);
-        unsigned
-    }
-
-    /// The digest of the plan as it is: of its unsigned form when it has no digest and
-    /// no report yet.
-    fn digest_as_is(&self) -> String {
+    fn unsigned_digest(&self) -> String {
         let mut out = crate::model::Hasher::new();
         // Serialising a plan cannot fail: its maps have string keys.
         serde_json::to_writer(&mut out, self).expect("a plan serialises to JSON");
@@ -157,11 +154,10 @@ impl Plan {
     /// of 50,000 creates takes about as long to hash as to print, and the terminal's view
     /// does not show the digest.
     pub fn seal_while<T>(&mut self, work: impl FnOnce(&Self) -> T) -> T {
-        self.digest.clear();
-        self.applied = None;
+        self.unsign();
         let this: &Self = self;
         let (result, digest) = std::thread::scope(|scope| {
-            let digest = scope.spawn(|| this.digest_as_is());
+            let digest = scope.spawn(|| this.unsigned_digest());
             let result = work(this);
             let digest = digest
                 .join()
@@ -231,7 +227,7 @@ impl Plan {
             .to_string();
         let mut plan: Self =
             serde_json::from_str(text).map_err(|e| format!("not a scimops plan: {e}"))?;
-        plan.applied = None;
+        plan.unsign();
         if plan.unsigned_digest() != claimed {
             return Err("the plan's content does not match its digest: it was edited".to_string());
         }
