@@ -5,7 +5,6 @@
 //! the server returned, read through the target's dialect). The planner only ever sees
 //! these two types.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
@@ -485,18 +484,35 @@ pub fn fingerprint(resource: &serde_json::Value) -> String {
         return format!("version:{version}");
     }
     // The resource's compact text without `meta`, hashed as it is written (no copy of
-    // the resource). serde_json's maps are sorted: the text is canonical.
-    let mut hasher = Hasher::new();
-    let written = match resource.as_object() {
-        Some(obj) => {
-            let members: BTreeMap<&String, &serde_json::Value> =
-                obj.iter().filter(|(k, _)| *k != "meta").collect();
-            serde_json::to_writer(&mut hasher, &members)
-        }
-        None => serde_json::to_writer(&mut hasher, resource),
-    };
+    // the resource), through a buffer: SHA-256 takes blocks, the writer gives pieces.
+    let mut out = std::io::BufWriter::with_capacity(4096, Hasher::new());
+    let written = write_without_meta(&mut out, resource);
     debug_assert!(written.is_ok(), "a Value always serializes");
-    hasher.finish()
+    match out.into_inner() {
+        Ok(hasher) => hasher.finish(),
+        Err(e) => e.into_inner().into_parts().0.finish(),
+    }
+}
+
+/// A resource's compact JSON text without its `meta` member. serde_json's maps are
+/// sorted: the text is canonical.
+fn write_without_meta(
+    out: &mut impl std::io::Write,
+    resource: &serde_json::Value,
+) -> std::io::Result<()> {
+    let Some(obj) = resource.as_object() else {
+        return Ok(serde_json::to_writer(out, resource)?);
+    };
+    let mut separator = "";
+    out.write_all(b"{")?;
+    for (key, value) in obj.iter().filter(|(k, _)| *k != "meta") {
+        out.write_all(separator.as_bytes())?;
+        serde_json::to_writer(&mut *out, key)?;
+        out.write_all(b":")?;
+        serde_json::to_writer(&mut *out, value)?;
+        separator = ",";
+    }
+    out.write_all(b"}")
 }
 
 /// Feeds what is written to a SHA-256.

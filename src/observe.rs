@@ -326,6 +326,7 @@ async fn list_rest<T>(
     let count = listing.count;
     let mut listed = Listed {
         by_id: BTreeMap::new(),
+        read_users: Vec::new(),
         unreadable: Vec::new(),
         read,
     };
@@ -392,12 +393,15 @@ async fn list_rest<T>(
             listed.by_id.len()
         );
     }
-    Ok((listed.by_id.into_values().collect(), strategy))
+    // In the order listed (a user listed again keeps its first place).
+    Ok((listed.read_users, strategy))
 }
 
 /// Users listed so far, by id (a listing is not a snapshot: a user may come twice).
 struct Listed<T, R> {
-    by_id: BTreeMap<String, T>,
+    /// Where each id's user is in `read_users` (users are large: they stay put).
+    by_id: BTreeMap<String, usize>,
+    read_users: Vec<T>,
     unreadable: Vec<String>,
     read: R,
 }
@@ -413,11 +417,16 @@ impl<T, R: Fn(Json) -> Result<T, String>> Listed<T, R> {
                 .unwrap_or_default()
                 .to_string();
             match (self.read)(resource) {
-                Ok(user) => {
-                    if self.by_id.insert(id, user).is_none() {
+                Ok(user) => match self.by_id.entry(id) {
+                    std::collections::btree_map::Entry::Occupied(seen) => {
+                        self.read_users[*seen.get()] = user;
+                    }
+                    std::collections::btree_map::Entry::Vacant(slot) => {
+                        slot.insert(self.read_users.len());
+                        self.read_users.push(user);
                         new += 1;
                     }
-                }
+                },
                 Err(e) => {
                     // Counted as new: it is reported, and must not look like a repeat.
                     self.unreadable.push(e);

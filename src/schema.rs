@@ -33,7 +33,17 @@ impl Attributes {
     }
 
     pub fn get(&self, name: &str) -> Option<&AttrDef> {
-        self.defs.get(&name.to_lowercase())
+        // Every user's every attribute is looked up: a short ASCII name is lowered on
+        // the stack (ASCII lowers alike either way).
+        let mut lowered = [0u8; 64];
+        match lowered.get_mut(..name.len()) {
+            Some(buf) if name.is_ascii() => {
+                buf.copy_from_slice(name.as_bytes());
+                buf.make_ascii_lowercase();
+                self.defs.get(std::str::from_utf8(buf).ok()?)
+            }
+            _ => self.defs.get(&name.to_lowercase()),
+        }
     }
 
     pub fn defs(&self) -> impl Iterator<Item = &AttrDef> {

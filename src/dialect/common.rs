@@ -75,12 +75,11 @@ fn managed_entry(list: &[Json], kind: &str) -> Option<usize> {
         .or(if list.is_empty() { None } else { Some(0) })
 }
 
-fn entries(resource: &Json, attribute: &str) -> Vec<Json> {
+fn entries<'a>(resource: &'a Json, attribute: &str) -> &'a [Json] {
     resource
         .get(attribute)
         .and_then(Json::as_array)
-        .cloned()
-        .unwrap_or_default()
+        .map_or(&[], Vec::as_slice)
 }
 
 fn entry_value(list: &[Json], kind: &str) -> Option<String> {
@@ -208,7 +207,7 @@ impl Mapping {
         }
         for attr in [Attr::Email, Attr::Phone] {
             let (attribute, kind) = self.contact(&attr).expect("a contact attribute");
-            if let Some(value) = entry_value(&entries(&resource, attribute), kind) {
+            if let Some(value) = entry_value(entries(&resource, attribute), kind) {
                 attrs.insert(attr, Value::String(value));
             }
         }
@@ -328,7 +327,7 @@ impl Mapping {
         match self.contacts {
             Contacts::Single => after.map(|v| json!([{"value": v, "type": kind, "primary": true}])),
             Contacts::Merge => {
-                let mut list = entries(&observed.raw(), attribute);
+                let mut list = entries(&observed.raw(), attribute).to_vec();
                 match (managed_entry(&list, kind), after) {
                     (Some(i), Some(v)) => list[i]["value"] = json!(v),
                     (Some(i), None) => {
