@@ -57,21 +57,18 @@ pub struct Work {
 }
 
 impl Work {
-    /// The work of a plan's entries, in the plan's order.
-    pub fn of(entries: &[UserChange]) -> Vec<Work> {
-        entries
-            .iter()
-            .enumerate()
-            .map(|(index, u)| Work {
-                index,
-                user_name: u.user_name.clone(),
-                action: u.action,
-                origin: u.declared_at.clone(),
-                id: u.id.clone(),
-                requests: u.requests.clone(),
-                changes: u.changes.clone(),
-            })
-            .collect()
+    /// The work of a plan's entries, in the plan's order, each made as it is started
+    /// (only the users in flight hold a copy of their requests).
+    pub fn of(entries: &[UserChange]) -> impl ExactSizeIterator<Item = Work> + '_ {
+        entries.iter().enumerate().map(|(index, u)| Work {
+            index,
+            user_name: u.user_name.clone(),
+            action: u.action,
+            origin: u.declared_at.clone(),
+            id: u.id.clone(),
+            requests: u.requests.clone(),
+            changes: u.changes.clone(),
+        })
     }
 }
 
@@ -218,7 +215,7 @@ pub struct Lookup {
 pub async fn apply(
     client: &Client,
     dialect: Arc<dyn Dialect>,
-    work: Vec<Work>,
+    work: impl ExactSizeIterator<Item = Work>,
     options: &Options,
     _approval: Approval,
     mut on_outcome: impl FnMut(&Outcome),
@@ -227,7 +224,7 @@ pub async fn apply(
     let mut slots = InPlanOrder::new(work.len());
     let mut place = |outcome: Outcome| slots.place(outcome);
     let mut failed = 0;
-    let mut queue = work.into_iter();
+    let mut queue = work;
     let mut tasks = JoinSet::new();
     // Users start in the plan's order, at most `parallelism` at a time.
     loop {
