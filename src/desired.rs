@@ -358,7 +358,9 @@ fn typed_attr(
     integers: std::ops::RangeInclusive<i64>,
 ) -> Result<(Attr, Option<Value>), Diagnostic> {
     let at = || declared.origin.clone();
-    let (what, within) = group.describe(name);
+    // How messages name the attribute: made only for a message.
+    let what = || group.describe(name).0;
+    let within = || group.describe(name).1;
     let attributes = match group {
         Group::Core => Some(&schema.core),
         Group::Properties(urn) | Group::Extension(urn) => schema.extension(urn),
@@ -376,7 +378,7 @@ fn typed_attr(
             .collect();
         return Err(Diagnostic::error(
             at(),
-            format!("the server's users have no extension {within}"),
+            format!("the server's users have no extension {}", within()),
         )
         .hint(if known.is_empty() {
             "the server lists no extension schema for users".to_string()
@@ -388,16 +390,22 @@ fn typed_attr(
         if let Some(ty) = attributes.unsupported_type(name) {
             return Err(Diagnostic::error(
                 at(),
-                format!("{what} is of type {ty} on the server; scimops manages only simple values"),
+                format!(
+                    "{} is of type {ty} on the server; scimops manages only simple values",
+                    what()
+                ),
             ));
         }
         if schema.complete {
-            let mut d = Diagnostic::error(at(), format!("the server has no {what} (in {within})"));
+            let mut d = Diagnostic::error(
+                at(),
+                format!("the server has no {} (in {})", what(), within()),
+            );
             let names: Vec<&str> = attributes.defs().map(|p| p.name.as_str()).collect();
             d = match suggest(name, names.iter().copied()) {
                 Some(close) => d.hint(format!("did you mean `{close}`?")),
                 None if names.is_empty() => {
-                    d.hint(format!("{within} has no attribute scimops can set"))
+                    d.hint(format!("{} has no attribute scimops can set", within()))
                 }
                 None => d.hint(format!(
                     "the server has: {}",
@@ -419,7 +427,7 @@ fn typed_attr(
     if def.read_only {
         return Err(Diagnostic::error(
             at(),
-            format!("{what} is read-only on the server; it cannot be set"),
+            format!("{} is read-only on the server; it cannot be set", what()),
         ));
     }
     let server = if schema.complete {
@@ -427,14 +435,17 @@ fn typed_attr(
     } else {
         ""
     };
-    let (shown_name, ty) = (what.replacen(name, &def.name, 1), def.ty);
+    // Named as the server spells it.
+    let shown_name = || what().replacen(name, &def.name, 1);
+    let ty = def.ty;
     // Values of the right kind that the type still cannot hold.
     match &declared.value {
         Some(Scalar::Integer(i)) if ty == ValueType::Integer && !integers.contains(i) => {
             return Err(Diagnostic::error(
                 at(),
                 format!(
-                    "{shown_name} is an integer{server}, and {i} is beyond the integers it keeps"
+                    "{} is an integer{server}, and {i} is beyond the integers it keeps",
+                    shown_name()
                 ),
             )
             .hint(format!(
@@ -451,7 +462,8 @@ fn typed_attr(
             return Err(Diagnostic::error(
                 at(),
                 format!(
-                    "{shown_name} is a dateTime{server}, and {} names no real date and time",
+                    "{} is a dateTime{server}, and {} names no real date and time",
+                    shown_name(),
                     Shown(&format!("{text:?}"))
                 ),
             )
@@ -465,14 +477,9 @@ fn typed_attr(
             Diagnostic::error(
                 at(),
                 format!(
-                    "{} is of type {}{}, and {} is {}",
-                    what.replacen(name, &def.name, 1),
+                    "{} is of type {}{server}, and {} is {}",
+                    shown_name(),
                     def.ty,
-                    if schema.complete {
-                        " on the server"
-                    } else {
-                        ""
-                    },
                     scalar.describe(),
                     scalar.kind()
                 ),

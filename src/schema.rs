@@ -18,6 +18,21 @@ pub struct AttrDef {
     pub read_only: bool,
 }
 
+/// `f` of `name` in lower case. Every attribute of every user is looked up by name: a
+/// short ASCII name is lowered on the stack (ASCII lowers alike either way), others
+/// in a new string.
+fn lowered<R>(name: &str, f: impl FnOnce(&str) -> R) -> R {
+    let mut buffer = [0u8; 128];
+    match buffer.get_mut(..name.len()) {
+        Some(ascii) if name.is_ascii() => {
+            ascii.copy_from_slice(name.as_bytes());
+            ascii.make_ascii_lowercase();
+            f(std::str::from_utf8(ascii).unwrap_or_default())
+        }
+        _ => f(&name.to_lowercase()),
+    }
+}
+
 /// The attributes of one schema, by lower-case name (SCIM attribute names are
 /// case-insensitive, RFC 7643 §2.1).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -33,17 +48,7 @@ impl Attributes {
     }
 
     pub fn get(&self, name: &str) -> Option<&AttrDef> {
-        // Every user's every attribute is looked up: a short ASCII name is lowered on
-        // the stack (ASCII lowers alike either way).
-        let mut lowered = [0u8; 64];
-        match lowered.get_mut(..name.len()) {
-            Some(buf) if name.is_ascii() => {
-                buf.copy_from_slice(name.as_bytes());
-                buf.make_ascii_lowercase();
-                self.defs.get(std::str::from_utf8(buf).ok()?)
-            }
-            _ => self.defs.get(&name.to_lowercase()),
-        }
+        lowered(name, |name| self.defs.get(name))
     }
 
     pub fn defs(&self) -> impl Iterator<Item = &AttrDef> {
@@ -151,7 +156,7 @@ impl UserSchema {
     }
 
     pub fn extension(&self, urn: &str) -> Option<&Attributes> {
-        self.extensions.get(&urn.to_lowercase()).map(|(_, a)| a)
+        lowered(urn, |urn| self.extensions.get(urn)).map(|(_, a)| a)
     }
 
     /// (URN, attributes) of every extension.

@@ -95,15 +95,16 @@ pub async fn make(ctx: &Context<'_>, overrides: Overrides) -> anyhow::Result<Pla
     // The users as the files wrote them are not needed any more: their memory is free
     // for the server's users, read next.
     drop(std::mem::take(&mut repo.users));
-    let mut declared: std::collections::BTreeSet<crate::model::Attr> = resolved
-        .users
-        .iter()
-        .flat_map(|u| u.attrs.keys().cloned())
-        .collect();
-    declared.extend([
+    // The attributes declared: a few, each declared by many users (copied once each).
+    let mut declared = std::collections::BTreeSet::from([
         crate::model::Attr::Active,
         crate::model::Attr::FormattedName,
     ]);
+    for attr in resolved.users.iter().flat_map(|u| u.attrs.keys()) {
+        if !declared.contains(attr) {
+            declared.insert(attr.clone());
+        }
+    }
     // A deletion shows every attribute the user loses.
     let kept = if policy_deletes(&repo) {
         crate::observe::Kept::All
