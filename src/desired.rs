@@ -250,6 +250,9 @@ pub fn declare(
         }
         type_values(&mut user, d, &schema, dialect, &mut problems);
         dialect.check_user(&user, &mut problems);
+        // At its size: 100,000 users' spare capacity would be memory for nothing.
+        user.attrs.shrink();
+        user.origins.shrink();
         if !duplicate {
             users.push(user);
             entries.push(entry);
