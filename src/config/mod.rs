@@ -375,11 +375,14 @@ impl Repository {
                 .read(file, rel)
                 .inspect(|bytes| digest = Some(ring::digest::digest(&ring::digest::SHA256, bytes)))
                 .and_then(|bytes| decode(rel, &bytes))
-                .and_then(|text| yaml::parse_node(rel, &text))
-                .map(|node| {
+                .and_then(|text| {
+                    if text.len() > LARGE_FILE {
+                        return Ok(Checked::Large(text));
+                    }
+                    let node = yaml::parse_node(rel, &text)?;
                     let mut checker = check::Checker::new(schema("users.schema.json"), rel.clone());
                     checker.check_document(&node);
-                    (node, checker.refused, checker.problems)
+                    Ok(Checked::Whole(node, checker.refused, checker.problems))
                 });
             (digest, checked)
         };
@@ -389,11 +392,20 @@ impl Repository {
                 let digest = crate::model::hex(digest.as_ref());
                 files.insert(path.join("/"), format!("sha256:{digest}"));
             }
-            match checked {
-                Ok((node, refused, found)) => {
+            let read = checked.and_then(|checked| match checked {
+                Checked::Whole(node, refused, found) => {
+                    let (read, unread) = match settings {
+                        Some(_) => declared_users(rel, &node, &refused, &reads.properties),
+                        None => (Vec::new(), Vec::new()),
+                    };
+                    Ok((read, found, unread))
+                }
+                // Read here, entry by entry: the users are made on this thread.
+                Checked::Large(text) => read_text(rel, &text, &reads.properties),
+            });
+            match read {
+                Ok((read, found, unread)) => {
                     if settings.is_some() {
-                        let (read, unread) =
-                            declared_users(rel, &node, &refused, &reads.properties);
                         users.extend(read);
                         // What the types could not read is reported when the check found
                         // nothing: a file never fails in silence.
@@ -475,18 +487,14 @@ impl Repository {
     /// repository (checked by its schema, with the defaults): how `import` reads back
     /// what it is about to write.
     pub fn read_users(&self, rel: &Path, text: &str) -> (Vec<DeclaredUser>, Vec<Diagnostic>) {
-        let node = match yaml::parse_node(rel, text) {
-            Ok(node) => node,
-            Err(d) => return (Vec::new(), vec![d]),
-        };
-        let rel: Arc<Path> = rel.into();
-        let mut checker = check::Checker::new(schema("users.schema.json"), rel.clone());
-        checker.check_document(&node);
         let defaults = self.defaults.iter().map(|(k, v)| (k.clone(), v)).collect();
-        let (users, unread) = declared_users(&rel, &node, &checker.refused, &defaults);
-        let mut problems = checker.problems;
-        problems.extend(unread);
-        (users, problems)
+        match read_text(&rel.into(), text, &defaults) {
+            Ok((users, mut problems, unread)) => {
+                problems.extend(unread);
+                (users, problems)
+            }
+            Err(d) => (Vec::new(), vec![d]),
+        }
     }
 
     /// Whether the target reads the file `rel` (a path of the repository, `/`-separated):
@@ -704,6 +712,54 @@ fn user_files(
 /// schema check refused is passed over, and one entry that cannot be read does not hide
 /// the others: one run reports every problem. Returns the users, and the problems of
 /// entries that could not be read.
+/// A user file of more than this is read entry by entry on the thread that keeps its
+/// users, never as one tree (about ten times its text): the 13 MB file that `import`
+/// writes for 50,000 users would take 140 MB as a tree.
+const LARGE_FILE: usize = 1024 * 1024;
+
+/// A user file as a worker thread read it.
+enum Checked {
+    /// Parsed and checked: its tree, what the check refused, and its problems.
+    Whole(Node, node::Refused, Vec<Diagnostic>),
+    /// Its text, to read entry by entry ([`read_text`]).
+    Large(String),
+}
+
+/// What one user file gives: its users, the problems its check found, and what the
+/// types could not read (said only when the check found nothing).
+type FileRead = (Vec<DeclaredUser>, Vec<Diagnostic>, Vec<Diagnostic>);
+
+/// Reads a user file's `text` entry by entry: each entry of `users` is checked and made
+/// a user as it is parsed, then freed. A document of another shape is read whole, so
+/// that its problems are said as always.
+fn read_text(
+    rel: &Arc<Path>,
+    text: &str,
+    defaults: &BTreeMap<String, &Located<Option<Scalar>>>,
+) -> Result<FileRead, Diagnostic> {
+    let mut checker = check::Checker::new(schema("users.schema.json"), rel.clone());
+    let mut users = Vec::new();
+    let mut unread = Vec::new();
+    let rest = yaml::parse_users(rel, text, &mut |entry| {
+        checker.check_user_entry(&entry);
+        if let Some(read) = declared_user(rel, &entry, &checker.refused, defaults) {
+            match read {
+                Ok(user) => users.push(user),
+                Err(problem) => unread.push(problem),
+            }
+        }
+    })?;
+    let Some(rest) = rest else {
+        let node = yaml::parse_node(rel, text)?;
+        let mut checker = check::Checker::new(schema("users.schema.json"), rel.clone());
+        checker.check_document(&node);
+        let (users, unread) = declared_users(rel, &node, &checker.refused, defaults);
+        return Ok((users, checker.problems, unread));
+    };
+    checker.check_document(&rest);
+    Ok((users, checker.problems, unread))
+}
+
 fn declared_users(
     file: &Arc<Path>,
     node: &Node,
@@ -730,13 +786,32 @@ fn declared_users(
     };
     let mut users = Vec::with_capacity(items.len());
     let mut unread = Vec::new();
-    for item in items.iter().filter(|i| !refused.values.contains(&i.at)) {
-        match UserEntry::deserialize(NodeDeserializer::new(item, refused)) {
-            Ok(entry) => users.push(declared(file, entry, defaults)),
-            Err(e) => unread.push(unreadable(file, e)),
+    for item in items {
+        match declared_user(file, item, refused, defaults) {
+            Some(Ok(user)) => users.push(user),
+            Some(Err(problem)) => unread.push(problem),
+            None => {}
         }
     }
     (users, unread)
+}
+
+/// The user of one entry of `users`, or why the types could not read it; `None` when
+/// the check refused the entry (it said why).
+fn declared_user(
+    file: &Arc<Path>,
+    item: &Node,
+    refused: &node::Refused,
+    defaults: &BTreeMap<String, &Located<Option<Scalar>>>,
+) -> Option<Result<DeclaredUser, Diagnostic>> {
+    if refused.values.contains(&item.at) {
+        return None;
+    }
+    Some(
+        UserEntry::deserialize(NodeDeserializer::new(item, refused))
+            .map(|entry| declared(file, entry, defaults))
+            .map_err(|e| unreadable(file, e)),
+    )
 }
 
 /// A user as the files declare it, with the default properties.
@@ -1083,6 +1158,71 @@ mod tests {
         assert!(!err.contains("hunter2") && !err.contains("admin"), "{err}");
         let err = checked_url("https://admin:hun ter2@x/ scim", false).unwrap_err();
         assert!(!err.contains("hun"), "{err}");
+    }
+
+    /// A large file is read entry by entry ([`read_text`]), a small one as a tree: both
+    /// give the same users and say the same problems, at the same places, whatever
+    /// the document's shape.
+    #[test]
+    fn a_file_read_entry_by_entry_reads_as_the_whole_tree() {
+        let rel: Arc<Path> = Path::new("users/all.yaml").into();
+        let default = Located {
+            value: Some(Scalar::Boolean(true)),
+            at: node::At { line: 3, column: 5 },
+        };
+        let defaults = BTreeMap::from([("enabledForAssignation".to_string(), &default)]);
+        let whole = |text: &str| -> Result<FileRead, Diagnostic> {
+            let node = yaml::parse_node(&rel, text)?;
+            let mut checker = check::Checker::new(schema("users.schema.json"), rel.clone());
+            checker.check_document(&node);
+            let (users, unread) = declared_users(&rel, &node, &checker.refused, &defaults);
+            Ok((users, checker.problems, unread))
+        };
+        let sorted = |read: Result<FileRead, Diagnostic>| {
+            read.map(|(users, found, unread)| {
+                (
+                    users,
+                    Diagnostics::sorted(found).0,
+                    Diagnostics::sorted(unread).0,
+                )
+            })
+        };
+        let documents = [
+            // Clean, with comments, flow mappings, an anchor and a merge key.
+            "# people\nusers:\n  - userName: ann\n    name: {givenName: Ann, familyName: Lee}\n    email: ann@acme.example\n  - &bob\n    userName: bob\n    active: false\n    properties: {Level: 3}\n  - <<: *bob\n    userName: carl\n",
+            // Problems in entries, and a key the file does not take, before and after.
+            "extra: 1\nusers:\n  - userName: ann\n    emial: x\n  - userName: [1]\n  - 42\n  - userName: dan\n    active: maybe\nmore: true\n",
+            // Shapes read whole.
+            "users: ann\n",
+            "users:\n",
+            "users: {userName: ann}\n",
+            "- userName: ann\n",
+            "just text\n",
+            "users: []\nusers:\n  - userName: ann\n",
+            "other: 1\n",
+            "# nothing\n",
+            // A parse error after entries were read.
+            "users:\n  - userName: ann\n  - userName: bob\n   bad: indent\n",
+        ];
+        for text in documents {
+            assert_eq!(
+                sorted(read_text(&rel, text, &defaults)),
+                sorted(whole(text)),
+                "{text}"
+            );
+        }
+        // The first two are read entry by entry: users, and problems at their places.
+        let (users, found, _) = read_text(&rel, documents[0], &defaults).unwrap();
+        let names: Vec<&str> = users.iter().map(|u| u.user_name.as_str()).collect();
+        assert_eq!(names, ["ann", "bob", "carl"]);
+        let (users, found_too, _) = read_text(&rel, documents[1], &defaults).unwrap();
+        assert!(found.is_empty());
+        let lines: Vec<u64> = Diagnostics::sorted(found_too)
+            .0
+            .iter()
+            .filter_map(|d| d.origin.as_ref().map(|o| o.line))
+            .collect();
+        assert_eq!(lines, [1, 4, 5, 6, 8, 9], "{users:?}");
     }
 
     /// Files are read on several threads; their results are taken in the files' order,

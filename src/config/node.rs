@@ -168,6 +168,135 @@ impl<'de> Visitor<'de> for NodeVisitor {
     }
 }
 
+/// A users file read with each entry of its `users` list handed to `entry` as soon as
+/// it is parsed, so that the tree of a file of 100,000 users is never whole. The
+/// value is the rest of the document, with `users` an empty list; `None` when the
+/// document is not a mapping with one `users` list (the caller then reads it whole,
+/// and its problems are said as always).
+pub struct Streamed<'f> {
+    pub entry: &'f mut dyn FnMut(Node),
+}
+
+impl<'de> DeserializeSeed<'de> for Streamed<'_> {
+    type Value = Option<Node>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(StreamedVisitor {
+            entry: self.entry,
+            root: true,
+        })
+    }
+}
+
+/// The value of the document's `users` key: `Some` when it is a list (streamed).
+struct UsersList<'f> {
+    entry: &'f mut dyn FnMut(Node),
+}
+
+impl<'de> DeserializeSeed<'de> for UsersList<'_> {
+    type Value = Option<Node>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(StreamedVisitor {
+            entry: self.entry,
+            root: false,
+        })
+    }
+}
+
+/// The document (`root`), or the value of its `users` key.
+struct StreamedVisitor<'f> {
+    entry: &'f mut dyn FnMut(Node),
+    root: bool,
+}
+
+impl<'de> Visitor<'de> for StreamedVisitor<'_> {
+    type Value = Option<Node>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a file of users")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        if !self.root {
+            while map
+                .next_entry::<de::IgnoredAny, de::IgnoredAny>()?
+                .is_some()
+            {}
+            return Ok(None);
+        }
+        let mut members = Vec::new();
+        let mut users = None;
+        while let Some(key) = map.next_key::<Spanned<String>>()? {
+            let at = At::from(&key);
+            if key.value == "users" && users.is_none() {
+                let streamed = map.next_value_seed(UsersList {
+                    entry: &mut *self.entry,
+                })?;
+                users = Some(streamed.is_some());
+                let value = NodeValue::Seq(Vec::new());
+                members.push((key.value, at, Node { at, value }));
+            } else {
+                if key.value == "users" {
+                    users = Some(false);
+                }
+                members.push((key.value, at, map.next_value::<Node>()?));
+            }
+        }
+        Ok((users == Some(true)).then_some(Node {
+            at: At::default(),
+            value: NodeValue::Map(members),
+        }))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        if self.root {
+            while seq.next_element::<de::IgnoredAny>()?.is_some() {}
+            return Ok(None);
+        }
+        while let Some(item) = seq.next_element::<Node>()? {
+            (self.entry)(item);
+        }
+        // Not the document: any value says the list was streamed.
+        Ok(Some(Node {
+            at: At::default(),
+            value: NodeValue::Null,
+        }))
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+}
+
 // ---- into the types that describe the files -------------------------------------------
 
 /// A value of a file and where it was written.

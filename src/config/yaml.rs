@@ -51,6 +51,25 @@ pub fn parse_node(file: &Path, text: &str) -> Result<super::node::Node, Diagnost
     serde_saphyr::from_str_with_options(text, options()).map_err(|err| located(file, text, &err))
 }
 
+/// Parses `text`, handing each entry of its `users` list to `entry` as it is read (see
+/// [`super::node::Streamed`]): the rest of the document, or `None` when it is not a
+/// mapping with one `users` list, to read whole with [`parse_node`]. A parse error
+/// may come after some entries were handed over.
+pub fn parse_users(
+    file: &Path,
+    text: &str,
+    entry: &mut dyn FnMut(super::node::Node),
+) -> Result<Option<super::node::Node>, Diagnostic> {
+    use serde::de::DeserializeSeed;
+    if is_blank(text) {
+        return Ok(None);
+    }
+    serde_saphyr::with_deserializer_from_str_with_options(text, options(), |deserializer| {
+        super::node::Streamed { entry }.deserialize(deserializer)
+    })
+    .map_err(|err| located(file, text, &err))
+}
+
 fn located(file: &Path, text: &str, err: &serde_saphyr::Error) -> Diagnostic {
     // YAML indents with spaces only, but a parser reports a tab where the value it was
     // reading began: point at the tab itself.

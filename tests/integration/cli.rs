@@ -116,6 +116,44 @@ fn validate_reports_every_problem_with_its_place() {
     assert!(sandbox.requests().requests.is_empty());
 }
 
+/// A file of more than a megabyte is read entry by entry (never as one tree): its
+/// problems are said as in a small file, at their places, and its users are planned.
+#[test]
+fn a_large_file_is_read_like_a_small_one() {
+    let sandbox = TestSandbox::start("defaultDomain: acme\n");
+    let n = 15_000;
+    let mut users = String::from("# all of them\nusers:\n");
+    for i in 0..n {
+        users.push_str(&format!(
+            "  - userName: u{i:05}\n    name: {{givenName: Given{i}, familyName: Large}}\n"
+        ));
+    }
+    assert!(users.len() > 1024 * 1024, "{} bytes", users.len());
+    let broken = users.replace(
+        "  - userName: u14000\n",
+        "  - userName: u14000\n    emial: x@acme.example\n",
+    );
+    let repo = Repo::for_sandbox(&sandbox, &broken);
+    let run = repo.run(&["validate"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    // Entry 14,000 starts at line 3 + 2 * 14,000; its second key is on the next line.
+    assert!(
+        run.stderr
+            .contains("users/users.yaml:28004:5: error: unknown key `emial`"),
+        "{}",
+        run.stderr
+    );
+    std::fs::write(repo.path().join("users/users.yaml"), &users).unwrap();
+    let plan = repo.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 2, "{plan:?}");
+    assert!(
+        plan.stdout
+            .contains(&format!("Plan: {n} to create, 0 to update")),
+        "{}",
+        plan.stdout
+    );
+}
+
 #[test]
 fn plan_refuses_bad_files_before_any_request() {
     let sandbox = TestSandbox::start("");

@@ -155,6 +155,19 @@ impl<'a> Checker<'a> {
         self.check(node, self.root, "the file");
     }
 
+    /// Checks one entry of the document's `users` list, read apart from the rest
+    /// ([`super::yaml::parse_users`]), as [`Checker::check_document`] checks it.
+    pub fn check_user_entry(&mut self, entry: &Node) {
+        let users = self
+            .root
+            .get("properties")
+            .and_then(|p| p.get("users"))
+            .map(|users| self.resolve(users));
+        if let Some(items) = users.and_then(|users| users.get("items")) {
+            self.check(entry, items, "a user");
+        }
+    }
+
     /// How many problems checking `node` against `schema` would report.
     fn count(&self, node: &Node, schema: &'a Json, name: &str) -> usize {
         let mut probe = Checker::new(self.root, self.file.clone());
