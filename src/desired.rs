@@ -332,11 +332,11 @@ enum Group<'a> {
 }
 
 impl Group<'_> {
-    fn attr(self, name: String) -> Attr {
+    fn attr(self, name: crate::model::Name) -> Attr {
         match self {
-            Group::Properties(_) => Attr::Property(name.into()),
-            Group::Core => Attr::Core(name.into()),
-            Group::Extension(urn) => Attr::Extension(Box::new((urn.to_string(), name))),
+            Group::Properties(_) => Attr::Property(name),
+            Group::Core => Attr::Core(name),
+            Group::Extension(urn) => Attr::extension(urn, &name),
         }
     }
 
@@ -371,7 +371,7 @@ fn typed_attr(
     let Some(attributes) = attributes else {
         if !schema.complete {
             return Ok((
-                group.attr(name.to_string()),
+                group.attr(name.into()),
                 declared.value.as_ref().map(untyped),
             ));
         }
@@ -423,7 +423,7 @@ fn typed_attr(
         }
         // Offline: an attribute the documentation does not list takes the file's type.
         return Ok((
-            group.attr(name.to_string()),
+            group.attr(name.into()),
             declared.value.as_ref().map(untyped),
         ));
     };
@@ -490,7 +490,7 @@ fn typed_attr(
             .hint(hint)
         })?),
     };
-    Ok((group.attr(def.name.clone()), value))
+    Ok((group.attr(def.name), value))
 }
 
 /// A scalar's value when no schema says its type.

@@ -425,7 +425,7 @@ mod tests {
             ("Seen", ValueType::DateTime, true),
         ] {
             properties.insert(AttrDef {
-                name: name.to_string(),
+                name: name.into(),
                 ty,
                 read_only,
             });

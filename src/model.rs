@@ -98,13 +98,71 @@ pub enum Attr {
     Active,
     /// Another simple attribute of the core User schema (`displayName`, `title`...),
     /// spelled as the server spells it.
-    Core(Box<str>),
+    Core(Name),
     /// A member of the target's user-properties extension (for Bizagi: UserProperties),
     /// spelled as the server spells it.
-    Property(Box<str>),
+    Property(Name),
     /// A member of another extension schema: the schema's URN and the attribute (boxed:
     /// an attribute is in every entry of every user's maps, and this keeps it small).
     Extension(Box<(String, String)>),
+}
+
+/// An attribute's name, shared: 100,000 users' maps hold the same few names, so each
+/// is kept once per process (and never freed: a process reads the names of a bounded
+/// set of files and schemas, each bounded in size).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Name(&'static str);
+
+impl Name {
+    pub fn new(name: &str) -> Self {
+        static NAMES: std::sync::Mutex<std::collections::BTreeSet<&'static str>> =
+            std::sync::Mutex::new(std::collections::BTreeSet::new());
+        let mut names = NAMES
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(known) = names.get(name) {
+            return Self(known);
+        }
+        let kept: &'static str = Box::leak(name.into());
+        names.insert(kept);
+        Self(kept)
+    }
+
+    pub fn as_str(&self) -> &'static str {
+        self.0
+    }
+}
+
+impl std::ops::Deref for Name {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        self.0
+    }
+}
+
+impl From<&str> for Name {
+    fn from(name: &str) -> Self {
+        Self::new(name)
+    }
+}
+
+impl From<String> for Name {
+    fn from(name: String) -> Self {
+        Self::new(&name)
+    }
+}
+
+impl fmt::Display for Name {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+impl fmt::Debug for Name {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.0, f)
+    }
 }
 
 impl Attr {
@@ -794,6 +852,19 @@ mod tests {
         assert_eq!(Value::Integer(3), Value::Decimal(3.0));
         assert_ne!(Value::Integer(3), Value::Decimal(3.5));
         assert_ne!(Value::String("3".into()), Value::Integer(3));
+    }
+
+    #[test]
+    fn an_attribute_name_is_kept_once_however_often_it_is_made() {
+        let read = String::from("enabledForAssignation");
+        let (a, b) = (Name::new("enabledForAssignation"), Name::from(read.clone()));
+        assert_eq!(a, b);
+        assert!(std::ptr::eq(a.as_str(), b.as_str()), "one copy");
+        assert_eq!(
+            Attr::Property(b),
+            "properties.enabledForAssignation".parse::<Attr>().unwrap()
+        );
+        assert!(Name::new("a") < Name::new("b"), "ordered by text");
     }
 
     #[test]

@@ -12,7 +12,7 @@ use crate::model::ValueType;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AttrDef {
     /// The name as the server spells it.
-    pub name: String,
+    pub name: crate::model::Name,
     pub ty: ValueType,
     /// `mutability: readOnly` (or `immutable`): a client cannot change it.
     pub read_only: bool,
@@ -94,7 +94,7 @@ impl Attributes {
                 .unwrap_or(false);
             match ValueType::from_scim(ty).filter(|_| !multi) {
                 Some(ty) => out.insert(AttrDef {
-                    name: name.to_string(),
+                    name: name.into(),
                     ty,
                     read_only: mutability.eq_ignore_ascii_case("readOnly")
                         || mutability.eq_ignore_ascii_case("immutable"),
@@ -236,7 +236,10 @@ mod tests {
         ]});
         let schema = UserSchema::from_discovery(&types, &schemas);
         assert!(schema.complete);
-        assert_eq!(schema.core.get("DISPLAYNAME").unwrap().name, "displayName");
+        assert_eq!(
+            schema.core.get("DISPLAYNAME").unwrap().name.as_str(),
+            "displayName"
+        );
         assert_eq!(
             schema.core.get("userName"),
             None,
@@ -248,7 +251,10 @@ mod tests {
             Some("multi-valued complex")
         );
         let ext = schema.extension("URN:EXT").unwrap();
-        assert_eq!(ext.get("delegateenabled").unwrap().name, "DelegateEnabled");
+        assert_eq!(
+            ext.get("delegateenabled").unwrap().name.as_str(),
+            "DelegateEnabled"
+        );
         assert_eq!(ext.get("Level").unwrap().ty, ValueType::Integer);
         assert!(ext.get("Seen").unwrap().read_only);
         assert_eq!(ext.unsupported_type("boss"), Some("complex"));

@@ -444,7 +444,7 @@ fn schema_of(dialect: &dyn Dialect, sent: &AttrMap<Option<Value>>) -> UserSchema
             _ => ValueType::String,
         };
         let def = |name: &str| AttrDef {
-            name: name.to_string(),
+            name: name.into(),
             ty,
             read_only: false,
         };

@@ -197,7 +197,7 @@ impl Dialect for Bizagi {
         let mut properties = Attributes::default();
         for (name, ty) in BUILT_IN_PROPERTIES {
             properties.insert(AttrDef {
-                name: name.to_string(),
+                name: name.into(),
                 ty,
                 read_only: false,
             });

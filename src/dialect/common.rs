@@ -212,11 +212,8 @@ impl Mapping {
             }
         }
         for def in schema.core.defs() {
-            if let Some(json) = obj.get(&def.name).filter(|j| !j.is_null()) {
-                attrs.insert(
-                    Attr::Core(def.name.as_str().into()),
-                    read_value(def.ty, json),
-                );
+            if let Some(json) = obj.get(def.name.as_str()).filter(|j| !j.is_null()) {
+                attrs.insert(Attr::Core(def.name), read_value(def.ty, json));
             }
         }
         for (urn, defs) in schema.extensions() {
@@ -232,7 +229,7 @@ impl Mapping {
                     continue;
                 };
                 let attr = if urn.eq_ignore_ascii_case(&self.properties_urn) {
-                    Attr::Property(def.name.as_str().into())
+                    Attr::Property(def.name)
                 } else {
                     Attr::extension(urn, &def.name)
                 };
