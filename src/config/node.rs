@@ -174,43 +174,27 @@ impl<'de> Visitor<'de> for NodeVisitor {
 /// document is not a mapping with one `users` list (the caller then reads it whole,
 /// and its problems are said as always).
 pub struct Streamed<'f> {
-    pub entry: &'f mut dyn FnMut(Node),
+    entry: &'f mut dyn FnMut(Node),
+    /// The document, or the value of its `users` key (`Some` when it is a list).
+    root: bool,
+}
+
+impl<'f> Streamed<'f> {
+    /// The document, its entries handed to `entry`.
+    pub fn document(entry: &'f mut dyn FnMut(Node)) -> Self {
+        Self { entry, root: true }
+    }
 }
 
 impl<'de> DeserializeSeed<'de> for Streamed<'_> {
     type Value = Option<Node>;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
-        deserializer.deserialize_any(StreamedVisitor {
-            entry: self.entry,
-            root: true,
-        })
+        deserializer.deserialize_any(self)
     }
 }
 
-/// The value of the document's `users` key: `Some` when it is a list (streamed).
-struct UsersList<'f> {
-    entry: &'f mut dyn FnMut(Node),
-}
-
-impl<'de> DeserializeSeed<'de> for UsersList<'_> {
-    type Value = Option<Node>;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
-        deserializer.deserialize_any(StreamedVisitor {
-            entry: self.entry,
-            root: false,
-        })
-    }
-}
-
-/// The document (`root`), or the value of its `users` key.
-struct StreamedVisitor<'f> {
-    entry: &'f mut dyn FnMut(Node),
-    root: bool,
-}
-
-impl<'de> Visitor<'de> for StreamedVisitor<'_> {
+impl<'de> Visitor<'de> for Streamed<'_> {
     type Value = Option<Node>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -230,8 +214,9 @@ impl<'de> Visitor<'de> for StreamedVisitor<'_> {
         while let Some(key) = map.next_key::<Spanned<String>>()? {
             let at = At::from(&key);
             if key.value == "users" && users.is_none() {
-                let streamed = map.next_value_seed(UsersList {
+                let streamed = map.next_value_seed(Streamed {
                     entry: &mut *self.entry,
+                    root: false,
                 })?;
                 users = Some(streamed.is_some());
                 let value = NodeValue::Seq(Vec::new());

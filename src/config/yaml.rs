@@ -65,7 +65,7 @@ pub fn parse_users(
         return Ok(None);
     }
     serde_saphyr::with_deserializer_from_str_with_options(text, options(), |deserializer| {
-        super::node::Streamed { entry }.deserialize(deserializer)
+        super::node::Streamed::document(entry).deserialize(deserializer)
     })
     .map_err(|err| located(file, text, &err))
 }
