@@ -646,15 +646,25 @@ fn in_rounds<I: Sync, T: Send>(
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     for round in items.chunks(cores) {
         let results: Vec<T> = std::thread::scope(|scope| {
+            // Each thread with the main thread's stack: a file may nest as deep as the
+            // parser allows (a thread's default 2 MiB is not enough for it unoptimised).
             let others: Vec<_> = round[1..]
                 .iter()
-                .map(|item| scope.spawn(|| work(item)))
+                .map(|item| {
+                    std::thread::Builder::new()
+                        .stack_size(8 * 1024 * 1024)
+                        .spawn_scoped(scope, || work(item))
+                })
                 .collect();
             let first = work(&round[0]);
-            let others = others.into_iter().map(|thread| {
-                thread
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            let others = others.into_iter().zip(&round[1..]).map(|(thread, item)| {
+                match thread {
+                    Ok(thread) => thread
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                    // No thread to be had: the work is done here.
+                    Err(_) => work(item),
+                }
             });
             std::iter::once(first).chain(others).collect()
         });
@@ -1165,6 +1175,16 @@ mod tests {
     /// the document's shape.
     #[test]
     fn a_file_read_entry_by_entry_reads_as_the_whole_tree() {
+        // Files are read on threads of 8 MiB of stack (`in_rounds`, the main thread).
+        std::thread::Builder::new()
+            .stack_size(8 * 1024 * 1024)
+            .spawn(both_readers_read_alike)
+            .unwrap()
+            .join()
+            .unwrap();
+    }
+
+    fn both_readers_read_alike() {
         let rel: Arc<Path> = Path::new("users/all.yaml").into();
         let default = Located {
             value: Some(Scalar::Boolean(true)),
@@ -1209,6 +1229,34 @@ mod tests {
                 sorted(read_text(&rel, text, &defaults)),
                 sorted(whole(text)),
                 "{text}"
+            );
+        }
+        // And every user file of the corpus of broken repositories.
+        let mut corpus = Vec::new();
+        let mut folders = vec![PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/corpus")];
+        while let Some(folder) = folders.pop() {
+            for entry in std::fs::read_dir(&folder).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    folders.push(path);
+                } else if path.extension().is_some_and(|e| e == "yaml")
+                    && path.components().any(|c| c.as_os_str() == "users")
+                {
+                    corpus.push(path);
+                }
+            }
+        }
+        assert!(corpus.len() > 40, "{} corpus files", corpus.len());
+        for path in corpus {
+            #[allow(clippy::disallowed_methods)] // the test's own fixtures
+            let Ok(text) = std::fs::read_to_string(&path) else {
+                continue; // not UTF-8: refused before either reader
+            };
+            assert_eq!(
+                sorted(read_text(&rel, &text, &defaults)),
+                sorted(whole(&text)),
+                "{}",
+                path.display()
             );
         }
         // The first two are read entry by entry: users, and problems at their places.

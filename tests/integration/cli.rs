@@ -154,6 +154,28 @@ fn a_large_file_is_read_like_a_small_one() {
     );
 }
 
+/// Files after the first of a round are read on other threads: a file nested as deep
+/// as the parser allows is refused there too, not a crash.
+#[test]
+fn a_deeply_nested_file_read_on_another_thread_is_refused_clearly() {
+    let sandbox = TestSandbox::start("");
+    let repo = Repo::for_sandbox(&sandbox, "users:\n  - userName: ann\n");
+    let deep = format!(
+        "users:\n  - userName: ada\n    properties:\n      X: {}{}\n",
+        "[".repeat(200),
+        "]".repeat(200)
+    );
+    std::fs::write(repo.path().join("users/zz-deep.yaml"), deep).unwrap();
+    let run = repo.run(&["validate"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("users/zz-deep.yaml:4:70: error: the document nests deeper than 64 levels"),
+        "{}",
+        run.stderr
+    );
+}
+
 #[test]
 fn plan_refuses_bad_files_before_any_request() {
     let sandbox = TestSandbox::start("");
