@@ -297,11 +297,14 @@ async fn pages(
         tasks.spawn(async move { page(&client, start, count).await });
     }
     while let Some(done) = tasks.join_next().await {
-        take(done.context("a listing task failed")??)?;
+        // The next page is asked for before this one is read: the server works on it
+        // meanwhile (the yield lets its request leave first).
         if let Some(start) = starts.next() {
             let client = client.clone();
             tasks.spawn(async move { page(&client, start, count).await });
+            tokio::task::yield_now().await;
         }
+        take(done.context("a listing task failed")??)?;
     }
     Ok(())
 }
