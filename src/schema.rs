@@ -56,9 +56,7 @@ impl Attributes {
     }
 
     pub fn unsupported_type(&self, name: &str) -> Option<&str> {
-        self.unsupported
-            .get(&name.to_lowercase())
-            .map(String::as_str)
+        lowered(name, |name| self.unsupported.get(name)).map(String::as_str)
     }
 
     /// Reads a schema resource's `attributes`, skipping those in `skip` (handled elsewhere).

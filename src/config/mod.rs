@@ -717,11 +717,6 @@ fn user_files(
     files
 }
 
-/// The users a file's tree declares, read by the types that describe the file
-/// ([`UserFile`]), each with the settings' default properties merged in. What the
-/// schema check refused is passed over, and one entry that cannot be read does not hide
-/// the others: one run reports every problem. Returns the users, and the problems of
-/// entries that could not be read.
 /// A user file of more than this is read entry by entry on the thread that keeps its
 /// users, never as one tree (about ten times its text): the 13 MB file that `import`
 /// writes for 50,000 users would take 140 MB as a tree.
@@ -760,16 +755,30 @@ fn read_text(
         }
     })?;
     let Some(rest) = rest else {
-        let node = yaml::parse_node(rel, text)?;
-        let mut checker = check::Checker::new(schema("users.schema.json"), rel.clone());
-        checker.check_document(&node);
-        let (users, unread) = declared_users(rel, &node, &checker.refused, defaults);
-        return Ok((users, checker.problems, unread));
+        return read_whole(rel, text, defaults);
     };
     checker.check_document(&rest);
     Ok((users, checker.problems, unread))
 }
 
+/// Reads a user file's `text` as one tree: parsed, checked, then its users read.
+fn read_whole(
+    rel: &Arc<Path>,
+    text: &str,
+    defaults: &BTreeMap<String, &Located<Option<Scalar>>>,
+) -> Result<FileRead, Diagnostic> {
+    let node = yaml::parse_node(rel, text)?;
+    let mut checker = check::Checker::new(schema("users.schema.json"), rel.clone());
+    checker.check_document(&node);
+    let (users, unread) = declared_users(rel, &node, &checker.refused, defaults);
+    Ok((users, checker.problems, unread))
+}
+
+/// The users a file's tree declares, read by the types that describe the file
+/// ([`UserFile`]), each with the settings' default properties merged in. What the
+/// schema check refused is passed over, and one entry that cannot be read does not hide
+/// the others: one run reports every problem. Returns the users, and the problems of
+/// entries that could not be read.
 fn declared_users(
     file: &Arc<Path>,
     node: &Node,
@@ -1191,13 +1200,7 @@ mod tests {
             at: node::At { line: 3, column: 5 },
         };
         let defaults = BTreeMap::from([("enabledForAssignation".to_string(), &default)]);
-        let whole = |text: &str| -> Result<FileRead, Diagnostic> {
-            let node = yaml::parse_node(&rel, text)?;
-            let mut checker = check::Checker::new(schema("users.schema.json"), rel.clone());
-            checker.check_document(&node);
-            let (users, unread) = declared_users(&rel, &node, &checker.refused, &defaults);
-            Ok((users, checker.problems, unread))
-        };
+        let whole = |text: &str| read_whole(&rel, text, &defaults);
         let sorted = |read: Result<FileRead, Diagnostic>| {
             read.map(|(users, found, unread)| {
                 (
