@@ -17,6 +17,7 @@ pub mod exit;
 pub mod import;
 pub mod model;
 pub mod observe;
+pub mod parallel;
 pub mod plan;
 pub mod policy;
 mod random;
