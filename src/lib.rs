@@ -17,7 +17,6 @@ pub mod exit;
 pub mod import;
 pub mod model;
 pub mod observe;
-pub mod parallel;
 pub mod plan;
 pub mod policy;
 mod random;

@@ -358,8 +358,10 @@ impl Repository {
         let reads = Reads::of(settings.as_ref().unwrap_or(&default_settings), target);
 
         let mut users = Vec::new();
-        // Files are read, checked and made users on as many threads as there are cores;
-        // their users and problems are taken here, in the files' order.
+        // Files are read and checked on as many threads as there are cores; their users
+        // are made here, in the files' order. What outlives the reading is made on this
+        // thread (the files' names, which every origin shares, and the users), so the
+        // reading threads' memory is theirs alone, reused from one file to the next.
         let paths: Vec<(PathBuf, Arc<Path>)> = user_files(&resolver, &reads.paths, &mut problems)
             .into_iter()
             .map(|file| {
@@ -367,34 +369,40 @@ impl Repository {
                 (file, rel)
             })
             .collect();
-        let read = |(file, rel): &(PathBuf, Arc<Path>)| {
+        let check = |(file, rel): &(PathBuf, Arc<Path>)| {
             let mut digest = None;
-            let read = resolver
+            let checked = resolver
                 .read(file, rel)
                 .inspect(|bytes| digest = Some(ring::digest::digest(&ring::digest::SHA256, bytes)))
                 .and_then(|bytes| decode(rel, &bytes))
                 .and_then(|text| {
                     if text.len() > LARGE_FILE {
-                        // Entry by entry: its tree would take many times its size.
-                        return read_text(rel, &text, &reads.properties);
+                        return Ok(Checked::Large(text));
                     }
                     let node = yaml::parse_node(rel, &text)?;
                     let mut checker = check::Checker::new(schema("users.schema.json"), rel.clone());
                     checker.check_document(&node);
-                    let (read, unread) = match settings {
-                        Some(_) => declared_users(rel, &node, &checker.refused, &reads.properties),
-                        None => (Vec::new(), Vec::new()),
-                    };
-                    Ok((read, checker.problems, unread))
+                    Ok(Checked::Whole(node, checker.refused, checker.problems))
                 });
-            (digest, read)
+            (digest, checked)
         };
-        for ((_, rel), (digest, read)) in paths.iter().zip(crate::parallel::map(&paths, read)) {
+        in_rounds(&paths, check, |(_, rel), (digest, checked)| {
             if let Some(digest) = digest {
                 let path: Vec<_> = rel.iter().map(|c| c.to_string_lossy()).collect();
                 let digest = crate::model::hex(digest.as_ref());
                 files.insert(path.join("/"), format!("sha256:{digest}"));
             }
+            let read = checked.and_then(|checked| match checked {
+                Checked::Whole(node, refused, found) => {
+                    let (read, unread) = match settings {
+                        Some(_) => declared_users(rel, &node, &refused, &reads.properties),
+                        None => (Vec::new(), Vec::new()),
+                    };
+                    Ok((read, found, unread))
+                }
+                // Read here, entry by entry: the users are made on this thread.
+                Checked::Large(text) => read_text(rel, &text, &reads.properties),
+            });
             match read {
                 Ok((read, found, unread)) => {
                     if settings.is_some() {
@@ -409,7 +417,7 @@ impl Repository {
                 }
                 Err(d) => problems.push(d),
             }
-        }
+        });
         let domain = reads.domain.map(|d| d.value.clone());
         let read = reads.paths.iter().map(|(path, _)| path.clone()).collect();
         let defaults = reads
@@ -627,6 +635,45 @@ fn decode(file: &Path, bytes: &[u8]) -> Result<String, Diagnostic> {
     })
 }
 
+/// `work` on each item, as many at a time as there are cores (on threads of their own),
+/// and `then` on each result, in the items' order, on this thread: at most one result per
+/// core is held at a time.
+fn in_rounds<I: Sync, T: Send>(
+    items: &[I],
+    work: impl Fn(&I) -> T + Sync,
+    mut then: impl FnMut(&I, T),
+) {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    for round in items.chunks(cores) {
+        let results: Vec<T> = std::thread::scope(|scope| {
+            // Each thread with the main thread's stack: a file may nest as deep as the
+            // parser allows (a thread's default 2 MiB is not enough for it unoptimised).
+            let others: Vec<_> = round[1..]
+                .iter()
+                .map(|item| {
+                    std::thread::Builder::new()
+                        .stack_size(8 * 1024 * 1024)
+                        .spawn_scoped(scope, || work(item))
+                })
+                .collect();
+            let first = work(&round[0]);
+            let others = others.into_iter().zip(&round[1..]).map(|(thread, item)| {
+                match thread {
+                    Ok(thread) => thread
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                    // No thread to be had: the work is done here.
+                    Err(_) => work(item),
+                }
+            });
+            std::iter::once(first).chain(others).collect()
+        });
+        for (item, result) in round.iter().zip(results) {
+            then(item, result);
+        }
+    }
+}
+
 /// The user files under `paths` (files, and folders read recursively), in a stable
 /// order. Every path stays inside the repository.
 fn user_files(
@@ -674,6 +721,14 @@ fn user_files(
 /// users, never as one tree (about ten times its text): the 13 MB file that `import`
 /// writes for 50,000 users would take 140 MB as a tree.
 const LARGE_FILE: usize = 1024 * 1024;
+
+/// A user file as a worker thread read it.
+enum Checked {
+    /// Parsed and checked: its tree, what the check refused, and its problems.
+    Whole(Node, node::Refused, Vec<Diagnostic>),
+    /// Its text, to read entry by entry ([`read_text`]).
+    Large(String),
+}
 
 /// What one user file gives: its users, the problems its check found, and what the
 /// types could not read (said only when the check found nothing).
@@ -1129,7 +1184,7 @@ mod tests {
     /// the document's shape.
     #[test]
     fn a_file_read_entry_by_entry_reads_as_the_whole_tree() {
-        // Files are read on threads of 8 MiB of stack (`parallel::map`, the main thread).
+        // Files are read on threads of 8 MiB of stack (`in_rounds`, the main thread).
         std::thread::Builder::new()
             .stack_size(8 * 1024 * 1024)
             .spawn(both_readers_read_alike)
@@ -1219,5 +1274,28 @@ mod tests {
             .filter_map(|d| d.origin.as_ref().map(|o| o.line))
             .collect();
         assert_eq!(lines, [1, 4, 5, 6, 8, 9], "{users:?}");
+    }
+
+    /// Files are read on several threads; their results are taken in the files' order,
+    /// whichever finishes first, and each on the calling thread.
+    #[test]
+    fn files_read_in_parallel_are_taken_in_order() {
+        let items: Vec<u64> = (0..23).collect();
+        let caller = std::thread::current().id();
+        let mut seen = Vec::new();
+        in_rounds(
+            &items,
+            // Later items finish first.
+            |&i| {
+                std::thread::sleep(std::time::Duration::from_millis(23 - i));
+                i * 10
+            },
+            |&i, result| {
+                assert_eq!(std::thread::current().id(), caller);
+                seen.push((i, result));
+            },
+        );
+        let expected: Vec<(u64, u64)> = items.iter().map(|&i| (i, i * 10)).collect();
+        assert_eq!(seen, expected);
     }
 }
