@@ -443,12 +443,16 @@ fn measure(scimops: &Path, n: usize, args: &Args) -> anyhow::Result<SizeReport> 
         .snapshot(&dir.path().join("before-drift.db"))?;
 
     say("plan");
-    report.plan = median_of(READ_ROUNDS, |_| {
-        server.running.clear_requests();
-        let ran = run_scimops(scimops, &repo, &["plan", "--detailed-exitcode"])?;
-        ensure!(ran.code == 2 || drift == 0, "the plan shows no change");
-        Ok(measured(&server, &ran))
-    })?;
+    report.plan = median_of(
+        READ_ROUNDS,
+        |_| {
+            server.running.clear_requests();
+            let ran = run_scimops(scimops, &repo, &["plan", "--detailed-exitcode"])?;
+            ensure!(ran.code == 2 || drift == 0, "the plan shows no change");
+            Ok(measured(&server, &ran))
+        },
+        |m| m.seconds,
+    )?;
     report.list_calls = report
         .plan
         .requests
@@ -460,18 +464,22 @@ fn measure(scimops: &Path, n: usize, args: &Args) -> anyhow::Result<SizeReport> 
     let plan_log = report.plan.requests.requests.clone();
 
     say("import (every user, into a repository that declares none)");
-    report.import = median_of(READ_ROUNDS, |round| {
-        let adopting = dir.path().join(format!("adopting-{round}"));
-        std::fs::create_dir_all(&adopting)?;
-        write_repository(&adopting, &url, 0..0, 0, 0..0)?;
-        server.running.clear_requests();
-        let ran = run_scimops(scimops, &adopting, &["import"])?;
-        ensure!(ran.code == 0, "import failed");
-        let import = measured(&server, &ran);
-        let ran = run_scimops(scimops, &adopting, &["plan", "--detailed-exitcode"])?;
-        ensure!(ran.code == 0, "the plan after import is not empty");
-        Ok(import)
-    })?;
+    report.import = median_of(
+        READ_ROUNDS,
+        |round| {
+            let adopting = dir.path().join(format!("adopting-{round}"));
+            std::fs::create_dir_all(&adopting)?;
+            write_repository(&adopting, &url, 0..0, 0, 0..0)?;
+            server.running.clear_requests();
+            let ran = run_scimops(scimops, &adopting, &["import"])?;
+            ensure!(ran.code == 0, "import failed");
+            let import = measured(&server, &ran);
+            let ran = run_scimops(scimops, &adopting, &["plan", "--detailed-exitcode"])?;
+            ensure!(ran.code == 0, "the plan after import is not empty");
+            Ok(import)
+        },
+        |m| m.seconds,
+    )?;
 
     say("the planner alone");
     report.planner_ms = time_planner(&server, &repo)?;
@@ -541,14 +549,9 @@ fn measure(scimops: &Path, n: usize, args: &Args) -> anyhow::Result<SizeReport> 
         let theirs = replay(&raw, &ours.requests.requests, is_write, args.parallelism)?;
         rounds.push((ours, theirs));
     }
-    rounds.sort_by(|a, b| {
-        a.0.write_window_seconds
-            .total_cmp(&b.0.write_window_seconds)
-    });
-    report.creates = rounds[rounds.len() / 2].0.clone();
-    let mut raws: Vec<Raw> = rounds.into_iter().map(|(_, raw)| raw).collect();
-    raws.sort_by(|a, b| a.write_window_seconds.total_cmp(&b.write_window_seconds));
-    report.raw_creates = raws[raws.len() / 2].clone();
+    let (ours, raws): (Vec<Measured>, Vec<Raw>) = rounds.into_iter().unzip();
+    report.creates = median_by(ours, |m| m.write_window_seconds);
+    report.raw_creates = median_by(raws, |r| r.write_window_seconds);
     if args.first_sync.contains(&n) {
         let (ours, raw) = first_sync(scimops, n, args)?;
         report.first_sync = Some(ours);
@@ -586,44 +589,37 @@ fn first_sync(scimops: &Path, n: usize, args: &Args) -> anyhow::Result<(Measured
     Ok((ours, theirs))
 }
 
-/// Replays the `chosen` requests of `log` (method, path and query, body) with a plain
-/// HTTP client, `concurrency` at a time, after one token.
-/// `measure` run `rounds` times (given the round's number): the run of median wall time.
-fn median_of<T: HasSeconds>(
+/// `measure` run `rounds` times (given the round's number): the run whose `seconds` is the
+/// median.
+fn median_of<T>(
     rounds: usize,
-    mut measure: impl FnMut(usize) -> anyhow::Result<T>,
+    measure: impl FnMut(usize) -> anyhow::Result<T>,
+    seconds: impl Fn(&T) -> f64,
 ) -> anyhow::Result<T> {
-    let mut runs = (0..rounds)
-        .map(&mut measure)
+    let runs = (0..rounds)
+        .map(measure)
         .collect::<anyhow::Result<Vec<T>>>()?;
-    runs.sort_by(|a, b| a.seconds().total_cmp(&b.seconds()));
-    Ok(runs.swap_remove(runs.len() / 2))
+    Ok(median_by(runs, seconds))
 }
 
-trait HasSeconds {
-    fn seconds(&self) -> f64;
-}
-
-impl HasSeconds for Measured {
-    fn seconds(&self) -> f64 {
-        self.seconds
-    }
-}
-
-impl HasSeconds for Raw {
-    fn seconds(&self) -> f64 {
-        self.seconds
-    }
+/// The run of `runs` whose `seconds` is the median.
+fn median_by<T>(mut runs: Vec<T>, seconds: impl Fn(&T) -> f64) -> T {
+    runs.sort_by(|a, b| seconds(a).total_cmp(&seconds(b)));
+    runs.swap_remove(runs.len() / 2)
 }
 
 /// The plan's GETs replayed by a plain client at scimops' read concurrency (reads change
 /// nothing: each round on the same server).
 fn raw_reads(server: &Server, plan_log: &[Served]) -> anyhow::Result<Raw> {
-    median_of(READ_ROUNDS, |_| {
-        replay(server, plan_log, |r| r.method == "GET", READ_PARALLELISM)
-    })
+    median_of(
+        READ_ROUNDS,
+        |_| replay(server, plan_log, |r| r.method == "GET", READ_PARALLELISM),
+        |r| r.seconds,
+    )
 }
 
+/// Replays the `chosen` requests of `log` (method, path and query, body) with a plain
+/// HTTP client, `concurrency` at a time, after one token.
 fn replay(
     server: &Server,
     log: &[Served],
