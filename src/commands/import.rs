@@ -214,7 +214,7 @@ pub async fn run(ctx: &Context<'_>, args: &ImportArgs) -> anyhow::Result<ExitSta
         let proof = proof(
             &repo,
             &kept,
-            &texts,
+            &parts(&out, &target.name, entries),
             entries,
             &observed,
             dialect.as_ref(),
@@ -367,13 +367,18 @@ fn readable(
         .map_err(|d| first(d.0))
 }
 
-/// The files of `entries`, each with its text.
-fn texts(out: &Out, target: &str, entries: &[Entry]) -> Vec<(PathBuf, String)> {
+/// The files of `entries`, each with its entries.
+fn files<'a>(out: &Out, entries: &'a [Entry]) -> BTreeMap<PathBuf, Vec<&'a Entry>> {
     let mut files: BTreeMap<PathBuf, Vec<&Entry>> = BTreeMap::new();
     for entry in entries {
         files.entry(out.file(&entry.group)).or_default().push(entry);
     }
     files
+}
+
+/// The files of `entries`, each with its text.
+fn texts(out: &Out, target: &str, entries: &[Entry]) -> Vec<(PathBuf, String)> {
+    files(out, entries)
         .into_iter()
         .map(|(file, entries)| {
             let text = import::file(&schema_path(&file), target, &entries);
@@ -382,22 +387,36 @@ fn texts(out: &Out, target: &str, entries: &[Entry]) -> Vec<(PathBuf, String)> {
         .collect()
 }
 
-/// Reads the files about to be written as `plan` will, with the others, and plans
-/// them against the users read. The imported users the plan would still change, with
+/// The files of `entries` in parts, for reading back on every core: each file's
+/// entries in as many parts as there are cores, each part the text that import writes
+/// for those entries alone (an entry reads the same whatever entries come with it).
+fn parts(out: &Out, target: &str, entries: &[Entry]) -> Vec<(PathBuf, String)> {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let mut parts = Vec::new();
+    for (file, entries) in files(out, entries) {
+        let schema = schema_path(&file);
+        for part in entries.chunks(entries.len().div_ceil(cores).max(1)) {
+            parts.push((file.clone(), import::file(&schema, target, part)));
+        }
+    }
+    parts
+}
+
+/// Reads the files about to be written (in [`parts`]) as `plan` will, with the others,
+/// and plans them against the users read. The imported users the plan would still change, with
 /// what (none, when the import holds its promise); an error when the files do not
 /// read back.
 fn proof(
     repo: &Repository,
     kept: &[DeclaredUser],
-    texts: &[(PathBuf, String)],
+    parts: &[(PathBuf, String)],
     entries: &[Entry],
     observed: &crate::observe::Observed,
     dialect: &dyn Dialect,
     policy: &crate::policy::Policy,
 ) -> anyhow::Result<BTreeMap<UserKey, String>> {
     let mut all = kept.to_vec();
-    for (file, text) in texts {
-        let (users, problems) = repo.read_users(file, text);
+    for (users, problems) in repo.read_texts(parts) {
         if let Err(d) = crate::diag::check(problems) {
             bail!("the written files would not read back (a bug in scimops import):\n{d}");
         }

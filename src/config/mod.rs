@@ -483,9 +483,24 @@ impl Repository {
             .map(|(name, v)| (name.as_str(), v.value.as_ref()))
     }
 
+    /// The users of each user file's text, read as if it were the file `rel` of the
+    /// repository (checked by its schema, with the defaults), on every core: how
+    /// `import` reads back what it is about to write.
+    pub fn read_texts(
+        &self,
+        texts: &[(PathBuf, String)],
+    ) -> Vec<(Vec<DeclaredUser>, Vec<Diagnostic>)> {
+        let mut read = Vec::with_capacity(texts.len());
+        in_rounds(
+            texts,
+            |(rel, text)| self.read_users(rel, text),
+            |_, r| read.push(r),
+        );
+        read
+    }
+
     /// The users of a user file's text, read as if it were the file `rel` of the
-    /// repository (checked by its schema, with the defaults): how `import` reads back
-    /// what it is about to write.
+    /// repository (checked by its schema, with the defaults).
     pub fn read_users(&self, rel: &Path, text: &str) -> (Vec<DeclaredUser>, Vec<Diagnostic>) {
         let defaults = self.defaults.iter().map(|(k, v)| (k.clone(), v)).collect();
         match read_text(&rel.into(), text, &defaults) {
