@@ -403,9 +403,9 @@ fn parts(out: &Out, target: &str, entries: &[Entry]) -> Vec<(PathBuf, String)> {
 }
 
 /// Reads the files about to be written (in [`parts`]) as `plan` will, with the others,
-/// and plans them against the users read. The imported users the plan would still change, with
-/// what (none, when the import holds its promise); an error when the files do not
-/// read back.
+/// and plans them against the users read. The imported users the plan would still
+/// change, with what (none, when the import holds its promise); an error when the
+/// files do not read back.
 fn proof(
     repo: &Repository,
     kept: &[DeclaredUser],
