@@ -388,10 +388,10 @@ fn texts(out: &Out, target: &str, entries: &[Entry]) -> Vec<(PathBuf, String)> {
 }
 
 /// The files of `entries` in parts, for reading back on every core: each file's
-/// entries in as many parts as there are cores, each part the text that import writes
+/// entries in as many parts as files are read at once, each part the text that import writes
 /// for those entries alone (an entry reads the same whatever entries come with it).
 fn parts(out: &Out, target: &str, entries: &[Entry]) -> Vec<(PathBuf, String)> {
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let cores = crate::config::cores();
     let mut parts = Vec::new();
     for (file, entries) in files(out, entries) {
         let schema = schema_path(&file);

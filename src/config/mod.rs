@@ -650,6 +650,11 @@ fn decode(file: &Path, bytes: &[u8]) -> Result<String, Diagnostic> {
     })
 }
 
+/// How many user files are read at once: one per core ([`in_rounds`]).
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+}
+
 /// `work` on each item, as many at a time as there are cores (on threads of their own),
 /// and `then` on each result, in the items' order, on this thread: at most one result per
 /// core is held at a time.
@@ -658,8 +663,7 @@ fn in_rounds<I: Sync, T: Send>(
     work: impl Fn(&I) -> T + Sync,
     mut then: impl FnMut(&I, T),
 ) {
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-    for round in items.chunks(cores) {
+    for round in items.chunks(cores()) {
         let results: Vec<T> = std::thread::scope(|scope| {
             // Each thread with the main thread's stack: a file may nest as deep as the
             // parser allows (a thread's default 2 MiB is not enough for it unoptimised).
