@@ -192,7 +192,11 @@ fn settings(
                             .map_err(anyhow::Error::msg)?;
                         let _ = writeln!(y, "        tokenUrl: {}", scalar(token.trim()));
                     }
-                    None if !bizagi => bail!("an RFC server's client credentials need --token-url"),
+                    None if !bizagi => bail!(
+                        "an RFC server's client credentials need its token endpoint: add \
+                         --token-url URL, or choose `--auth bearer` (a static token) or \
+                         `--auth none`"
+                    ),
                     None => {}
                 }
                 secret = Some(v);

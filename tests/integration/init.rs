@@ -140,7 +140,12 @@ fn init_never_writes_over_a_repository_and_refuses_what_would_not_work() {
             "rfc7644",
         ],
     );
-    assert!(rfc.stderr.contains("need --token-url"), "{}", rfc.stderr);
+    assert!(
+        rfc.stderr
+            .contains("add --token-url URL, or choose `--auth bearer`"),
+        "{}",
+        rfc.stderr
+    );
     let bad = scimops(
         other.path(),
         &[
