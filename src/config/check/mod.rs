@@ -86,6 +86,35 @@ fn types(schema: &Json) -> Vec<&str> {
     }
 }
 
+/// What a value is called in messages ("the file", "a user", "`active`", "an item of
+/// `phones`"), made into text only when a message says it: most values have none.
+#[derive(Clone, Copy)]
+enum Name<'n> {
+    Said(&'static str),
+    Key(&'n str),
+    ItemOf(&'n Name<'n>),
+}
+
+impl std::fmt::Display for Name<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Name::Said(said) => f.write_str(said),
+            Name::Key(key) => write!(f, "`{key}`"),
+            Name::ItemOf(list) => write!(f, "an item of {list}"),
+        }
+    }
+}
+
+/// Whether `node` may fit `schema` by its kind alone: a schema that allows other
+/// types refuses it whatever else it says (but for branches, which are checked apart).
+fn may_fit(node: &Node, schema: &Json) -> bool {
+    if schema.get("anyOf").is_some() || schema.get("oneOf").is_some() {
+        return true;
+    }
+    let allowed = types(schema);
+    allowed.is_empty() || node.value.json_types().iter().any(|t| allowed.contains(t))
+}
+
 impl<'a> Checker<'a> {
     pub fn new(root: &'a Json, file: Arc<Path>) -> Self {
         Self {
@@ -152,7 +181,7 @@ impl<'a> Checker<'a> {
 
     /// Checks `node` against the document's root schema.
     pub fn check_document(&mut self, node: &Node) {
-        self.check(node, self.root, "the file");
+        self.check(node, self.root, Name::Said("the file"));
     }
 
     /// Checks one entry of the document's `users` list, read apart from the rest
@@ -164,19 +193,19 @@ impl<'a> Checker<'a> {
             .and_then(|p| p.get("users"))
             .map(|users| self.resolve(users));
         if let Some(items) = users.and_then(|users| users.get("items")) {
-            self.check(entry, items, "a user");
+            self.check(entry, items, Name::Said("a user"));
         }
     }
 
     /// How many problems checking `node` against `schema` would report.
-    fn count(&self, node: &Node, schema: &'a Json, name: &str) -> usize {
+    fn count(&self, node: &Node, schema: &'a Json, name: Name<'_>) -> usize {
         let mut probe = Checker::new(self.root, self.file.clone());
         probe.check(node, schema, name);
         probe.problems.len()
     }
 
     /// `name` says the value in messages: "`active`", "a user".
-    fn check(&mut self, node: &Node, schema: &'a Json, name: &str) {
+    fn check(&mut self, node: &Node, schema: &'a Json, name: Name<'_>) {
         let schema = self.resolve(schema);
         if let Some(branches) = schema
             .get("anyOf")
@@ -231,23 +260,23 @@ impl<'a> Checker<'a> {
             NodeValue::Seq(items) => {
                 if let Some(item_schema) = schema.get("items") {
                     let entries = self.resolve(item_schema).get("properties").is_some();
-                    let item_name = if name == "`users`" && entries {
-                        "a user".to_string()
+                    let item_name = if matches!(name, Name::Key("users")) && entries {
+                        Name::Said("a user")
                     } else {
-                        format!("an item of {name}")
+                        Name::ItemOf(&name)
                     };
                     for item in items {
-                        self.check(item, item_schema, &item_name);
+                        self.check(item, item_schema, item_name);
                     }
                 }
             }
             NodeValue::Str(text) => self.check_text(node.at, text, schema, name),
             NodeValue::Float(f) if !types(schema).contains(&"integer") => {
-                self.check_range(node.at, *f, &f.to_string(), schema, name);
+                self.check_range(node.at, *f, f, schema, name);
             }
             NodeValue::Int(i) => {
                 let format = schema.get("format").and_then(Json::as_str);
-                let refused = self.check_range(node.at, *i as f64, &i.to_string(), schema, name);
+                let refused = self.check_range(node.at, *i as f64, i, schema, name);
                 if !refused && format == Some("uint32") && u32::try_from(*i).is_err() {
                     self.error(
                         node.at,
@@ -268,7 +297,14 @@ impl<'a> Checker<'a> {
     }
 
     /// `minimum` and `maximum`; whether the number was refused.
-    fn check_range(&mut self, at: At, n: f64, shown: &str, schema: &Json, name: &str) -> bool {
+    fn check_range(
+        &mut self,
+        at: At,
+        n: f64,
+        shown: &dyn std::fmt::Display,
+        schema: &Json,
+        name: Name<'_>,
+    ) -> bool {
         let minimum = schema.get("minimum").and_then(Json::as_f64);
         let maximum = schema.get("maximum").and_then(Json::as_f64);
         let message = match (minimum, maximum) {
@@ -284,7 +320,7 @@ impl<'a> Checker<'a> {
     }
 
     /// `minLength` and `pattern`, said with the schema's `errorMessage`.
-    fn check_text(&mut self, at: At, text: &str, schema: &'a Json, name: &str) {
+    fn check_text(&mut self, at: At, text: &str, schema: &'a Json, name: Name<'_>) {
         let short = schema
             .get("minLength")
             .and_then(Json::as_u64)
@@ -310,10 +346,12 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn check_choice(&mut self, node: &Node, choices: &[&str], name: &str) {
+    fn check_choice(&mut self, node: &Node, choices: &[&str], name: Name<'_>) {
+        if matches!(&node.value, NodeValue::Str(s) if choices.contains(&s.as_str())) {
+            return;
+        }
         let listed: Vec<String> = choices.iter().map(|c| format!("`{c}`")).collect();
         match &node.value {
-            NodeValue::Str(s) if choices.contains(&s.as_str()) => {}
             NodeValue::Str(s) => {
                 let hint =
                     suggest(s, choices.iter().copied()).map(|c| format!("did you mean `{c}`?"));
@@ -335,9 +373,12 @@ impl<'a> Checker<'a> {
     /// `anyOf`/`oneOf`: fine when one branch fits; else the problems of the branch that
     /// fits best. An externally tagged enum (`{clientCredentials: ...}`, `{bearer: ...}`,
     /// `none`) is reported as a choice between its tags.
-    fn check_branches(&mut self, node: &Node, branches: &'a [Json], name: &str) {
+    fn check_branches(&mut self, node: &Node, branches: &'a [Json], name: Name<'_>) {
         let branches: Vec<&'a Json> = branches.iter().map(|b| self.resolve(b)).collect();
-        if branches.iter().any(|b| self.count(node, b, name) == 0) {
+        if branches
+            .iter()
+            .any(|b| may_fit(node, b) && self.count(node, b, name) == 0)
+        {
             return;
         }
         let tags: Vec<&str> = branches
@@ -442,12 +483,18 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn check_map(&mut self, at: At, entries: &[(String, At, Node)], schema: &'a Json, name: &str) {
+    fn check_map(
+        &mut self,
+        at: At,
+        entries: &[(String, At, Node)],
+        schema: &'a Json,
+        name: Name<'_>,
+    ) {
         let properties = schema.get("properties").and_then(Json::as_object);
         let additional = schema.get("additionalProperties");
         for (key, key_at, value) in entries {
             match properties.and_then(|p| p.get(key)) {
-                Some(property) => self.check(value, property, &format!("`{key}`")),
+                Some(property) => self.check(value, property, Name::Key(key)),
                 None => match additional {
                     Some(Json::Bool(false)) => {
                         let known: Vec<&str> = properties
@@ -465,7 +512,7 @@ impl<'a> Checker<'a> {
                         let d = self.key_error(*key_at, format!("unknown key `{key}`"));
                         d.hint = Some(hint);
                     }
-                    Some(extra @ Json::Object(_)) => self.check(value, extra, &format!("`{key}`")),
+                    Some(extra @ Json::Object(_)) => self.check(value, extra, Name::Key(key)),
                     _ => {}
                 },
             }
