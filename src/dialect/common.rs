@@ -48,6 +48,9 @@ impl Mapping {
     /// Whether the server keeps `attr` (the target's `unsupported` says which it does
     /// not; names compare without regard to case).
     pub fn keeps(&self, attr: &Attr) -> bool {
+        if self.unsupported.is_empty() {
+            return true;
+        }
         let name = attr.to_string();
         !self
             .unsupported
