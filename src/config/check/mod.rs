@@ -456,10 +456,7 @@ impl<'a> Checker<'a> {
         let fitting: Vec<&'a Json> = branches
             .iter()
             .copied()
-            .filter(|b| {
-                let t = types(b);
-                t.is_empty() || node.value.json_types().iter().any(|k| t.contains(k))
-            })
+            .filter(|b| may_fit(node, b))
             .collect();
         match fitting.iter().min_by_key(|b| self.count(node, b, name)) {
             Some(best) => self.check(node, best, name),
