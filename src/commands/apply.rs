@@ -155,7 +155,7 @@ async fn write(
         }
         let print = || {
             let outcome = if args.mask_pii {
-                std::borrow::Cow::Owned(private.outcome(outcome))
+                std::borrow::Cow::Owned(private.outcome(outcome, plan.users.get(outcome.index)))
             } else {
                 std::borrow::Cow::Borrowed(outcome)
             };
@@ -190,21 +190,35 @@ fn finish(
     report: &Report,
 ) -> anyhow::Result<ExitStatus> {
     let term = ctx.term;
+    let private = crate::render::mask::Private(&plan.private);
     match args.format {
         ApplyFormat::Human => {
             if !term.quiet {
                 writeln!(term.out())?;
             }
+            let masked;
+            let report = if args.mask_pii {
+                masked = Report {
+                    outcomes: report
+                        .outcomes
+                        .iter()
+                        .map(|o| private.outcome(o, plan.users.get(o.index)))
+                        .collect(),
+                    ..*report
+                };
+                &masked
+            } else {
+                report
+            };
             human::report(&mut term.out(), report, &term.out_styles)?;
         }
         ApplyFormat::Json => {
-            let private = crate::render::mask::Private(&plan.private);
             let applied = report
                 .outcomes
                 .iter()
                 .map(|o| {
                     if args.mask_pii {
-                        (&private.outcome(o)).into()
+                        (&private.outcome(o, plan.users.get(o.index))).into()
                     } else {
                         o.into()
                     }

@@ -11,7 +11,7 @@
 use serde_json::Value as Json;
 
 use crate::model::{Attr, AttrChange, Value};
-use crate::plan::Plan;
+use crate::plan::{Plan, UserChange};
 
 /// `jane.doe@acme.example` → `j***@acme.example`.
 pub fn email(text: &str) -> String {
@@ -210,15 +210,51 @@ impl Private<'_> {
         Json::Object(out)
     }
 
-    /// An apply outcome with the values it reports masked.
-    pub fn outcome(&self, outcome: &crate::apply::Outcome) -> crate::apply::Outcome {
+    /// An apply outcome with the values it reports masked: what the server did not
+    /// keep, and the user's private values wherever a message repeats them (a server's
+    /// error may quote what it was sent: "e-mail jane@acme.example is taken"). `user`
+    /// is the plan's entry the outcome is of.
+    pub fn outcome(
+        &self,
+        outcome: &crate::apply::Outcome,
+        user: Option<&UserChange>,
+    ) -> crate::apply::Outcome {
+        use crate::apply::Status;
         let mut outcome = outcome.clone();
-        if let crate::apply::Status::Unkept(unkept) = &mut outcome.status {
-            for u in unkept {
-                u.sent = u.sent.as_ref().map(|v| self.value(&u.attr, v));
+        let values = user.map(|u| self.values(u)).unwrap_or_default();
+        let text = |message: &mut String| *message = masked_in(message, &values);
+        match &mut outcome.status {
+            Status::Unkept(unkept) => {
+                for u in unkept {
+                    u.sent = u.sent.as_ref().map(|v| self.value(&u.attr, v));
+                }
             }
+            Status::Failed(message) | Status::Skipped(message) => text(message),
+            Status::Applied { note } => note.iter_mut().for_each(text),
         }
         outcome
+    }
+
+    /// The private values of a plan's entry, in its changes and its requests, each with
+    /// its mask; the longest first, so that a value inside another is masked with it.
+    fn values(&self, user: &UserChange) -> Vec<(String, String)> {
+        let mut pairs = Vec::new();
+        for change in &user.changes {
+            for value in [&change.before, &change.after].into_iter().flatten() {
+                if let Value::String(raw) = value
+                    && let Value::String(masked) = self.value(&change.attr, value)
+                    && *raw != masked
+                {
+                    pairs.push((raw.clone(), masked));
+                }
+            }
+        }
+        for body in user.requests.iter().filter_map(|r| r.body.as_ref()) {
+            differing(body, &self.body(body), &mut pairs);
+        }
+        pairs.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.cmp(b)));
+        pairs.dedup();
+        pairs
     }
 
     /// A copy of `plan` with every private value masked, marked `masked`.
@@ -233,6 +269,41 @@ impl Private<'_> {
         }
         masked
     }
+}
+
+/// The strings `masked` masks in `raw` (the same JSON, masked), with their masks.
+fn differing(raw: &Json, masked: &Json, pairs: &mut Vec<(String, String)>) {
+    match (raw, masked) {
+        (Json::String(a), Json::String(b)) if a != b => pairs.push((a.clone(), b.clone())),
+        (Json::Array(a), Json::Array(b)) => {
+            for (a, b) in a.iter().zip(b) {
+                differing(a, b, pairs);
+            }
+        }
+        (Json::Object(a), Json::Object(b)) => {
+            for (key, a) in a {
+                if let Some(b) = b.get(key) {
+                    differing(a, b, pairs);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// `text` with each value of `pairs` replaced by its mask, as written and in lower
+/// case (servers often fold e-mails). Values under 3 characters are left: masking
+/// every "1" or "ab" of a message would hide the message, not the person.
+fn masked_in(text: &str, pairs: &[(String, String)]) -> String {
+    let mut text = text.to_string();
+    for (raw, masked) in pairs.iter().filter(|(raw, _)| raw.chars().count() >= 3) {
+        text = text.replace(raw.as_str(), masked);
+        let lower = raw.to_lowercase();
+        if lower != *raw {
+            text = text.replace(&lower, masked);
+        }
+    }
+    text
 }
 
 #[cfg(test)]

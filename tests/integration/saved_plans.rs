@@ -519,6 +519,64 @@ fn private_values_are_masked_in_every_view() {
 }
 
 #[test]
+fn a_server_error_that_quotes_private_values_is_masked_in_apply_reports() {
+    // The server refuses the update with a message that repeats what it was sent (one
+    // value in lower case, as servers that fold e-mails and names write it).
+    let sandbox = sandbox(
+        r#"failures:
+  - {method: PATCH, path: /Users, status: 409, body: '{"status": "409", "detail": "chan.secret@acme.example, +57 3009998877 and secretson belong to someone else"}'}"#,
+    );
+    let users = "users:\n  - userName: change\n    name: {givenName: Chan, familyName: Secretson}\n    email: chan.secret@acme.example\n    phone: '+57 3009998877'\n";
+    let repo = Repo::for_sandbox(&sandbox, users);
+    let settings = std::fs::read_to_string(repo.path().join("scimops.yaml")).unwrap();
+    std::fs::write(
+        repo.path().join("scimops.yaml"),
+        format!("{settings}private: [email, phone, name.familyName]\n"),
+    )
+    .unwrap();
+    let secrets = ["chan.secret", "9998877", "secretson", "Secretson"];
+    let leaks = |text: &str| -> Vec<&str> {
+        secrets
+            .iter()
+            .copied()
+            .filter(|s| text.contains(s))
+            .collect()
+    };
+
+    // Unmasked, the server's message is reported as it came (so the checks below can fail).
+    let plain = repo.run(&["apply", "--auto-approve", "--format", "json"]);
+    assert_eq!(plain.code, 1, "{plain:?}");
+    assert!(
+        plain
+            .stdout
+            .contains("and secretson belong to someone else"),
+        "{}",
+        plain.stdout
+    );
+
+    for args in [
+        &["apply", "--auto-approve", "--mask-pii"][..],
+        &["apply", "--auto-approve", "--mask-pii", "--format", "json"],
+    ] {
+        let run = repo.run(args);
+        assert_eq!(run.code, 1, "{args:?}: {run:?}");
+        assert!(
+            run.stdout
+                .contains("c***@acme.example, +57 ******8877 and S*** belong to someone else"),
+            "{args:?}: {}",
+            run.stdout
+        );
+        assert!(
+            leaks(&run.stdout).is_empty(),
+            "{args:?} leaks {:?}:\n{}",
+            leaks(&run.stdout),
+            run.stdout
+        );
+        assert!(leaks(&run.stderr).is_empty(), "{args:?}: {}", run.stderr);
+    }
+}
+
+#[test]
 fn a_comment_of_two_thousand_creates_names_every_one_and_the_job_summary_more() {
     let sandbox = TestSandbox::start(&format!("defaultDomain: acme\n{PROPERTIES}"));
     let users: String = (0..2000)
