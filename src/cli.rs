@@ -165,6 +165,12 @@ pub struct ImportArgs {
     #[arg(long, value_name = "GROUP")]
     pub split_by: Option<String>,
 
+    /// Attributes to leave out of the files, as user files name them
+    /// (`properties.DelegateEnabled`, `phone`): scimops then leaves them as the server
+    /// has them. Repeat the option, or separate names with commas.
+    #[arg(long, value_name = "ATTRIBUTE", value_delimiter = ',')]
+    pub skip: Vec<String>,
+
     /// Replace files that exist; the users they declare are imported again, as the
     /// server has them now.
     #[arg(long)]

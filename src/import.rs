@@ -3,8 +3,9 @@
 //! An entry says what scimops manages and the server has: name parts, the managed
 //! e-mail and phone, `active` when false, and the simple attributes of the user
 //! properties (and, on RFC servers, of the core schema and other extensions) that a
-//! client may write. Values the repository's defaults already give are left out, and a
-//! default the user lacks is written `null`: the next plan has nothing to change.
+//! client may write, but those the team leaves unmanaged (`--skip`). Values the
+//! repository's defaults already give are left out, and a default the user lacks is
+//! written `null`: the next plan has nothing to change.
 //!
 //! Every string comes from the server: keys and values are written plain only when
 //! YAML cannot read them otherwise, else quoted (JSON's escapes, which YAML reads).
@@ -29,12 +30,23 @@ pub enum Split {
     Attribute(Attr),
 }
 
-/// What the repository gives every user, to leave out of each entry.
+/// What to leave out of each entry: what the repository gives every user, and the
+/// attributes the team leaves unmanaged.
 pub struct Defaults<'a> {
     /// The domain added to userNames written without one.
     pub domain: Option<&'a str>,
     /// The default properties, by name.
     pub properties: BTreeMap<&'a str, Option<&'a Scalar>>,
+    /// Attributes written in no entry (`--skip`), as user files name them, in lower
+    /// case: they stay as the server has them.
+    pub skip: Vec<String>,
+}
+
+impl Defaults<'_> {
+    /// Whether `attr` is left out of every entry; names compare without regard to case.
+    fn skips(&self, attr: &Attr) -> bool {
+        !self.skip.is_empty() && self.skip.contains(&attr.to_string().to_lowercase())
+    }
 }
 
 /// One user, written.
@@ -69,6 +81,7 @@ pub fn entry(
         (Attr::FamilyName, "familyName"),
     ]
     .iter()
+    .filter(|(attr, _)| !defaults.skips(attr))
     .filter_map(|(attr, key)| Some(format!("{key}: {}", scalar(text(user.attrs.get(attr)?)?))))
     .collect();
     match (name.is_empty(), user.attrs.get(&Attr::FormattedName)) {
@@ -77,12 +90,15 @@ pub fn entry(
         }
         // A server that keeps one full name (Bizagi may): it is the given name, which
         // the plan composes back into the same full name.
-        (true, Some(Value::String(full))) => {
+        (true, Some(Value::String(full))) if !defaults.skips(&Attr::GivenName) => {
             let _ = writeln!(y, "    name: {{givenName: {}}}", scalar(full));
         }
         (true, _) => {}
     }
     for (attr, key) in [(Attr::Email, "email"), (Attr::Phone, "phone")] {
+        if defaults.skips(&attr) {
+            continue;
+        }
         if let Some(value) = user.attrs.get(&attr).and_then(text) {
             let _ = writeln!(y, "    {key}: {}", scalar(value));
         }
@@ -103,7 +119,7 @@ pub fn entry(
     let mut properties: BTreeMap<String, String> = BTreeMap::new();
     let mut attributes: BTreeMap<String, String> = BTreeMap::new();
     let mut extensions: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
-    for (attr, value) in user.attrs.iter() {
+    for (attr, value) in user.attrs.iter().filter(|(attr, _)| !defaults.skips(attr)) {
         let of = |ty: Option<ValueType>| ty.is_some_and(|ty| typed_as(value, ty));
         match attr {
             Attr::Property(name) if of(writable(schema.extension(urn), name)) => {
@@ -126,8 +142,9 @@ pub fn entry(
     }
     // A default the user does not have: cleared for it, as the server has it.
     for (name, default) in &defaults.properties {
-        let has = user.attrs.get(&Attr::Property((*name).into())).is_some();
-        if default.is_some() && !has {
+        let attr = Attr::Property((*name).into());
+        let has = user.attrs.get(&attr).is_some();
+        if default.is_some() && !has && !defaults.skips(&attr) {
             properties.insert((*name).to_string(), "null".to_string());
         }
     }
@@ -445,6 +462,7 @@ mod tests {
         let defaults = Defaults {
             domain: Some("acme"),
             properties: BTreeMap::from([("enabledForAssignation", Some(&default))]),
+            skip: Vec::new(),
         };
         let entry = entry(&user, &schema, &dialect, &defaults, &Split::None);
         assert_eq!(

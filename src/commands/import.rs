@@ -83,8 +83,87 @@ fn schema_path(file: &Path) -> String {
     format!("{}schemas/users.schema.json", "../".repeat(depth))
 }
 
+/// The attributes `--skip` names: as written, and in lower case. `userName` and
+/// `active` cannot be left out (an inactive user written without `active: false` would
+/// be reactivated).
+fn skipped(args: &ImportArgs) -> anyhow::Result<Vec<(String, String)>> {
+    let mut skip = Vec::new();
+    for name in args.skip.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        let attr: Attr = name.parse().unwrap_or_else(|never| match never {});
+        if matches!(attr, Attr::UserName | Attr::Active) {
+            bail!(
+                "--skip takes attributes that may stay unmanaged (`properties.DelegateEnabled`, `phone`), not `{}`: {}",
+                Shown(name),
+                if attr == Attr::UserName {
+                    "every user is declared by its userName"
+                } else {
+                    "an inactive user written without `active: false` would be reactivated"
+                }
+            );
+        }
+        skip.push((name.to_string(), attr.to_string().to_lowercase()));
+    }
+    Ok(skip)
+}
+
+/// A `--skip` that names no attribute of the server's users (a typo would leave in the
+/// files what was meant to stay out): an error, with the closest name. The server's
+/// schema says which attributes there are, whether or not a user has a value.
+fn check_skipped(
+    skip: &[(String, String)],
+    schema: &crate::schema::UserSchema,
+    dialect: &dyn Dialect,
+) -> anyhow::Result<()> {
+    if !schema.complete {
+        return Ok(());
+    }
+    let urn = dialect.properties_urn();
+    let mut names: Vec<String> = [
+        Attr::GivenName,
+        Attr::MiddleName,
+        Attr::FamilyName,
+        Attr::Email,
+        Attr::Phone,
+    ]
+    .iter()
+    .map(Attr::to_string)
+    .collect();
+    names.extend(schema.core.defs().map(|d| Attr::Core(d.name).to_string()));
+    for (ext, attributes) in schema.extensions() {
+        names.extend(attributes.defs().map(|d| {
+            if ext.eq_ignore_ascii_case(urn) {
+                Attr::Property(d.name).to_string()
+            } else {
+                Attr::extension(ext, &d.name).to_string()
+            }
+        }));
+    }
+    for (wanted, lower) in skip {
+        if names.iter().any(|n| n.to_lowercase() == *lower) {
+            continue;
+        }
+        let hint = match crate::words::suggest(wanted, names.iter().map(String::as_str)) {
+            Some(close) => format!("did you mean `{close}`?"),
+            None => format!(
+                "the server's users have: {}",
+                names
+                    .iter()
+                    .map(|n| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        bail!(
+            "--skip `{}` is no attribute of the server's users, so it would leave nothing out; {hint}",
+            Shown(wanted)
+        );
+    }
+    Ok(())
+}
+
 pub async fn run(ctx: &Context<'_>, args: &ImportArgs) -> anyhow::Result<ExitStatus> {
     let out = Out::of(args)?;
+    let skip = skipped(args)?;
     let repo = super::load(ctx)?;
     let target = repo.target(ctx.target.as_deref())?;
     let probe = out.file("x");
@@ -136,6 +215,7 @@ pub async fn run(ctx: &Context<'_>, args: &ImportArgs) -> anyhow::Result<ExitSta
         .progress(&format!("Reading the users of {}...", session.describe));
     let server = crate::observe::server(&session.client, offline.as_ref()).await?;
     let dialect = dialect::for_target(&target.dialect, server.capabilities);
+    check_skipped(&skip, &server.schema, dialect.as_ref())?;
     let resolved = declaration.typed(&kept, &server.schema, dialect.as_ref())?;
     // Import writes what the server has: every attribute.
     let observed = crate::observe::users(
@@ -179,6 +259,7 @@ pub async fn run(ctx: &Context<'_>, args: &ImportArgs) -> anyhow::Result<ExitSta
     let defaults = Defaults {
         domain,
         properties: repo.default_properties().collect(),
+        skip: skip.into_iter().map(|(_, lower)| lower).collect(),
     };
     let mut entries: Vec<Entry> = Vec::new();
     for (_, users) in by_key {

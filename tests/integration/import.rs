@@ -67,6 +67,80 @@ fn the_example_is_imported_and_the_next_plan_is_empty() {
     assert_eq!(replaced, written, "a re-import is a clean diff");
 }
 
+#[test]
+fn skipped_attributes_stay_out_of_the_files_and_stay_unmanaged() {
+    let repo = copy_dir(&repo_root().join("examples/bizagi"));
+    for file in ["users/engineering.yaml", "users/finance.yaml"] {
+        std::fs::remove_file(repo.path().join(file)).unwrap();
+    }
+    // Bizagi's built-in properties, which every user has, and the phone: unmanaged.
+    let builtins = "properties.DelegateEnabled,properties.createdCasesSkipAssigRules,properties.normalCost,properties.offlineForms,properties.overtimeCost";
+    let import = scimops(
+        repo.path(),
+        &["import", "--skip", builtins, "--skip", "PHONE"],
+    );
+    assert_eq!(import.code, 0, "{import:?}");
+    let written = std::fs::read_to_string(repo.path().join("users/imported.yaml")).unwrap();
+    for left_out in [
+        "DelegateEnabled",
+        "createdCasesSkipAssigRules",
+        "normalCost",
+        "offlineForms",
+        "overtimeCost",
+        "phone:",
+    ] {
+        assert!(!written.contains(left_out), "{left_out}:\n{written}");
+    }
+    for kept in [
+        "Level: 3",
+        "IdentificationNumber: CC-1020304050",
+        "active: false",
+        "email: ",
+    ] {
+        assert!(written.contains(kept), "{kept}:\n{written}");
+    }
+    let plan = scimops(repo.path(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "{plan:?}");
+    assert!(plan.stdout.starts_with("No changes."), "{}", plan.stdout);
+
+    // A name that is no attribute of the server's users: refused after discovery,
+    // before any user is read, with the name meant.
+    let typo = scimops(
+        repo.path(),
+        &[
+            "-vv",
+            "import",
+            "--force",
+            "--skip",
+            "properties.DelegatEnabled",
+        ],
+    );
+    assert_eq!(typo.code, 1, "{typo:?}");
+    assert!(
+        typo.stderr.contains(
+            "--skip `properties.DelegatEnabled` is no attribute of the server's users, so it would leave nothing out; did you mean `properties.DelegateEnabled`?"
+        ),
+        "{}",
+        typo.stderr
+    );
+    assert_eq!(
+        counts(&typo.stderr).get,
+        3,
+        "discovery only: {}",
+        typo.stderr
+    );
+    // `active` cannot be left out: inactive users would be reactivated.
+    let active = scimops(repo.path(), &["import", "--force", "--skip", "active"]);
+    assert_eq!(active.code, 1, "{active:?}");
+    assert!(
+        active.stderr.contains("would be reactivated"),
+        "{}",
+        active.stderr
+    );
+    let unchanged = std::fs::read_to_string(repo.path().join("users/imported.yaml")).unwrap();
+    assert_eq!(unchanged, written, "a refused import writes nothing");
+}
+
 /// 1,000 users of every shape: name parts, e-mail, phone, properties of each type,
 /// some inactive, some without a default property, some in another domain.
 fn thousand() -> TestSandbox {
