@@ -195,12 +195,25 @@ pub enum HttpError {
     },
     #[error("cannot get an access token from {}: {}", Shown(url), Shown(message))]
     Token { url: String, message: String },
+    /// A failure the server asked to retry later than the retries' time budget allows.
+    #[error(
+        "{error}; the server asked to wait {} s before trying again, beyond the {} s \
+         scimops gives a request's retries: run again later",
+        asked.as_secs_f64(),
+        budget.as_secs_f64()
+    )]
+    Later {
+        error: Box<HttpError>,
+        asked: Duration,
+        budget: Duration,
+    },
 }
 
 impl HttpError {
     pub fn status(&self) -> Option<StatusCode> {
         match self {
             HttpError::Status { status, .. } => Some(*status),
+            HttpError::Later { error, .. } => error.status(),
             _ => None,
         }
     }
@@ -213,6 +226,7 @@ impl HttpError {
             HttpError::Transport { unsent, .. } => !unsent,
             HttpError::Status { status, .. } => matches!(status.as_u16(), 500 | 502 | 504),
             HttpError::TooLarge { status, .. } => status.is_success(),
+            HttpError::Later { error, .. } => error.maybe_done(),
             _ => false,
         }
     }
@@ -223,6 +237,7 @@ impl HttpError {
         match self {
             HttpError::Transport { unsent, .. } => *unsent,
             HttpError::Status { status, .. } => matches!(status.as_u16(), 429 | 503),
+            HttpError::Later { error, .. } => error.not_done(),
             _ => false,
         }
     }
@@ -543,6 +558,21 @@ impl Client {
         (since.elapsed() + delay <= o.budget).then_some(delay)
     }
 
+    /// The error to report once no retry is left. When retries were left but the wait
+    /// the server asked for (`Retry-After`) would pass the time budget, it says so: a
+    /// bare 503 would read as an outage, not as "later".
+    fn last(&self, error: HttpError, attempt: u32, asked: Option<Duration>) -> HttpError {
+        let o = &self.inner.options;
+        match asked {
+            Some(asked) if attempt <= o.retries => HttpError::Later {
+                error: Box::new(error),
+                asked,
+                budget: o.budget,
+            },
+            _ => error,
+        }
+    }
+
     /// Counts and logs a retry, then waits.
     async fn pause(&self, what: &str, error: &HttpError, attempt: u32, delay: Duration) {
         self.inner.retries.fetch_add(1, Ordering::Relaxed);
@@ -622,6 +652,7 @@ impl Client {
                     attempt += 1;
                     match self.backoff(attempt, since, asked).filter(|_| transient) {
                         Some(delay) => self.pause("token request", &error, attempt, delay).await,
+                        None if transient => return Err(self.last(error, attempt, asked)),
                         None => return Err(error),
                     }
                 }
@@ -894,6 +925,7 @@ impl Client {
                     )
                     .await;
                 }
+                None if transient && !refused => return Err(self.last(error, attempt, asked)),
                 None => return Err(error),
             }
         }

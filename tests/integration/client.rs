@@ -217,6 +217,13 @@ fn a_wait_beyond_the_budget_is_not_started() {
         [503],
         "Retry-After: 1 is past the budget"
     );
+    // Said as "later", not as an outage.
+    assert!(
+        err.to_string().ends_with(
+            "; the server asked to wait 1 s before trying again, beyond the 0.5 s scimops gives a request's retries: run again later"
+        ),
+        "{err}"
+    );
 }
 
 #[test]
