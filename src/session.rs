@@ -20,6 +20,17 @@ pub struct Session {
 /// Reads environment variables: the process environment, or a test's map.
 pub type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
 
+/// The settings of an embedded sandbox (`config`: resolved, inside the repository
+/// `root`), named in messages by their path in the repository.
+pub fn sandbox_settings(
+    root: &Path,
+    config: &Path,
+) -> Result<SandboxConfig, crate::diag::Diagnostics> {
+    let canonical = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    let shown = config.strip_prefix(&canonical).unwrap_or(config);
+    SandboxConfig::load(config, shown)
+}
+
 pub async fn connect(
     root: &Path,
     target: &TargetConfig,
@@ -74,8 +85,7 @@ pub async fn connect(
             })
         }
         Endpoint::Sandbox { config, state } => {
-            let shown = config.strip_prefix(root).unwrap_or(config);
-            let settings = SandboxConfig::load(config, shown)?;
+            let settings = sandbox_settings(root, config)?;
             let client_id = "scimops".to_string();
             let client_secret = Secret::new(sandbox::random_secret());
             let running = sandbox::start(

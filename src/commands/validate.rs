@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::Context;
 use crate::cli::{ValidateArgs, ValidateFormat};
-use crate::config::Repository;
+use crate::config::{Endpoint, Repository};
 use crate::diag::{Diagnostic, Diagnostics, Severity};
 use crate::escape;
 use crate::exit::ExitStatus;
@@ -40,6 +40,7 @@ fn findings(ctx: &Context<'_>) -> (Vec<Diagnostic>, Option<String>) {
         }
     };
     let mut read = Vec::new();
+    let mut sandboxes = std::collections::BTreeSet::new();
     for name in &names {
         let loaded;
         let repo = if in_use.as_ref() == Some(name) {
@@ -76,6 +77,14 @@ fn findings(ctx: &Context<'_>) -> (Vec<Diagnostic>, Option<String>) {
         }
         if in_use.as_ref() == Some(name) {
             found.extend(target.check_secret(ctx.env));
+        }
+        // An embedded sandbox's settings are files of the repository too (read once,
+        // however many targets share them).
+        if let Endpoint::Sandbox { config, .. } = &target.endpoint
+            && sandboxes.insert(config.clone())
+            && let Err(Diagnostics(list)) = crate::session::sandbox_settings(&ctx.dir, config)
+        {
+            found.extend(list);
         }
         let files: std::collections::BTreeSet<_> =
             repo.users.iter().map(|u| &u.origin.file).collect();

@@ -566,3 +566,40 @@ fn validate_checks_every_target_and_every_kind_of_problem_in_one_run() {
         out.stderr
     );
 }
+
+#[test]
+fn validate_reads_the_settings_of_embedded_sandboxes() {
+    let repo = crate::support::copy_dir(&crate::support::repo_root().join("examples/bizagi"));
+    assert_eq!(scimops(repo.path(), &["validate"]).code, 0);
+    // A sandbox's settings file that does not parse, then one that is not there: both
+    // found offline, at their place, as `plan` would find them before any request.
+    let config = repo.path().join("sandbox.yaml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, format!("{text}clients: 3\n")).unwrap();
+    let broken = scimops(repo.path(), &["validate"]);
+    assert_eq!(broken.code, 1, "{broken:?}");
+    let line = text.lines().count() + 1;
+    assert!(
+        broken.stderr.starts_with(&format!("sandbox.yaml:{line}:")),
+        "{}",
+        broken.stderr
+    );
+    std::fs::remove_file(&config).unwrap();
+    let missing = scimops(repo.path(), &["validate"]);
+    assert_eq!(missing.code, 1, "{missing:?}");
+    assert!(
+        missing.stderr.starts_with(
+            "sandbox.yaml: error: cannot read the sandbox settings: cannot read the file"
+        ),
+        "{}",
+        missing.stderr
+    );
+    let plan = scimops(repo.path(), &["plan"]);
+    assert!(
+        plan.stderr
+            .lines()
+            .any(|l| l.starts_with("sandbox.yaml: error: cannot read the sandbox settings")),
+        "the same message, the same path: {}",
+        plan.stderr
+    );
+}
