@@ -5,10 +5,6 @@ use std::path::PathBuf;
 
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 
-/// Keep the users of a SCIM 2.0 service provider (Bizagi first) in Git.
-///
-/// Users are declared in YAML files; `plan` reads the server and shows what differs;
-/// `apply` sends the smallest set of requests that makes the server match the files.
 /// `0.1.0 (commit 1a2b3c4d5e6f)`: the version, and the commit it was built from.
 pub const VERSION: &str = concat!(
     env!("CARGO_PKG_VERSION"),
@@ -17,8 +13,14 @@ pub const VERSION: &str = concat!(
     ")"
 );
 
+/// What the man page says of scimops below its name (`--help` stays short).
+pub const DESCRIPTION: &str = "Users are declared in YAML files; `plan` reads the server and \
+    shows what differs; `apply` sends the smallest set of requests that makes the server \
+    match the files.";
+
+/// Keep the users of a SCIM 2.0 service provider (Bizagi first) in Git.
 #[derive(Debug, Parser)]
-#[command(name = "scimops", version = VERSION, max_term_width = 100)]
+#[command(name = "scimops", version = VERSION, long_about = None, max_term_width = 100)]
 pub struct Cli {
     /// Run in DIR, the repository (the folder holding scimops.yaml).
     #[arg(short = 'C', value_name = "DIR", global = true, default_value = ".")]

@@ -153,7 +153,8 @@ pub async fn run(cli: Cli, term: &Term, env: Env<'_>) -> anyhow::Result<ExitStat
         }
         Command::Man => {
             use clap::CommandFactory;
-            clap_mangen::Man::new(Cli::command()).render(&mut ctx.term.out())?;
+            let command = Cli::command().long_about(crate::cli::DESCRIPTION);
+            clap_mangen::Man::new(command).render(&mut ctx.term.out())?;
             Ok(ExitStatus::Success)
         }
     }

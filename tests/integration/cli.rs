@@ -443,6 +443,11 @@ fn completions_and_the_man_page_cover_every_command() {
         "roff: {}",
         &text[..40]
     );
+    assert!(
+        text.contains(".SH NAME\nscimops \\- Keep the users of a SCIM 2.0 service provider"),
+        "the page's name line says what scimops is: {}",
+        &text[..400]
+    );
     let present: Vec<&str> = names.iter().copied().filter(|n| text.contains(n)).collect();
     found.push_str(&format!("man: {}\n", present.join(" ")));
     insta::assert_snapshot!(found);
