@@ -82,8 +82,9 @@ pub enum Command {
     Show(ShowArgs),
     /// Print shell completions (bash, zsh, fish, powershell, elvish) to standard output.
     Completions(CompletionsArgs),
-    /// Print scimops' man page (roff) to standard output.
-    Man,
+    /// Print scimops' man page (roff) to standard output; `--out DIR` writes a page for
+    /// each command too (`scimops-plan.1`...).
+    Man(ManArgs),
     /// Write a new repository: settings for a server (or a sandbox to try), a users
     /// folder, and the editor schemas; `--import` then writes the server's users.
     Init(InitArgs),
@@ -374,6 +375,14 @@ pub struct SandboxArgs {
     /// (default: all).
     #[arg(long, value_name = "KINDS", value_delimiter = ',')]
     pub fault_kinds: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write the pages into this folder: `scimops.1`, and `scimops-COMMAND.1` for each
+    /// command (`man -l DIR/scimops-plan.1`), instead of printing scimops' page.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

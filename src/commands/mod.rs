@@ -151,10 +151,26 @@ pub async fn run(cli: Cli, term: &Term, env: Env<'_>) -> anyhow::Result<ExitStat
             clap_complete::generate(args.shell, &mut command, "scimops", &mut ctx.term.out());
             Ok(ExitStatus::Success)
         }
-        Command::Man => {
+        Command::Man(args) => {
+            use anyhow::Context as _;
             use clap::CommandFactory;
-            let command = Cli::command().long_about(crate::cli::DESCRIPTION);
-            clap_mangen::Man::new(command).render(&mut ctx.term.out())?;
+            use std::io::Write as _;
+            // Each command's page is dated by scimops' version, as its own is.
+            let command = Cli::command()
+                .long_about(crate::cli::DESCRIPTION)
+                .mut_subcommands(|c| c.version(crate::cli::VERSION));
+            match &args.out {
+                None => clap_mangen::Man::new(command).render(&mut ctx.term.out())?,
+                Some(dir) => {
+                    let shown = || dir.display().to_string();
+                    std::fs::create_dir_all(dir)
+                        .with_context(|| format!("cannot create `{}`", shown()))?;
+                    clap_mangen::generate_to(command, dir).with_context(|| {
+                        format!("cannot write the man pages into `{}`", shown())
+                    })?;
+                    writeln!(ctx.term.out(), "wrote the man pages into {}", shown())?;
+                }
+            }
             Ok(ExitStatus::Success)
         }
     }

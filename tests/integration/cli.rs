@@ -608,3 +608,29 @@ fn validate_reads_the_settings_of_embedded_sandboxes() {
         plan.stderr
     );
 }
+
+#[test]
+fn man_writes_a_page_for_each_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("man");
+    let run = Command::new(env!("CARGO_BIN_EXE_scimops"))
+        .args(["man", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{run:?}");
+    for (page, name) in [
+        ("scimops.1", "scimops \\- Keep the users"),
+        ("scimops-plan.1", "scimops\\-plan \\- Read the server"),
+        ("scimops-import.1", "scimops\\-import \\- Write user files"),
+    ] {
+        let text = std::fs::read_to_string(out.join(page)).unwrap();
+        assert!(
+            text.contains(&format!(".SH NAME\n{name}")),
+            "{page}: {}",
+            &text[..300.min(text.len())]
+        );
+    }
+    assert!(out.join("scimops-apply.1").is_file());
+    assert!(!out.join("scimops-help.1").exists(), "no page for `help`");
+}
