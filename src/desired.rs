@@ -412,11 +412,7 @@ fn typed_attr(
                 }
                 None => d.hint(format!(
                     "the server has: {}",
-                    names
-                        .iter()
-                        .map(|n| format!("`{n}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    crate::words::ticked(names.iter().copied())
                 )),
             };
             return Err(d);

@@ -10,6 +10,12 @@ pub fn count(n: usize, noun: &str) -> String {
     }
 }
 
+/// Names in code quotes, comma-separated: "`a`, `b`".
+pub fn ticked<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
+    let names: Vec<String> = names.into_iter().map(|n| format!("`{n}`")).collect();
+    names.join(", ")
+}
+
 /// The known name closest to `name`, if it is close enough to be a typo.
 pub fn suggest<'a>(name: &str, known: impl Iterator<Item = &'a str>) -> Option<&'a str> {
     let name = name.to_lowercase();

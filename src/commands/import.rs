@@ -146,11 +146,7 @@ fn check_skipped(
             Some(close) => format!("did you mean `{close}`?"),
             None => format!(
                 "the server's users have: {}",
-                names
-                    .iter()
-                    .map(|n| format!("`{n}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                crate::words::ticked(names.iter().map(String::as_str))
             ),
         };
         bail!(

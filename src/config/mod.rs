@@ -567,11 +567,11 @@ impl Repository {
 }
 
 fn list_or_none<'a>(names: impl Iterator<Item = &'a String>) -> String {
-    let names: Vec<_> = names.map(|n| format!("`{n}`")).collect();
+    let names = crate::words::ticked(names.map(String::as_str));
     if names.is_empty() {
         "none".to_string()
     } else {
-        names.join(", ")
+        names
     }
 }
 

@@ -434,27 +434,49 @@ fn show_renders_a_saved_plan_offline_in_every_view() {
     );
 }
 
+/// A repository of `users` for `sandbox` whose settings call `private` private.
+fn private_repo(sandbox: &TestSandbox, users: &str, private: &str) -> Repo {
+    let repo = Repo::for_sandbox(sandbox, users);
+    let settings = std::fs::read_to_string(repo.path().join("scimops.yaml")).unwrap();
+    std::fs::write(
+        repo.path().join("scimops.yaml"),
+        format!("{settings}private: {private}\n"),
+    )
+    .unwrap();
+    repo
+}
+
+/// Fails when the run of `args` shows any of `secrets`, on either stream.
+fn assert_masked(secrets: &[&str], args: &[&str], run: &crate::support::Run) {
+    for (stream, text) in [("stdout", &run.stdout), ("stderr", &run.stderr)] {
+        let shown = leaked(secrets, text);
+        assert!(
+            shown.is_empty(),
+            "{args:?} shows {shown:?} on {stream}:\n{text}"
+        );
+    }
+}
+
+/// Which of `secrets` `text` shows.
+fn leaked<'a>(secrets: &[&'a str], text: &str) -> Vec<&'a str> {
+    secrets
+        .iter()
+        .copied()
+        .filter(|s| text.contains(s))
+        .collect()
+}
+
 #[test]
 fn private_values_are_masked_in_every_view() {
     let sandbox = sandbox("drops: [properties.IdentificationNumber]");
     let users = "users:\n  - userName: change\n    name: {givenName: Chan, familyName: Secretson}\n    email: chan.secret@acme.example\n    phone: '+57 3009998877'\n    properties: {IdentificationNumber: ID-SECRET-9}\n";
-    let repo = Repo::for_sandbox(&sandbox, users);
-    let settings = std::fs::read_to_string(repo.path().join("scimops.yaml")).unwrap();
-    std::fs::write(
-        repo.path().join("scimops.yaml"),
-        format!(
-            "{settings}private: [email, phone, name.familyName, properties.IdentificationNumber]\n"
-        ),
-    )
-    .unwrap();
+    let repo = private_repo(
+        &sandbox,
+        users,
+        "[email, phone, name.familyName, properties.IdentificationNumber]",
+    );
     let secrets = ["chan.secret", "9998877", "Secretson", "ID-SECRET-9"];
-    let leaks = |text: &str| -> Vec<&str> {
-        secrets
-            .iter()
-            .copied()
-            .filter(|s| text.contains(s))
-            .collect()
-    };
+    let leaks = |text: &str| leaked(&secrets, text);
 
     // Unmasked, each value is there (so the checks below can fail).
     let plain = repo.run(&["plan", "--show-requests"]);
@@ -477,13 +499,7 @@ fn private_values_are_masked_in_every_view() {
     ] {
         let run = repo.run(args);
         assert_eq!(run.code, 0, "{args:?}: {run:?}");
-        assert!(
-            leaks(&run.stdout).is_empty(),
-            "{args:?} leaks {:?}:\n{}",
-            leaks(&run.stdout),
-            run.stdout
-        );
-        assert!(leaks(&run.stderr).is_empty(), "{args:?}: {}", run.stderr);
+        assert_masked(&secrets, args, &run);
     }
     let masked = repo.run(&["plan", "--mask-pii", "--format", "json"]);
     assert!(
@@ -527,21 +543,8 @@ fn a_server_error_that_quotes_private_values_is_masked_in_apply_reports() {
   - {method: PATCH, path: /Users, status: 409, body: '{"status": "409", "detail": "chan.secret@acme.example, +57 3009998877 and secretson belong to someone else"}'}"#,
     );
     let users = "users:\n  - userName: change\n    name: {givenName: Chan, familyName: Secretson}\n    email: chan.secret@acme.example\n    phone: '+57 3009998877'\n";
-    let repo = Repo::for_sandbox(&sandbox, users);
-    let settings = std::fs::read_to_string(repo.path().join("scimops.yaml")).unwrap();
-    std::fs::write(
-        repo.path().join("scimops.yaml"),
-        format!("{settings}private: [email, phone, name.familyName]\n"),
-    )
-    .unwrap();
+    let repo = private_repo(&sandbox, users, "[email, phone, name.familyName]");
     let secrets = ["chan.secret", "9998877", "secretson", "Secretson"];
-    let leaks = |text: &str| -> Vec<&str> {
-        secrets
-            .iter()
-            .copied()
-            .filter(|s| text.contains(s))
-            .collect()
-    };
 
     // Unmasked, the server's message is reported as it came (so the checks below can fail).
     let plain = repo.run(&["apply", "--auto-approve", "--format", "json"]);
@@ -566,13 +569,7 @@ fn a_server_error_that_quotes_private_values_is_masked_in_apply_reports() {
             "{args:?}: {}",
             run.stdout
         );
-        assert!(
-            leaks(&run.stdout).is_empty(),
-            "{args:?} leaks {:?}:\n{}",
-            leaks(&run.stdout),
-            run.stdout
-        );
-        assert!(leaks(&run.stderr).is_empty(), "{args:?}: {}", run.stderr);
+        assert_masked(&secrets, args, &run);
     }
 }
 
