@@ -5,6 +5,7 @@
 //! [`apply`] writes; [`import`] (pure) writes the server's users as files. Only `config`, `observe`, `apply`, [`session`] and [`term`] do I/O.
 
 pub mod apply;
+pub mod bounded;
 pub mod cli;
 mod commands;
 pub mod config;

@@ -1,7 +1,10 @@
 //! Secrets: never written in files, never printed.
 //!
 //! A file names a secret by reference only (`${BIZAGI_CLIENT_SECRET}`); the value is
-//! read from the environment when a command needs it. [`Secret`] has no `Display` and
+//! read from the environment when a command needs it, or from the file that
+//! `BIZAGI_CLIENT_SECRET_FILE` names (a secret mounted as a file, as Docker and
+//! Kubernetes hand them over). That path comes from the environment, never from a file
+//! of the repository, which pull-request authors write. [`Secret`] has no `Display` and
 //! no `Serialize`, and its `Debug` is redacted, so a value cannot reach output, logs or
 //! saved plans by accident.
 
@@ -64,15 +67,46 @@ impl SecretRef {
         self
     }
 
-    /// Reads the variable through `env` (the process environment, or a test's map).
+    /// Reads the variable through `env` (the process environment, or a test's map); or,
+    /// when only `NAME_FILE` is set, the file it names, without its final line break.
     pub fn resolve(&self, env: &dyn Fn(&str) -> Option<String>) -> Result<Secret, String> {
-        match env(&self.var) {
-            Some(value) if !value.is_empty() => Ok(Secret(value)),
-            Some(_) => Err(format!("environment variable `{}` is empty", self.var)),
-            None => Err(format!("environment variable `{}` is not set", self.var)),
+        let var = &self.var;
+        let file_var = format!("{var}_FILE");
+        match (env(var), env(&file_var)) {
+            (Some(_), Some(_)) => Err(format!(
+                "both `{var}` and `{file_var}` are set: set one (the secret, or the path of a file that holds it)"
+            )),
+            (Some(value), None) if !value.is_empty() => Ok(Secret(value)),
+            (Some(_), None) => Err(format!("environment variable `{var}` is empty")),
+            (None, Some(path)) => {
+                let bytes = crate::bounded::read_regular(
+                    std::path::Path::new(&path),
+                    MAX_SECRET_FILE_BYTES,
+                )
+                .map_err(|e| {
+                    format!(
+                        "cannot read the file `{file_var}` names (`{}`): {e}",
+                        crate::escape::Shown(&path)
+                    )
+                })?;
+                let text = String::from_utf8(bytes)
+                    .map_err(|_| format!("the file `{file_var}` names is not UTF-8 text"))?;
+                let value = text.strip_suffix('\n').unwrap_or(&text);
+                let value = value.strip_suffix('\r').unwrap_or(value);
+                if value.is_empty() {
+                    return Err(format!("the file `{file_var}` names is empty"));
+                }
+                Ok(Secret(value.to_string()))
+            }
+            (None, None) => Err(format!(
+                "environment variable `{var}` is not set (nor `{file_var}`, the path of a file that holds it)"
+            )),
         }
     }
 }
+
+/// The largest secret file read: a secret is a few hundred bytes at most.
+const MAX_SECRET_FILE_BYTES: u64 = 64 * 1024;
 
 #[cfg(test)]
 mod tests {
@@ -92,10 +126,48 @@ mod tests {
         let r = SecretRef::parse("${S}").unwrap();
         assert_eq!(
             r.resolve(&|_| None).unwrap_err(),
-            "environment variable `S` is not set"
+            "environment variable `S` is not set (nor `S_FILE`, the path of a file that holds it)"
         );
-        let secret = r.resolve(&|_| Some("hunter2".into())).unwrap();
+        let secret = r
+            .resolve(&|v| (v == "S").then(|| "hunter2".into()))
+            .unwrap();
         assert_eq!(secret.expose(), "hunter2");
         assert!(!format!("{secret:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn a_secret_may_come_from_the_file_its_variable_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("secret");
+        std::fs::write(&file, "hunter2\n").unwrap();
+        let r = SecretRef::parse("${S}").unwrap();
+        let path = file.to_string_lossy().to_string();
+        let from_file = |v: &str| (v == "S_FILE").then(|| path.clone());
+        assert_eq!(r.resolve(&from_file).unwrap().expose(), "hunter2");
+        // Both set: which one was meant is not guessed.
+        let both = r.resolve(&|_| Some(path.clone())).unwrap_err();
+        assert!(both.starts_with("both `S` and `S_FILE` are set"), "{both}");
+        // Errors name the variable and the path, never what the file holds.
+        std::fs::write(&file, "\n").unwrap();
+        assert_eq!(
+            r.resolve(&from_file).unwrap_err(),
+            "the file `S_FILE` names is empty"
+        );
+        let missing = dir.path().join("none").to_string_lossy().to_string();
+        let error = r
+            .resolve(&|v| (v == "S_FILE").then(|| missing.clone()))
+            .unwrap_err();
+        assert!(
+            error.starts_with("cannot read the file `S_FILE` names (`"),
+            "{error}"
+        );
+        let folder = dir.path().to_string_lossy().to_string();
+        let error = r
+            .resolve(&|v| (v == "S_FILE").then(|| folder.clone()))
+            .unwrap_err();
+        assert!(
+            error.contains("a folder") || error.contains("not a regular file"),
+            "{error}"
+        );
     }
 }

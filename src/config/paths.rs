@@ -5,9 +5,9 @@
 //! regular files are read (a FIFO would block, a device never ends), and a file is read
 //! up to a bound checked before reading and enforced while reading.
 
-use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 
+pub use crate::bounded::{ReadProblem, read_regular};
 use crate::diag::Diagnostic;
 use crate::escape::Shown;
 use crate::model::Origin;
@@ -190,65 +190,6 @@ impl Root {
     /// `path` relative to the repository, for messages.
     pub fn relative<'a>(&self, path: &'a Path) -> &'a Path {
         path.strip_prefix(&self.dir).unwrap_or(path)
-    }
-}
-
-/// Why a file was not read.
-#[derive(Debug, thiserror::Error)]
-pub enum ReadProblem {
-    #[error("cannot read the file: {0}")]
-    Io(#[from] std::io::Error),
-    #[error("this is not a regular file ({0}); scimops reads only regular files")]
-    NotRegular(&'static str),
-    #[error("the file is {} MiB; scimops reads files of at most {} MiB", size / (1024 * 1024), limit / (1024 * 1024))]
-    TooLarge { size: u64, limit: u64 },
-}
-
-/// Reads a regular file of at most `limit` bytes: the kind and the size are checked
-/// before opening (a FIFO would block the open), and reading stops at the limit (a file
-/// that grows is not read past it).
-pub fn read_regular(path: &Path, limit: u64) -> Result<Vec<u8>, ReadProblem> {
-    let metadata = std::fs::metadata(path)?;
-    let kind = metadata.file_type();
-    if !kind.is_file() {
-        return Err(ReadProblem::NotRegular(kind_name(&kind)));
-    }
-    if metadata.len() > limit {
-        return Err(ReadProblem::TooLarge {
-            size: metadata.len(),
-            limit,
-        });
-    }
-    let file = std::fs::File::open(path)?;
-    let mut bytes = Vec::with_capacity(metadata.len() as usize);
-    file.take(limit + 1).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > limit {
-        return Err(ReadProblem::TooLarge {
-            size: bytes.len() as u64,
-            limit,
-        });
-    }
-    Ok(bytes)
-}
-
-fn kind_name(kind: &std::fs::FileType) -> &'static str {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt;
-        if kind.is_fifo() {
-            return "a named pipe";
-        }
-        if kind.is_char_device() || kind.is_block_device() {
-            return "a device";
-        }
-        if kind.is_socket() {
-            return "a socket";
-        }
-    }
-    if kind.is_dir() {
-        "a folder"
-    } else {
-        "not a file"
     }
 }
 

@@ -150,3 +150,47 @@ fn plain_http_beyond_loopback_needs_a_flag_and_proxies_are_followed() {
     assert_eq!(direct.code, 1, "{direct:?}");
     assert!(direct.stderr.contains("scim.invalid"), "{}", direct.stderr);
 }
+
+#[test]
+fn the_secret_may_come_from_a_file_that_its_variable_names() {
+    let sandbox = TestSandbox::start("defaultDomain: acme\n");
+    let repo = Repo::for_sandbox(&sandbox, "users: []\n");
+    let mounted = tempfile::tempdir().unwrap();
+    let file = mounted.path().join("client-secret");
+    // As secrets are mounted: the value, and a line break.
+    std::fs::write(&file, format!("{SECRET}\n")).unwrap();
+    let file_var = format!("{SECRET_VAR}_FILE");
+    let run = |args: &[&str], with_var: bool| {
+        let mut command = crate::support::command(repo.path(), args, &[]);
+        command.env(&file_var, &file);
+        if !with_var {
+            command.env_remove(SECRET_VAR);
+        }
+        let output = command.output().unwrap();
+        Run {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8(output.stdout).unwrap(),
+            stderr: String::from_utf8(output.stderr).unwrap(),
+        }
+    };
+
+    let validate = run(&["validate"], false);
+    assert_eq!(validate.code, 0, "{validate:?}");
+    let plan = run(&["plan"], false);
+    assert_eq!(plan.code, 0, "{plan:?}");
+    assert!(plan.stdout.starts_with("No changes."), "{}", plan.stdout);
+    assert_eq!(sandbox.requests().token, 1, "the file's secret got a token");
+    assert!(!plan.stdout.contains(SECRET) && !plan.stderr.contains(SECRET));
+
+    // Both set: which one was meant is not guessed, and nothing is sent.
+    sandbox.clear();
+    let both = run(&["plan"], true);
+    assert_eq!(both.code, 1, "{both:?}");
+    assert!(
+        both.stderr
+            .contains(&format!("both `{SECRET_VAR}` and `{file_var}` are set")),
+        "{}",
+        both.stderr
+    );
+    assert!(sandbox.requests().requests.is_empty());
+}
