@@ -221,8 +221,11 @@ impl Private<'_> {
     ) -> crate::apply::Outcome {
         use crate::apply::Status;
         let mut outcome = outcome.clone();
-        let values = user.map(|u| self.values(u)).unwrap_or_default();
-        let text = |message: &mut String| *message = masked_in(message, &values);
+        // Made only for a message to mask: most outcomes have none.
+        let text = |message: &mut String| {
+            let values = user.map(|u| self.values(u)).unwrap_or_default();
+            *message = masked_in(message, &values);
+        };
         match &mut outcome.status {
             Status::Unkept(unkept) => {
                 for u in unkept {
