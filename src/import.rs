@@ -59,6 +59,9 @@ pub struct Entry {
     pub group: String,
     /// The entry's YAML lines, starting `  - userName: `.
     pub yaml: String,
+    /// The user properties written, as user files name them, with their values as
+    /// written (`properties.DelegateEnabled`, `false`), until [`Shared::add`] takes them.
+    pub properties: Vec<(String, String)>,
 }
 
 /// The entry of `user`.
@@ -161,6 +164,45 @@ pub fn entry(
         user_name: user.user_name.clone(),
         group: group(user, split),
         yaml: y,
+        properties: properties
+            .into_iter()
+            .map(|(name, value)| (format!("properties.{name}"), value))
+            .collect(),
+    }
+}
+
+/// The properties every imported user has with the same value (not `null`): Bizagi gives
+/// each user its built-in ones, which a team would declare once as defaults, or leave
+/// unmanaged. Folded entry by entry, so that no entry keeps its properties.
+#[derive(Debug, Default)]
+pub struct Shared {
+    entries: usize,
+    common: Vec<(String, String)>,
+}
+
+impl Shared {
+    /// Takes `entry`'s properties into the count.
+    pub fn add(&mut self, entry: &mut Entry) {
+        let properties = std::mem::take(&mut entry.properties);
+        if self.entries == 0 {
+            self.common = properties
+                .into_iter()
+                .filter(|(_, v)| v != "null")
+                .collect();
+        } else {
+            self.common.retain(|p| properties.contains(p));
+        }
+        self.entries += 1;
+    }
+
+    /// The properties shared by all, once there are `at_least` entries (a few users
+    /// alike say nothing).
+    pub fn properties(&self, at_least: usize) -> &[(String, String)] {
+        if self.entries >= at_least {
+            &self.common
+        } else {
+            &[]
+        }
     }
 }
 

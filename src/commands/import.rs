@@ -83,6 +83,9 @@ fn schema_path(file: &Path) -> String {
     format!("{}schemas/users.schema.json", "../".repeat(depth))
 }
 
+/// How many imported users must share a property's value before import points it out.
+const SHARED_AT_LEAST: usize = 10;
+
 /// The attributes `--skip` names: as written, and in lower case. `userName` and
 /// `active` cannot be left out (an inactive user written without `active: false` would
 /// be reactivated).
@@ -258,6 +261,7 @@ pub async fn run(ctx: &Context<'_>, args: &ImportArgs) -> anyhow::Result<ExitSta
         skip: skip.into_iter().map(|(_, lower)| lower).collect(),
     };
     let mut entries: Vec<Entry> = Vec::new();
+    let mut shared = import::Shared::default();
     for (_, users) in by_key {
         let [user] = users.as_slice() else {
             left_out.push(format!(
@@ -274,13 +278,15 @@ pub async fn run(ctx: &Context<'_>, args: &ImportArgs) -> anyhow::Result<ExitSta
             ));
             continue;
         }
-        entries.push(import::entry(
+        let mut entry = import::entry(
             user,
             &observed.schema,
             dialect.as_ref(),
             &defaults,
             &out.split,
-        ));
+        );
+        shared.add(&mut entry);
+        entries.push(entry);
     }
 
     // The files are read back as `plan` reads them, and planned: the proof that the
@@ -415,6 +421,35 @@ pub async fn run(ctx: &Context<'_>, args: &ImportArgs) -> anyhow::Result<ExitSta
             count(entries.len(), "user"),
             Shown(&target.name)
         )?;
+        let shared = shared.properties(SHARED_AT_LEAST);
+        if !shared.is_empty() {
+            let values: Vec<String> = shared
+                .iter()
+                .map(|(name, value)| format!("{} = {}", Shown(name), Shown(value)))
+                .collect();
+            let names: Vec<&str> = shared.iter().map(|(name, _)| name.as_str()).collect();
+            let mut again = format!(
+                "{} import --force --skip {}",
+                ctx.scimops(),
+                super::shell_word(&names.join(","))
+            );
+            if let Some(split) = &args.split_by {
+                again.push_str(&format!(" --split-by {}", super::shell_word(split)));
+            }
+            if let Some(path) = &args.out {
+                again.push_str(&format!(
+                    " --out {}",
+                    super::shell_word(&path.to_string_lossy())
+                ));
+            }
+            let them = if shared.len() == 1 { "it" } else { "them" };
+            writeln!(
+                w,
+                "\nNote: every imported user has {}. To manage {them} once for everyone, declare {them} under `defaults: properties:` in scimops.yaml (import then writes {them} for no one); to leave {them} unmanaged, import again without {them}:\n  {}",
+                values.join(", "),
+                Shown(&again),
+            )?;
+        }
     }
     std::mem::forget((observed, resolved, kept, entries, texts));
     Ok(ExitStatus::Success)

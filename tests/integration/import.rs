@@ -141,6 +141,47 @@ fn skipped_attributes_stay_out_of_the_files_and_stay_unmanaged() {
     assert_eq!(unchanged, written, "a refused import writes nothing");
 }
 
+#[test]
+fn properties_every_user_shares_are_pointed_out_with_the_two_ways_to_write_them_once() {
+    // 12 users with the same Level and IsContractor, and each their own Salary.
+    let seed: String = (0..12)
+        .map(|i| format!("  - {{userName: 'u{i:02}@acme', name: {{givenName: U{i}}}, {EXT}: {{enabledForAssignation: true, Level: 2, IsContractor: false, Salary: {i}.5}}}}\n"))
+        .collect();
+    let sandbox = TestSandbox::start(&format!("defaultDomain: acme\n{PROPERTIES}seed:\n{seed}"));
+    let repo = Repo::for_sandbox(&sandbox, "users: []\n");
+    let import = repo.run(&["import", "--split-by", "domain"]);
+    assert_eq!(import.code, 0, "{import:?}");
+    let note = import.stdout.split("Note: ").nth(1).unwrap_or_default();
+    // The sandbox's built-in properties (`DelegateEnabled`...) are the same for all too.
+    assert!(
+        note.starts_with("every imported user has properties.DelegateEnabled = false, properties.IsContractor = false, properties.Level = 2, "),
+        "{}",
+        import.stdout
+    );
+    assert!(!note.contains("Salary"), "{note}");
+    // The command it gives runs as printed (its options kept), and the note is gone.
+    let again = note.lines().nth(1).unwrap().trim();
+    assert!(
+        again.starts_with("scimops import --force --skip properties.DelegateEnabled,properties.IsContractor,properties.Level,")
+            && again.ends_with(" --split-by domain"),
+        "{again}"
+    );
+    let args: Vec<&str> = again.split(' ').skip(1).collect();
+    let skipped = repo.run(&args);
+    assert_eq!(skipped.code, 0, "{skipped:?}");
+    assert!(!skipped.stdout.contains("Note:"), "{}", skipped.stdout);
+    let written = std::fs::read_to_string(repo.path().join("users/imported/acme.yaml")).unwrap();
+    assert!(
+        !written.contains("Level")
+            && !written.contains("IsContractor")
+            && !written.contains("DelegateEnabled")
+            && written.contains("Salary: 11.5"),
+        "{written}"
+    );
+    let plan = repo.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "{plan:?}");
+}
+
 /// 1,000 users of every shape: name parts, e-mail, phone, properties of each type,
 /// some inactive, some without a default property, some in another domain.
 fn thousand() -> TestSandbox {
