@@ -166,12 +166,7 @@ fn the_secret_may_come_from_a_file_that_its_variable_names() {
         if !with_var {
             command.env_remove(SECRET_VAR);
         }
-        let output = command.output().unwrap();
-        Run {
-            code: output.status.code().unwrap_or(-1),
-            stdout: String::from_utf8(output.stdout).unwrap(),
-            stderr: String::from_utf8(output.stderr).unwrap(),
-        }
+        crate::support::run(&mut command)
     };
 
     let validate = run(&["validate"], false);

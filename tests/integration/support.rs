@@ -139,7 +139,12 @@ pub fn scimops(dir: &Path, args: &[&str]) -> Run {
 /// Runs the `scimops` binary with the test secret and `env` in the environment (and
 /// neither `RUST_LOG` nor the machine's proxy settings, unless `env` gives them).
 pub fn scimops_with(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let output = command(dir, args, env).output().expect("the binary runs");
+    run(&mut command(dir, args, env))
+}
+
+/// Runs a [`command`] (once changed as a test needs), and says what it did.
+pub fn run(command: &mut Command) -> Run {
+    let output = command.output().expect("the binary runs");
     Run {
         code: output.status.code().unwrap_or(-1),
         stdout: String::from_utf8(output.stdout).unwrap(),
