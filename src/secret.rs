@@ -84,10 +84,7 @@ impl SecretRef {
                     MAX_SECRET_FILE_BYTES,
                 )
                 .map_err(|e| {
-                    format!(
-                        "cannot read the file `{file_var}` names (`{}`): {e}",
-                        crate::escape::Shown(&path)
-                    )
+                    format!("`{file_var}` names `{}`: {e}", crate::escape::Shown(&path))
                 })?;
                 let text = String::from_utf8(bytes)
                     .map_err(|_| format!("the file `{file_var}` names is not UTF-8 text"))?;
@@ -158,7 +155,7 @@ mod tests {
             .resolve(&|v| (v == "S_FILE").then(|| missing.clone()))
             .unwrap_err();
         assert!(
-            error.starts_with("cannot read the file `S_FILE` names (`"),
+            error.starts_with("`S_FILE` names `") && error.contains("`: cannot read the file: "),
             "{error}"
         );
         let folder = dir.path().to_string_lossy().to_string();

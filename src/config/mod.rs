@@ -272,12 +272,20 @@ impl TargetConfig {
         };
         let secret = auth.secret()?;
         let message = secret.resolve(env).err()?;
+        let file_var = format!("{}_FILE", secret.var);
+        let hint = if env(&file_var).is_some() {
+            format!(
+                "`{file_var}` is the path of a file that holds the secret alone; its value is never printed"
+            )
+        } else {
+            "set it before running `plan` or `apply`; its value is never printed".to_string()
+        };
         Some(
             Diagnostic::error(
                 secret.origin.clone(),
                 format!("target `{}`: {message}", self.name),
             )
-            .hint("set it before running `plan` or `apply`; its value is never printed"),
+            .hint(hint),
         )
     }
 }
