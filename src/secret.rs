@@ -67,11 +67,16 @@ impl SecretRef {
         self
     }
 
+    /// The variable that may name a file holding the secret instead: `NAME_FILE`.
+    pub fn file_var(&self) -> String {
+        format!("{}_FILE", self.var)
+    }
+
     /// Reads the variable through `env` (the process environment, or a test's map); or,
     /// when only `NAME_FILE` is set, the file it names, without its final line break.
     pub fn resolve(&self, env: &dyn Fn(&str) -> Option<String>) -> Result<Secret, String> {
         let var = &self.var;
-        let file_var = format!("{var}_FILE");
+        let file_var = self.file_var();
         match (env(var), env(&file_var)) {
             (Some(_), Some(_)) => Err(format!(
                 "both `{var}` and `{file_var}` are set: set one (the secret, or the path of a file that holds it)"

@@ -293,8 +293,7 @@ pub async fn run(ctx: &Context<'_>, args: &ImportArgs) -> anyhow::Result<ExitSta
     // next plan has nothing to change for the imported users. An entry that does not
     // read back is found alone (the slow way, only then) and left out, with why.
     let prove = |entries: &[Entry]| {
-        let texts = texts(&out, &target.name, entries);
-        let proof = proof(
+        proof(
             &repo,
             &kept,
             &parts(&out, &target.name, entries),
@@ -302,10 +301,9 @@ pub async fn run(ctx: &Context<'_>, args: &ImportArgs) -> anyhow::Result<ExitSta
             &observed,
             dialect.as_ref(),
             &policy,
-        );
-        (texts, proof)
+        )
     };
-    let (mut texts, mut proof) = prove(&entries);
+    let mut proof = prove(&entries);
     if proof.is_err() {
         entries.retain(|entry| {
             match readable(&repo, entry, domain, &observed.schema, dialect.as_ref()) {
@@ -316,7 +314,7 @@ pub async fn run(ctx: &Context<'_>, args: &ImportArgs) -> anyhow::Result<ExitSta
                 }
             }
         });
-        (texts, proof) = prove(&entries);
+        proof = prove(&entries);
     }
     let changed = proof?;
     if !changed.is_empty() {
@@ -328,16 +326,16 @@ pub async fn run(ctx: &Context<'_>, args: &ImportArgs) -> anyhow::Result<ExitSta
             ));
         }
         entries.retain(|e| !changed.contains_key(&e.key));
-        (texts, proof) = prove(&entries);
-        let still = proof?;
-        if !still.is_empty() {
+        if !prove(&entries)?.is_empty() {
             bail!("the next plan would still change imported users (a bug in scimops import)");
         }
     }
-    let mut files: BTreeMap<PathBuf, usize> = BTreeMap::new();
-    for entry in &entries {
-        *files.entry(out.file(&entry.group)).or_default() += 1;
-    }
+    // The files' texts, once the entries they hold are proven.
+    let texts = texts(&out, &target.name, &entries);
+    let counts: Vec<(PathBuf, usize)> = files(&out, &entries)
+        .into_iter()
+        .map(|(file, entries)| (file, entries.len()))
+        .collect();
     if !args.force {
         for (file, _) in &texts {
             if ctx.dir.join(file).exists() {
@@ -383,7 +381,7 @@ pub async fn run(ctx: &Context<'_>, args: &ImportArgs) -> anyhow::Result<ExitSta
             if protected > 0 { " or protected" } else { "" }
         )?;
     }
-    for (file, users) in &files {
+    for (file, users) in &counts {
         writeln!(
             w,
             "Wrote {} ({}).",

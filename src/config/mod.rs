@@ -272,7 +272,7 @@ impl TargetConfig {
         };
         let secret = auth.secret()?;
         let message = secret.resolve(env).err()?;
-        let file_var = format!("{}_FILE", secret.var);
+        let file_var = secret.file_var();
         let hint = if env(&file_var).is_some() {
             format!(
                 "`{file_var}` is the path of a file that holds the secret alone; its value is never printed"
